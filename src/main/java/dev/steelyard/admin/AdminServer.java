@@ -1,0 +1,286 @@
+package dev.steelyard.admin;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import dev.steelyard.admin.v1.AppList;
+import dev.steelyard.admin.v1.AppState;
+import dev.steelyard.admin.v1.Nack;
+import dev.steelyard.admin.v1.ProxyList;
+import dev.steelyard.admin.v1.ProxyState;
+import dev.steelyard.admin.v1.ServerStatus;
+import dev.steelyard.admin.v1.SetSplitRequest;
+import dev.steelyard.feedback.ProxyRegistry;
+import dev.steelyard.feedback.ProxyStatus;
+import dev.steelyard.publish.PublishedState;
+import dev.steelyard.publish.SnapshotPublisher;
+import dev.steelyard.source.AppCatalog;
+import dev.steelyard.split.AppSplits;
+import dev.steelyard.split.FileSplitStore;
+import dev.steelyard.split.InvalidSplitException;
+import dev.steelyard.split.SplitPolicy;
+import dev.steelyard.split.SplitStore;
+import dev.steelyard.view.AppKey;
+import dev.steelyard.view.AppView;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin REST API, JSON in and out (protobuf's JSON mapping of {@code proto/steelyard/admin}).
+ * Errors are {@code {"error": "..."}} with 400, 401, 404 or 500. Mutating calls need the bearer
+ * token when one is configured.
+ */
+public final class AdminServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+  private static final JsonFormat.Printer JSON =
+      JsonFormat.printer().alwaysPrintFieldsWithNoPresence().sortingMapKeys();
+  private static final long PUBLISH_WAIT_SECONDS = 10;
+
+  private final AppCatalog catalog;
+  private final SplitStore splits;
+  private final SnapshotPublisher publisher;
+  private final ProxyRegistry proxies;
+  private final PrometheusMeterRegistry meters;
+  private final Optional<String> token;
+  private final String version;
+  private final Vertx vertx = Vertx.vertx();
+  private HttpServer server;
+
+  public AdminServer(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
+      ProxyRegistry proxies, PrometheusMeterRegistry meters, Optional<String> token,
+      String version) {
+    this.catalog = catalog;
+    this.splits = splits;
+    this.publisher = publisher;
+    this.proxies = proxies;
+    this.meters = meters;
+    this.token = token;
+    this.version = version;
+  }
+
+  /** Binds and returns the port actually bound (useful with port 0). */
+  public int start(String host, int port) throws Exception {
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    router.get("/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
+    router.get("/readyz").handler(this::ready);
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(meters.scrape()));
+    router.get("/api/v1/status").handler(ctx -> safely(ctx, () -> proto(ctx, 200, status())));
+    router.get("/api/v1/apps").handler(ctx -> safely(ctx, () -> proto(ctx, 200, apps())));
+    router.get("/api/v1/apps/:namespace/:name")
+        .handler(ctx -> safely(ctx, () -> proto(ctx, 200, app(key(ctx)))));
+    router.put("/api/v1/apps/:namespace/:name/split")
+        .blockingHandler(ctx -> safely(ctx, () -> proto(ctx, 200, setSplit(ctx))));
+    router.get("/api/v1/proxies").handler(ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
+    router.route().last().handler(ctx -> error(ctx, 404,
+        "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
+    router.route().failureHandler(ctx -> {
+      int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+      String message = status == 413 ? "request body is larger than 64 KiB"
+          : status == 405 ? "method not allowed"
+          : ctx.failure() != null ? String.valueOf(ctx.failure().getMessage()) : "error";
+      error(ctx, status, message);
+    });
+    server = vertx.createHttpServer().requestHandler(router).listen(port, host)
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return server.actualPort();
+  }
+
+  private void ready(RoutingContext ctx) {
+    boolean ready = publisher.current().generation() > 0;
+    json(ctx, ready ? 200 : 503, new JsonObject().put("status", ready ? "ready" : "starting"));
+  }
+
+  private ServerStatus status() {
+    PublishedState published = publisher.current();
+    ServerStatus.Builder status = ServerStatus.newBuilder()
+        .setVersion(version)
+        .setSource(catalog.describe())
+        .setSourceError(catalog.lastError().orElse(""))
+        .setAuthRequired(token.isPresent())
+        .setApps(published.view().apps().size())
+        .setProxies(proxies.proxies().size());
+    published.versions().forEach((kind, versions) -> {
+      for (String type : List.of("clusters", "endpoints", "listeners", "routes")) {
+        status.putSnapshotVersions(kind.label() + "/" + type, versions.get(type));
+      }
+    });
+    return status.build();
+  }
+
+  private AppList apps() {
+    PublishedState published = publisher.current();
+    List<ProxyStatus> connected = proxies.proxies();
+    AppList.Builder list = AppList.newBuilder();
+    for (AppView app : published.view().apps()) {
+      list.addApps(AppStates.of(app, splits.get(app.key()), published, connected));
+    }
+    return list.build();
+  }
+
+  private AppState app(AppKey key) {
+    PublishedState published = publisher.current();
+    AppView app = published.view().app(key)
+        .orElseThrow(() -> new ApiException(404, "unknown app " + key));
+    return AppStates.of(app, splits.get(key), published, proxies.proxies());
+  }
+
+  private AppState setSplit(RoutingContext ctx) {
+    requireToken(ctx);
+    AppKey key = key(ctx);
+    if (catalog.apps().stream().noneMatch(spec -> spec.key().equals(key))) {
+      throw new ApiException(404, "unknown app " + key);
+    }
+    SetSplitRequest request = parse(ctx.body().asString());
+    AppSplits previous = splits.get(key);
+    AppSplits next;
+    try {
+      SplitPolicy mesh = SplitPolicy.of(request.getMode(), request.getCanaryWeight());
+      Optional<SplitPolicy> gateway;
+      if (request.hasGateway() && request.getGatewayFollowsMesh()) {
+        throw new InvalidSplitException("set either gateway or gatewayFollowsMesh, not both");
+      } else if (request.hasGateway()) {
+        gateway = Optional.of(FileSplitStore.fromProto(request.getGateway()));
+      } else if (request.getGatewayFollowsMesh()) {
+        gateway = Optional.empty();
+      } else {
+        gateway = previous.gatewayOverride();
+      }
+      next = new AppSplits(mesh, gateway);
+    } catch (InvalidSplitException e) {
+      throw new ApiException(400, e.getMessage());
+    }
+    try {
+      splits.set(key, next);
+    } catch (IOException e) {
+      log.error("cannot store the split of {}", key, e);
+      throw new ApiException(500, "cannot store the split: " + e.getMessage());
+    }
+    log.info("split of {} set to mesh {}, gateway {}", key, next.mesh(),
+        next.gatewayOverride().map(Object::toString).orElse("following mesh"));
+    long ticket = publisher.requestPublish();
+    try {
+      publisher.whenPublished(ticket).get(PUBLISH_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new ApiException(500, "split stored but not yet published after "
+          + PUBLISH_WAIT_SECONDS + " s");
+    } catch (InterruptedException | ExecutionException e) {
+      throw new ApiException(500, "split stored but publishing failed: " + e.getMessage());
+    }
+    return app(key);
+  }
+
+  private static SetSplitRequest parse(String body) {
+    if (body == null || body.isBlank()) {
+      throw new ApiException(400, "request body is empty; expected JSON such as "
+          + "{\"mode\":\"test\",\"canaryWeight\":10}");
+    }
+    SetSplitRequest.Builder request = SetSplitRequest.newBuilder();
+    try {
+      JsonFormat.parser().merge(body, request);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ApiException(400, "malformed request: " + e.getMessage());
+    }
+    return request.build();
+  }
+
+  private ProxyList proxyList() {
+    ProxyList.Builder list = ProxyList.newBuilder();
+    for (ProxyStatus proxy : proxies.proxies()) {
+      ProxyState.Builder state = ProxyState.newBuilder()
+          .setNodeId(proxy.nodeId())
+          .setCluster(proxy.cluster())
+          .setKind(proxy.kind().label())
+          .setApp(proxy.app())
+          .setUserAgent(proxy.userAgent())
+          .putAllAckedVersions(proxy.ackedVersions())
+          .setConnectedAt(proxy.connectedAt().toString())
+          .setStreams(1);
+      proxy.lastNack().ifPresent(nack -> state.setLastNack(Nack.newBuilder()
+          .setTypeUrl(nack.type())
+          .setRejectedVersion(nack.rejectedVersion())
+          .setMessage(nack.message())
+          .setAt(nack.at().toString())));
+      list.addProxies(state);
+    }
+    return list.build();
+  }
+
+  private void requireToken(RoutingContext ctx) {
+    if (token.isEmpty()) {
+      return;
+    }
+    String header = ctx.request().getHeader("Authorization");
+    String expected = "Bearer " + token.get();
+    if (header == null || !MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
+        expected.getBytes(StandardCharsets.UTF_8))) {
+      throw new ApiException(401, "this call changes traffic and needs "
+          + "'Authorization: Bearer <token>' with the server's admin token");
+    }
+  }
+
+  private static AppKey key(RoutingContext ctx) {
+    return new AppKey(ctx.pathParam("namespace"), ctx.pathParam("name"));
+  }
+
+  private interface Action {
+    void run() throws Exception;
+  }
+
+  private static void safely(RoutingContext ctx, Action action) {
+    try {
+      action.run();
+    } catch (ApiException e) {
+      error(ctx, e.status, e.getMessage());
+    } catch (Exception e) {
+      log.error("admin request {} {} failed", ctx.request().method(), ctx.request().path(), e);
+      error(ctx, 500, "internal error: " + e.getMessage());
+    }
+  }
+
+  private static void proto(RoutingContext ctx, int status, Message message)
+      throws InvalidProtocolBufferException {
+    ctx.response().setStatusCode(status)
+        .putHeader("content-type", "application/json")
+        .end(JSON.print(message) + "\n");
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status)
+        .putHeader("content-type", "application/json")
+        .end(body.encode() + "\n");
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    if (!ctx.response().ended()) {
+      json(ctx, status, new JsonObject().put("error", message));
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("admin server did not close cleanly: {}", e.toString());
+    }
+  }
+}

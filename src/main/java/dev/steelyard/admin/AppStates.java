@@ -1,0 +1,66 @@
+package dev.steelyard.admin;
+
+import dev.steelyard.admin.v1.AppState;
+import dev.steelyard.admin.v1.RolloutProgress;
+import dev.steelyard.admin.v1.SubsetState;
+import dev.steelyard.feedback.ProxyStatus;
+import dev.steelyard.publish.KindVersions;
+import dev.steelyard.publish.PublishedState;
+import dev.steelyard.split.AppSplits;
+import dev.steelyard.split.FileSplitStore;
+import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.translate.ResourceNames;
+import dev.steelyard.view.AppKey;
+import dev.steelyard.view.AppView;
+import dev.steelyard.view.Endpoint;
+import dev.steelyard.view.SubsetRole;
+import dev.steelyard.view.SubsetWeights;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the admin API's view of an app from the published state and the proxies' ACKs. */
+final class AppStates {
+
+  private AppStates() {}
+
+  static AppState of(AppView app, AppSplits splits, PublishedState published,
+      List<ProxyStatus> proxies) {
+    AppKey key = app.key();
+    AppState.Builder state = AppState.newBuilder()
+        .setNamespace(key.namespace())
+        .setName(key.name())
+        .setPort(app.spec().port())
+        .addAllGatewayHosts(app.spec().gatewayHosts())
+        .addAllMeshHosts(ResourceNames.meshHosts(published.view()).getOrDefault(key, List.of()))
+        .setMeshSplit(FileSplitStore.toProto(splits.mesh()))
+        .setGatewaySplit(FileSplitStore.toProto(splits.gateway()))
+        .setGatewayFollowsMesh(splits.gatewayOverride().isEmpty())
+        .addAllNotices(app.mesh().notices())
+        .addAllNotices(app.gateway().notices());
+    for (SubsetRole role : SubsetRole.values()) {
+      state.addSubsets(SubsetState.newBuilder()
+          .setRole(role.label())
+          .setCluster(ResourceNames.cluster(key, role))
+          .addAllEndpoints(app.spec().endpoints(role).stream().map(Endpoint::toString).toList())
+          .setMeshWeight(SubsetWeights.toPercent(app.mesh().set().get(role)))
+          .setEffectiveMeshWeight(SubsetWeights.toPercent(app.mesh().effective().get(role)))
+          .setGatewayWeight(SubsetWeights.toPercent(app.gateway().set().get(role)))
+          .setEffectiveGatewayWeight(
+              SubsetWeights.toPercent(app.gateway().effective().get(role))));
+    }
+    for (Map.Entry<ProxyKind, KindVersions> entry : published.versions().entrySet()) {
+      String routes = entry.getValue().routes();
+      List<ProxyStatus> ofKind =
+          proxies.stream().filter(proxy -> proxy.kind() == entry.getKey()).toList();
+      long acked = ofKind.stream()
+          .filter(proxy -> routes.equals(proxy.ackedVersions().get("routes")))
+          .count();
+      state.addProgress(RolloutProgress.newBuilder()
+          .setProxyKind(entry.getKey().label())
+          .setRoutesVersion(routes)
+          .setProxiesConnected(ofKind.size())
+          .setProxiesAcked((int) acked));
+    }
+    return state.build();
+  }
+}

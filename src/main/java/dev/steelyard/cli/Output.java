@@ -1,0 +1,61 @@
+package dev.steelyard.cli;
+
+import dev.steelyard.admin.v1.AppState;
+import dev.steelyard.admin.v1.RolloutProgress;
+import dev.steelyard.admin.v1.Split;
+import dev.steelyard.admin.v1.SubsetState;
+import java.io.PrintWriter;
+import java.util.Locale;
+import picocli.CommandLine;
+
+/** Plain-text output of the client commands and their exit codes. */
+final class Output {
+
+  interface Action {
+    void run() throws AdminClient.AdminError;
+  }
+
+  private Output() {}
+
+  /** Runs an admin call: exit 0, 2 for input the server rejected (400/404), 1 otherwise. */
+  static int run(CommandLine.Model.CommandSpec spec, Action action) {
+    try {
+      action.run();
+      spec.commandLine().getOut().flush();
+      return 0;
+    } catch (AdminClient.AdminError e) {
+      spec.commandLine().getErr().println("steelyard: " + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return e.status == 400 || e.status == 404 || e.status == 401
+          ? SteelyardCommand.BAD_INPUT : 1;
+    }
+  }
+
+  static void printApp(PrintWriter out, AppState app) {
+    out.printf("%s/%s  mesh: %s  gateway: %s%s%n", app.getNamespace(), app.getName(),
+        split(app.getMeshSplit()), split(app.getGatewaySplit()),
+        app.getGatewayFollowsMesh() ? " (follows mesh)" : "");
+    out.printf("  %-9s %9s %9s %9s %9s  %s%n", "ROLE", "MESH", "EFFECTIVE", "GATEWAY",
+        "EFFECTIVE", "ENDPOINTS");
+    for (SubsetState subset : app.getSubsetsList()) {
+      out.printf(Locale.ROOT, "  %-9s %8.2f%% %8.2f%% %8.2f%% %8.2f%%  %s%n", subset.getRole(),
+          subset.getMeshWeight(), subset.getEffectiveMeshWeight(), subset.getGatewayWeight(),
+          subset.getEffectiveGatewayWeight(),
+          subset.getEndpointsCount() == 0 ? "-" : String.join(",", subset.getEndpointsList()));
+    }
+    for (String notice : app.getNoticesList()) {
+      out.println("  note: " + notice);
+    }
+    for (RolloutProgress progress : app.getProgressList()) {
+      out.printf("  %-8s routes %s  acked by %d of %d connected%n", progress.getProxyKind(),
+          progress.getRoutesVersion(), progress.getProxiesAcked(),
+          progress.getProxiesConnected());
+    }
+  }
+
+  static String split(Split split) {
+    return split.getMode().equals("off") ? "off"
+        : split.getMode() + " " + String.format(Locale.ROOT, "%.2f", split.getCanaryWeight())
+            .replaceAll("\\.?0+$", "");
+  }
+}

@@ -1,0 +1,128 @@
+package dev.steelyard.cli;
+
+import dev.steelyard.demo.RoleBackends;
+import dev.steelyard.server.ServerConfig;
+import dev.steelyard.server.SteelyardServer;
+import dev.steelyard.source.AppCatalog;
+import dev.steelyard.source.AppFileParser;
+import dev.steelyard.source.FileAppCatalog;
+import dev.steelyard.source.InvalidAppFileException;
+import dev.steelyard.source.StaticAppCatalog;
+import dev.steelyard.translate.TranslatorSettings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Run the control plane: xDS for Envoy and gRPC clients, and the admin API.")
+final class ServeCommand implements Callable<Integer> {
+
+  static final String DEMO_RESOURCE = "/steelyard/demo.yaml";
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "Apps YAML file, re-read when it changes.")
+  Path config;
+
+  @Option(names = "--demo",
+      description = "Start role-answering gRPC backends on the loopback endpoints of the apps; "
+          + "without --config, serve the embedded demo apps (server/demo.yaml).")
+  boolean demo;
+
+  @Option(names = "--xds-port", defaultValue = "18000", description = "Default ${DEFAULT-VALUE}.")
+  int xdsPort;
+
+  @Option(names = "--admin-port", defaultValue = "18080",
+      description = "Default ${DEFAULT-VALUE}.")
+  int adminPort;
+
+  @Option(names = "--bind", defaultValue = "0.0.0.0",
+      description = "Address both servers bind to. Default ${DEFAULT-VALUE}.")
+  String bind;
+
+  @Option(names = "--data-dir", defaultValue = "steelyard-data",
+      description = "Where splits are persisted. Default ./${DEFAULT-VALUE}.")
+  Path dataDir;
+
+  @Option(names = "--gateway-port", defaultValue = "10080",
+      description = "Port of the Envoy gateway's HTTP listener. Default ${DEFAULT-VALUE}.")
+  int gatewayPort;
+
+  @Option(names = "--sidecar-port", defaultValue = "15001",
+      description = "Port of the Envoy sidecar's outbound listener on 127.0.0.1. "
+          + "Default ${DEFAULT-VALUE}.")
+  int sidecarPort;
+
+  @Option(names = "--admin-token-file", paramLabel = "FILE",
+      description = "File holding the admin token (else env STEELYARD_ADMIN_TOKEN).")
+  Path tokenFile;
+
+  @Option(names = "--poll-interval", defaultValue = "PT1S",
+      description = "How often the config file is checked (ISO-8601). Default ${DEFAULT-VALUE}.")
+  Duration pollInterval;
+
+  @Override
+  public Integer call() throws Exception {
+    AppCatalog catalog;
+    try {
+      catalog = catalog();
+    } catch (InvalidAppFileException | IOException e) {
+      System.err.println("steelyard: " + e.getMessage());
+      return SteelyardCommand.BAD_INPUT;
+    }
+    ServerConfig serverConfig = ServerConfig.defaults(dataDir)
+        .withPorts(xdsPort, adminPort)
+        .withBindHost(bind)
+        .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
+        .withAdminToken(token());
+    RoleBackends backends = demo ? RoleBackends.forLoopbackEndpoints(catalog.apps()) : null;
+    SteelyardServer server = new SteelyardServer(serverConfig, catalog).start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      if (backends != null) {
+        backends.close();
+      }
+      stopped.countDown();
+    }, "steelyard-shutdown"));
+    System.out.println("steelyard: xDS on :" + server.xdsPort() + ", admin API on http://"
+        + bind + ":" + server.adminPort() + ", apps from " + catalog.describe());
+    if (backends != null) {
+      System.out.println("steelyard: demo backends answering their role on " + backends.size()
+          + " loopback endpoint(s); try: bin/steelyard probe hello-app");
+    }
+    stopped.await();
+    return 0;
+  }
+
+  private AppCatalog catalog() throws IOException, InvalidAppFileException {
+    if (config != null) {
+      return FileAppCatalog.open(config, pollInterval);
+    }
+    if (!demo) {
+      throw new IOException("give the apps file with --config FILE, or run --demo");
+    }
+    try (InputStream in = ServeCommand.class.getResourceAsStream(DEMO_RESOURCE)) {
+      if (in == null) {
+        throw new IOException("the embedded demo config " + DEMO_RESOURCE + " is missing");
+      }
+      String yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return new StaticAppCatalog(AppFileParser.parse(yaml), "embedded demo config");
+    }
+  }
+
+  private Optional<String> token() throws IOException {
+    if (tokenFile != null) {
+      return Optional.of(Files.readString(tokenFile).strip()).filter(value -> !value.isEmpty());
+    }
+    return Optional.ofNullable(System.getenv("STEELYARD_ADMIN_TOKEN"))
+        .filter(value -> !value.isBlank());
+  }
+}

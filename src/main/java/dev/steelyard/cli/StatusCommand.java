@@ -1,0 +1,48 @@
+package dev.steelyard.cli;
+
+import dev.steelyard.admin.v1.AppList;
+import dev.steelyard.admin.v1.AppState;
+import dev.steelyard.admin.v1.ProxyList;
+import dev.steelyard.admin.v1.ProxyState;
+import dev.steelyard.admin.v1.ServerStatus;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "Show the server, every app's split and the connected proxies.")
+final class StatusCommand implements Callable<Integer> {
+
+  @Mixin AdminOptions admin;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    return Output.run(spec, () -> {
+      AdminClient client = admin.client();
+      PrintWriter out = spec.commandLine().getOut();
+      ServerStatus status = client.get("api/v1/status", ServerStatus.newBuilder()).build();
+      out.printf("steelyard %s, apps from %s, admin token %s%n", status.getVersion(),
+          status.getSource(), status.getAuthRequired() ? "required" : "NOT SET");
+      if (!status.getSourceError().isEmpty()) {
+        out.println("source error (serving the last good apps): " + status.getSourceError());
+      }
+      for (AppState app : client.get("api/v1/apps", AppList.newBuilder()).build()
+          .getAppsList()) {
+        out.println();
+        Output.printApp(out, app);
+      }
+      ProxyList proxies = client.get("api/v1/proxies", ProxyList.newBuilder()).build();
+      out.printf("%nproxies: %d connected%n", proxies.getProxiesCount());
+      for (ProxyState proxy : proxies.getProxiesList()) {
+        out.printf("  %-30s %-8s acked %s%s%n", proxy.getNodeId(), proxy.getKind(),
+            proxy.getAckedVersionsMap(), proxy.hasLastNack()
+                ? "  last NACK (" + proxy.getLastNack().getTypeUrl() + " "
+                + proxy.getLastNack().getRejectedVersion() + "): "
+                + proxy.getLastNack().getMessage() : "");
+      }
+    });
+  }
+}

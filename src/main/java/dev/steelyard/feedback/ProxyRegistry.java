@@ -1,0 +1,153 @@
+package dev.steelyard.feedback;
+
+import dev.steelyard.publish.NackHoldbackWatcher;
+import dev.steelyard.translate.ProxyKind;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.exception.RequestException;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every connected proxy has: its node, kind, the version it ACKed per resource type and its
+ * last NACK. Fed by java-control-plane's stream callbacks; read by the admin API.
+ */
+public final class ProxyRegistry implements DiscoveryServerCallbacks {
+
+  private static final Logger log = LoggerFactory.getLogger(ProxyRegistry.class);
+
+  /** A response sent on a stream, to match the proxy's ACK or NACK against by nonce. */
+  private record Sent(String nonce, String version) {}
+
+  private static final class StreamState {
+    final long id;
+    final Instant openedAt = Instant.now();
+    volatile Node node;
+    volatile ProxyKind kind;
+    final Map<String, Sent> lastSent = new ConcurrentHashMap<>();
+    final Map<String, String> acked = new ConcurrentHashMap<>();
+    volatile Nack lastNack;
+
+    StreamState(long id) {
+      this.id = id;
+    }
+  }
+
+  private final Map<Long, StreamState> streams = new ConcurrentHashMap<>();
+  private final NackHoldbackWatcher holdback;
+  private final Counter nacks;
+
+  public ProxyRegistry(NackHoldbackWatcher holdback, MeterRegistry meters) {
+    this.holdback = holdback;
+    this.nacks = Counter.builder("steelyard_xds_nacks_total").register(meters);
+    Gauge.builder("steelyard_xds_streams", streams, Map::size).register(meters);
+  }
+
+  @Override
+  public void onStreamOpen(long streamId, String typeUrl) {
+    streams.put(streamId, new StreamState(streamId));
+  }
+
+  @Override
+  public void onStreamClose(long streamId, String typeUrl) {
+    streams.remove(streamId);
+  }
+
+  @Override
+  public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
+    streams.remove(streamId);
+  }
+
+  @Override
+  public void onV3StreamRequest(long streamId, DiscoveryRequest request)
+      throws RequestException {
+    StreamState stream = streams.computeIfAbsent(streamId, StreamState::new);
+    if (stream.node == null && request.hasNode()) {
+      try {
+        stream.kind = ProxyKind.of(request.getNode());
+      } catch (IllegalArgumentException e) {
+        throw new RequestException(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      }
+      stream.node = request.getNode();
+    }
+    String type = shortType(request.getTypeUrl());
+    Sent sent = stream.lastSent.get(type);
+    if (sent == null || !sent.nonce().equals(request.getResponseNonce())) {
+      return;
+    }
+    if (request.hasErrorDetail()) {
+      Nack nack = new Nack(type, sent.version(), request.getErrorDetail().getMessage(),
+          Instant.now());
+      stream.lastNack = nack;
+      nacks.increment();
+      holdback.holdBack(request, sent.version());
+      log.warn("{} ({}) rejected {} version {}: {}", nodeId(stream), stream.kind, type,
+          sent.version(), nack.message());
+    } else {
+      stream.acked.put(type, request.getVersionInfo());
+    }
+  }
+
+  @Override
+  public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
+    // Delta xDS is not offered as a supported mode; nothing to track.
+  }
+
+  @Override
+  public void onV3StreamResponse(long streamId, DiscoveryRequest request,
+      DiscoveryResponse response) {
+    StreamState stream = streams.get(streamId);
+    if (stream != null) {
+      stream.lastSent.put(shortType(response.getTypeUrl()),
+          new Sent(response.getNonce(), response.getVersionInfo()));
+    }
+  }
+
+  /** Connected proxies, one entry per stream that has sent its node, sorted by node id. */
+  public List<ProxyStatus> proxies() {
+    List<ProxyStatus> proxies = new ArrayList<>();
+    for (StreamState stream : streams.values()) {
+      Node node = stream.node;
+      if (node == null) {
+        continue;
+      }
+      var app = node.getMetadata().getFieldsMap().get(ProxyKind.APP_METADATA_KEY);
+      proxies.add(new ProxyStatus(stream.id, node.getId(), node.getCluster(), stream.kind,
+          app == null ? "" : app.getStringValue(), node.getUserAgentName(),
+          Map.copyOf(stream.acked), Optional.ofNullable(stream.lastNack), stream.openedAt));
+    }
+    proxies.sort(Comparator.comparing(ProxyStatus::nodeId)
+        .thenComparingLong(ProxyStatus::streamId));
+    return proxies;
+  }
+
+  /** Short names of the SotW types: clusters, endpoints, listeners, routes (or the type URL). */
+  static String shortType(String typeUrl) {
+    return switch (typeUrl) {
+      case Resources.V3.CLUSTER_TYPE_URL -> "clusters";
+      case Resources.V3.ENDPOINT_TYPE_URL -> "endpoints";
+      case Resources.V3.LISTENER_TYPE_URL -> "listeners";
+      case Resources.V3.ROUTE_TYPE_URL -> "routes";
+      default -> typeUrl;
+    };
+  }
+
+  private static String nodeId(StreamState stream) {
+    return stream.node == null ? "stream " + stream.id : stream.node.getId();
+  }
+}

@@ -1,0 +1,227 @@
+package dev.steelyard.publish;
+
+import dev.steelyard.source.AppCatalog;
+import dev.steelyard.split.MeshViewComposer;
+import dev.steelyard.split.SplitStore;
+import dev.steelyard.translate.MeshTranslator;
+import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.translate.ProxyResources;
+import dev.steelyard.translate.ResourceValidator;
+import dev.steelyard.translate.TranslatorSettings;
+import dev.steelyard.view.MeshView;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that builds and sets snapshots. Changes only ask for a publish; the thread waits
+ * until requests stop for {@code holdoff} (or {@code maxHoldoff} passed since the first), then
+ * composes the view, translates it per proxy kind, validates, and sets the snapshots whose
+ * content changed. Nothing else calls {@code setSnapshot}, and java-control-plane runs its pushes
+ * on this thread.
+ */
+public final class SnapshotPublisher implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SnapshotPublisher.class);
+
+  private record Waiter(long ticket, CompletableFuture<PublishedState> future) {}
+
+  private final AppCatalog catalog;
+  private final SplitStore splits;
+  private final SimpleCache<ProxyKind> cache;
+  private final TranslatorSettings settings;
+  private final Duration holdoff;
+  private final Duration maxHoldoff;
+  private final Timer buildTimer;
+  private final Counter refused;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition requestedChanged = lock.newCondition();
+  private final List<Waiter> waiters = new ArrayList<>();
+  private long requested;
+  private long handled;
+  private volatile PublishedState current;
+  private volatile boolean running = true;
+  private final Thread thread;
+
+  public SnapshotPublisher(AppCatalog catalog, SplitStore splits, SimpleCache<ProxyKind> cache,
+      TranslatorSettings settings, Duration holdoff, Duration maxHoldoff,
+      MeterRegistry meters) {
+    this.catalog = catalog;
+    this.splits = splits;
+    this.cache = cache;
+    this.settings = settings;
+    this.holdoff = holdoff;
+    this.maxHoldoff = maxHoldoff;
+    this.buildTimer = Timer.builder("steelyard_snapshot_build").register(meters);
+    this.refused = Counter.builder("steelyard_snapshot_refused_total").register(meters);
+    this.current = new PublishedState(0, MeshView.EMPTY, Map.of(), Instant.EPOCH,
+        Optional.empty());
+    this.thread = new Thread(this::loop, "steelyard-publisher");
+    this.thread.setDaemon(true);
+  }
+
+  /** Publishes the first snapshot before returning, then starts the publisher thread. */
+  public void start() {
+    long ticket = requestPublish();
+    publish(ticket);
+    lock.lock();
+    try {
+      handled = ticket;
+    } finally {
+      lock.unlock();
+    }
+    thread.start();
+  }
+
+  /** Asks for a publish; returns a ticket to pass to {@link #whenPublished}. */
+  public long requestPublish() {
+    lock.lock();
+    try {
+      requested++;
+      requestedChanged.signalAll();
+      return requested;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Completes once a snapshot that includes every change made before the ticket is set. */
+  public CompletableFuture<PublishedState> whenPublished(long ticket) {
+    lock.lock();
+    try {
+      if (ticket <= handled) {
+        return CompletableFuture.completedFuture(current);
+      }
+      CompletableFuture<PublishedState> future = new CompletableFuture<>();
+      waiters.add(new Waiter(ticket, future));
+      return future;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public PublishedState current() {
+    return current;
+  }
+
+  private void loop() {
+    while (running) {
+      long target;
+      try {
+        target = awaitQuietRequests();
+      } catch (InterruptedException e) {
+        return;
+      }
+      try {
+        publish(target);
+      } catch (RuntimeException e) {
+        log.error("publishing failed; the previous snapshot stays", e);
+      }
+      List<Waiter> done = new ArrayList<>();
+      lock.lock();
+      try {
+        handled = target;
+        waiters.removeIf(waiter -> waiter.ticket() <= target && done.add(waiter));
+      } finally {
+        lock.unlock();
+      }
+      done.forEach(waiter -> waiter.future().complete(current));
+    }
+  }
+
+  /** Blocks until there is work, then debounces; returns the newest ticket to cover. */
+  private long awaitQuietRequests() throws InterruptedException {
+    long seen;
+    lock.lock();
+    try {
+      while (requested == handled) {
+        requestedChanged.await();
+      }
+      seen = requested;
+    } finally {
+      lock.unlock();
+    }
+    long deadline = System.nanoTime() + maxHoldoff.toNanos();
+    while (true) {
+      long wait = Math.min(holdoff.toNanos(), deadline - System.nanoTime());
+      if (wait <= 0) {
+        break;
+      }
+      Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+      lock.lock();
+      try {
+        if (requested == seen) {
+          break;
+        }
+        seen = requested;
+      } finally {
+        lock.unlock();
+      }
+    }
+    return seen;
+  }
+
+  private void publish(long generation) {
+    long start = System.nanoTime();
+    MeshView view = MeshViewComposer.compose(catalog.apps(), splits.all());
+    Map<ProxyKind, ProxyResources> resources = new EnumMap<>(ProxyKind.class);
+    List<String> errors = new ArrayList<>();
+    for (ProxyKind kind : ProxyKind.values()) {
+      ProxyResources built = MeshTranslator.translate(view, kind, settings);
+      errors.addAll(ResourceValidator.validate(kind, built));
+      resources.put(kind, built);
+    }
+    if (!errors.isEmpty()) {
+      refused.increment();
+      String error = String.join("\n", errors);
+      log.error("refusing to publish generation {}: {}", generation, error);
+      PublishedState previous = current;
+      current = new PublishedState(previous.generation(), previous.view(), previous.versions(),
+          previous.at(), Optional.of(error));
+      return;
+    }
+    Map<ProxyKind, KindVersions> versions = new EnumMap<>(ProxyKind.class);
+    for (Map.Entry<ProxyKind, ProxyResources> entry : resources.entrySet()) {
+      ProxyKind kind = entry.getKey();
+      ProxyResources built = entry.getValue();
+      KindVersions next = KindVersions.of(built);
+      versions.put(kind, next);
+      if (next.equals(current.versions().get(kind))) {
+        continue;
+      }
+      cache.setSnapshot(kind, Snapshot.create(
+          built.clusters(), next.clusters(),
+          built.endpoints(), next.endpoints(),
+          built.listeners(), next.listeners(),
+          built.routes(), next.routes(),
+          List.of(), ""));
+    }
+    current = new PublishedState(generation, view, Collections.unmodifiableMap(versions),
+        Instant.now(),
+        Optional.empty());
+    buildTimer.record(Duration.ofNanos(System.nanoTime() - start));
+    log.debug("published generation {} with {} app(s)", generation, view.apps().size());
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    thread.interrupt();
+  }
+}

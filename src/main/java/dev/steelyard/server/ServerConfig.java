@@ -1,0 +1,43 @@
+package dev.steelyard.server;
+
+import dev.steelyard.translate.TranslatorSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** How a Steelyard server is run; the CLI's {@code serve} flags map onto this one to one. */
+public record ServerConfig(
+    String bindHost,
+    int xdsPort,
+    int adminPort,
+    Path dataDir,
+    TranslatorSettings translator,
+    Optional<String> adminToken,
+    Duration holdoff,
+    Duration maxHoldoff) {
+
+  public static ServerConfig defaults(Path dataDir) {
+    return new ServerConfig("0.0.0.0", 18000, 18080, dataDir, TranslatorSettings.DEFAULTS,
+        Optional.empty(), Duration.ofMillis(20), Duration.ofMillis(200));
+  }
+
+  public ServerConfig withPorts(int xds, int admin) {
+    return new ServerConfig(bindHost, xds, admin, dataDir, translator, adminToken, holdoff,
+        maxHoldoff);
+  }
+
+  public ServerConfig withBindHost(String host) {
+    return new ServerConfig(host, xdsPort, adminPort, dataDir, translator, adminToken, holdoff,
+        maxHoldoff);
+  }
+
+  public ServerConfig withAdminToken(Optional<String> token) {
+    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, token, holdoff,
+        maxHoldoff);
+  }
+
+  public ServerConfig withTranslator(TranslatorSettings settings) {
+    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, settings, adminToken, holdoff,
+        maxHoldoff);
+  }
+}

@@ -1,0 +1,121 @@
+package dev.steelyard.server;
+
+import dev.steelyard.admin.AdminServer;
+import dev.steelyard.feedback.ProxyRegistry;
+import dev.steelyard.publish.NackHoldbackWatcher;
+import dev.steelyard.publish.SnapshotPublisher;
+import dev.steelyard.source.AppCatalog;
+import dev.steelyard.split.FileSplitStore;
+import dev.steelyard.split.SplitStore;
+import dev.steelyard.translate.ProxyKind;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Steelyard control plane: the xDS server, the publisher, the split store and the admin API,
+ * wired in the direction data flows (sources and splits -> publisher -> cache -> proxies, and
+ * ACKs/NACKs back into the proxy registry).
+ */
+public final class SteelyardServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SteelyardServer.class);
+  public static final String VERSION = "0.1.0";
+
+  private final ServerConfig config;
+  private final AppCatalog catalog;
+  private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private SnapshotPublisher publisher;
+  private ProxyRegistry proxies;
+  private Server xds;
+  private AdminServer admin;
+  private int adminPort;
+
+  public SteelyardServer(ServerConfig config, AppCatalog catalog) {
+    this.config = config;
+    this.catalog = catalog;
+  }
+
+  public SteelyardServer start() throws Exception {
+    SplitStore splits = FileSplitStore.open(config.dataDir());
+    SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::ofOrSidecar);
+    NackHoldbackWatcher watcher = new NackHoldbackWatcher(cache);
+    proxies = new ProxyRegistry(watcher, meters);
+    publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
+        config.holdoff(), config.maxHoldoff(), meters);
+    catalog.onChange(publisher::requestPublish);
+    splits.onChange(publisher::requestPublish);
+    publisher.start();
+
+    V3DiscoveryServer discovery = new V3DiscoveryServer(proxies, watcher);
+    xds = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort()))
+        .addService(discovery.getAggregatedDiscoveryServiceImpl())
+        .addService(discovery.getClusterDiscoveryServiceImpl())
+        .addService(discovery.getEndpointDiscoveryServiceImpl())
+        .addService(discovery.getListenerDiscoveryServiceImpl())
+        .addService(discovery.getRouteDiscoveryServiceImpl())
+        // Envoy and gRPC clients send keepalive pings; refusing them would close their streams.
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .build()
+        .start();
+
+    admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),
+        VERSION);
+    adminPort = admin.start(config.bindHost(), config.adminPort());
+    log.info("steelyard {} serving xDS on {}:{} and the admin API on {}:{}, apps from {}",
+        VERSION, config.bindHost(), xdsPort(), config.bindHost(), adminPort, catalog.describe());
+    if (config.adminToken().isEmpty()) {
+      log.warn("NO ADMIN TOKEN: anyone who reaches port {} can change traffic splits; "
+          + "set STEELYARD_ADMIN_TOKEN or --admin-token-file", adminPort);
+    }
+    return this;
+  }
+
+  public int xdsPort() {
+    return xds.getPort();
+  }
+
+  public int adminPort() {
+    return adminPort;
+  }
+
+  public SnapshotPublisher publisher() {
+    return publisher;
+  }
+
+  public ProxyRegistry proxies() {
+    return proxies;
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    xds.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    if (admin != null) {
+      admin.close();
+    }
+    if (xds != null) {
+      xds.shutdownNow();
+      try {
+        xds.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (publisher != null) {
+      publisher.close();
+    }
+    catalog.close();
+    meters.close();
+  }
+}

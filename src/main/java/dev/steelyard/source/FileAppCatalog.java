@@ -1,0 +1,112 @@
+package dev.steelyard.source;
+
+import dev.steelyard.view.AppSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Apps from a YAML file, re-read when its bytes change. Polling (rather than inotify) also sees
+ * files replaced by rename or symlink swap, as editors and Kubernetes ConfigMaps do. A bad file
+ * is reported and the last good apps stay in place.
+ */
+public final class FileAppCatalog implements AppCatalog {
+
+  private static final Logger log = LoggerFactory.getLogger(FileAppCatalog.class);
+
+  private final Path file;
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final ScheduledExecutorService poller;
+  private volatile List<AppSpec> apps;
+  private volatile Optional<String> lastError = Optional.empty();
+  private byte[] lastBytes;
+
+  private FileAppCatalog(Path file, byte[] bytes, List<AppSpec> apps, Duration pollInterval) {
+    this.file = file;
+    this.lastBytes = bytes;
+    this.apps = apps;
+    this.poller = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "steelyard-file-source");
+      thread.setDaemon(true);
+      return thread;
+    });
+    poller.scheduleWithFixedDelay(this::reloadIfChanged, pollInterval.toMillis(),
+        pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Loads the file; a file that is missing or invalid at start is an error, not an empty mesh. */
+  public static FileAppCatalog open(Path file, Duration pollInterval)
+      throws IOException, InvalidAppFileException {
+    byte[] bytes = Files.readAllBytes(file);
+    List<AppSpec> apps = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
+    log.info("loaded {} app(s) from {}", apps.size(), file);
+    return new FileAppCatalog(file, bytes, apps, pollInterval);
+  }
+
+  @Override
+  public List<AppSpec> apps() {
+    return apps;
+  }
+
+  @Override
+  public String describe() {
+    return "file " + file;
+  }
+
+  @Override
+  public Optional<String> lastError() {
+    return lastError;
+  }
+
+  @Override
+  public void onChange(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  /** Checks the file now; used by the poller and by tests that do not want to wait. */
+  public synchronized void reloadIfChanged() {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      report(file + " cannot be read: " + e.getMessage() + "; keeping the last good apps");
+      return;
+    }
+    if (Arrays.equals(bytes, lastBytes)) {
+      return;
+    }
+    lastBytes = bytes;
+    try {
+      apps = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
+    } catch (InvalidAppFileException e) {
+      report(file + ": " + e.getMessage() + "; keeping the last good apps");
+      return;
+    }
+    lastError = Optional.empty();
+    log.info("reloaded {} app(s) from {}", apps.size(), file);
+    listeners.forEach(Runnable::run);
+  }
+
+  private void report(String error) {
+    if (!lastError.equals(Optional.of(error))) {
+      log.error(error);
+    }
+    lastError = Optional.of(error);
+  }
+
+  @Override
+  public void close() {
+    poller.shutdownNow();
+  }
+}

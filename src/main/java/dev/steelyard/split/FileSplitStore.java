@@ -1,0 +1,123 @@
+package dev.steelyard.split;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import dev.steelyard.admin.v1.Split;
+import dev.steelyard.admin.v1.StoredAppSplit;
+import dev.steelyard.admin.v1.StoredSplits;
+import dev.steelyard.view.AppKey;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Splits in {@code <data-dir>/splits.json}, protobuf JSON of {@link StoredSplits}. Each write goes
+ * to a temporary file that is fsynced and then atomically renamed over the old one, so a crash
+ * leaves either the old or the new file, never half of one.
+ */
+public final class FileSplitStore implements SplitStore {
+
+  public static final String FILE_NAME = "splits.json";
+
+  private final Path file;
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private volatile Map<AppKey, AppSplits> splits;
+
+  private FileSplitStore(Path file, Map<AppKey, AppSplits> splits) {
+    this.file = file;
+    this.splits = splits;
+  }
+
+  /** Opens the store in {@code dataDir}, creating the directory if needed. */
+  public static FileSplitStore open(Path dataDir) throws IOException {
+    Files.createDirectories(dataDir);
+    Path file = dataDir.resolve(FILE_NAME);
+    if (!Files.exists(file)) {
+      return new FileSplitStore(file, Map.of());
+    }
+    String json = Files.readString(file, StandardCharsets.UTF_8);
+    try {
+      return new FileSplitStore(file, fromStored(parse(json)));
+    } catch (InvalidProtocolBufferException | InvalidSplitException | IllegalArgumentException e) {
+      throw new IOException(file + " cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Map<AppKey, AppSplits> all() {
+    return splits;
+  }
+
+  @Override
+  public synchronized void set(AppKey key, AppSplits appSplits) throws IOException {
+    TreeMap<AppKey, AppSplits> next = new TreeMap<>(splits);
+    next.put(key, appSplits);
+    write(toStored(next));
+    splits = Map.copyOf(next);
+    listeners.forEach(Runnable::run);
+  }
+
+  @Override
+  public void onChange(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  private void write(StoredSplits stored) throws IOException {
+    byte[] bytes = (JsonFormat.printer().sortingMapKeys().print(stored) + "\n")
+        .getBytes(StandardCharsets.UTF_8);
+    Path temp = file.resolveSibling(FILE_NAME + ".tmp");
+    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      channel.write(java.nio.ByteBuffer.wrap(bytes));
+      channel.force(true);
+    }
+    Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private static StoredSplits parse(String json) throws InvalidProtocolBufferException {
+    StoredSplits.Builder builder = StoredSplits.newBuilder();
+    JsonFormat.parser().merge(json, builder);
+    return builder.build();
+  }
+
+  static StoredSplits toStored(Map<AppKey, AppSplits> splits) {
+    StoredSplits.Builder stored = StoredSplits.newBuilder();
+    splits.forEach((key, appSplits) -> {
+      StoredAppSplit.Builder app = StoredAppSplit.newBuilder().setMesh(toProto(appSplits.mesh()));
+      appSplits.gatewayOverride().ifPresent(gateway -> app.setGateway(toProto(gateway)));
+      stored.putApps(key.toString(), app.build());
+    });
+    return stored.build();
+  }
+
+  static Map<AppKey, AppSplits> fromStored(StoredSplits stored) throws InvalidSplitException {
+    TreeMap<AppKey, AppSplits> splits = new TreeMap<>();
+    for (Map.Entry<String, StoredAppSplit> entry : stored.getAppsMap().entrySet()) {
+      StoredAppSplit app = entry.getValue();
+      Optional<SplitPolicy> gateway = app.hasGateway()
+          ? Optional.of(fromProto(app.getGateway())) : Optional.empty();
+      splits.put(AppKey.parse(entry.getKey()), new AppSplits(fromProto(app.getMesh()), gateway));
+    }
+    return Map.copyOf(splits);
+  }
+
+  public static Split toProto(SplitPolicy policy) {
+    return Split.newBuilder()
+        .setMode(policy.mode().label())
+        .setCanaryWeight(policy.canaryPercent())
+        .build();
+  }
+
+  public static SplitPolicy fromProto(Split split) throws InvalidSplitException {
+    return SplitPolicy.of(split.getMode(), split.getCanaryWeight());
+  }
+}

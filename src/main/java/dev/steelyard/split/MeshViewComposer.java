@@ -1,0 +1,62 @@
+package dev.steelyard.split;
+
+import dev.steelyard.view.AppKey;
+import dev.steelyard.view.AppSpec;
+import dev.steelyard.view.AppView;
+import dev.steelyard.view.MeshView;
+import dev.steelyard.view.SubsetRole;
+import dev.steelyard.view.SubsetWeights;
+import dev.steelyard.view.TrafficWeights;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Joins what sources declare with the splits operators set into a {@link MeshView}. A share must
+ * never go to a subset without endpoints: it goes to main instead, and a notice says so.
+ */
+public final class MeshViewComposer {
+
+  private MeshViewComposer() {}
+
+  public static MeshView compose(Collection<AppSpec> apps, Map<AppKey, AppSplits> splits) {
+    List<AppView> views = new ArrayList<>();
+    for (AppSpec spec : apps) {
+      AppSplits appSplits = splits.getOrDefault(spec.key(), AppSplits.DEFAULT);
+      views.add(new AppView(
+          spec,
+          effective("mesh", appSplits.mesh(), spec),
+          effective("gateway", appSplits.gateway(), spec)));
+    }
+    return new MeshView(views);
+  }
+
+  static TrafficWeights effective(String traffic, SplitPolicy policy, AppSpec spec) {
+    SubsetWeights set = policy.weights();
+    int main = set.main();
+    int baseline = set.baseline();
+    int canary = set.canary();
+    List<String> notices = new ArrayList<>();
+    if (baseline > 0 && spec.endpoints(SubsetRole.BASELINE).isEmpty()) {
+      notices.add(movedNotice(traffic, SubsetRole.BASELINE, baseline));
+      main += baseline;
+      baseline = 0;
+    }
+    if (canary > 0 && spec.endpoints(SubsetRole.CANARY).isEmpty()) {
+      notices.add(movedNotice(traffic, SubsetRole.CANARY, canary));
+      main += canary;
+      canary = 0;
+    }
+    if (main > 0 && spec.endpoints(SubsetRole.MAIN).isEmpty()) {
+      notices.add(traffic + ": main has no ready endpoints; its "
+          + SubsetWeights.toPercent(main) + " % of traffic will fail");
+    }
+    return new TrafficWeights(set, new SubsetWeights(main, baseline, canary), notices);
+  }
+
+  private static String movedNotice(String traffic, SubsetRole role, int basisPoints) {
+    return traffic + ": " + role.label() + " has no ready endpoints; its "
+        + SubsetWeights.toPercent(basisPoints) + " % goes to main";
+  }
+}

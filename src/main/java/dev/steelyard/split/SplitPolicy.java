@@ -1,0 +1,88 @@
+package dev.steelyard.split;
+
+import dev.steelyard.view.SubsetWeights;
+import java.math.BigDecimal;
+
+/**
+ * A split as an operator sets it: a mode and the canary weight n in basis points (1 = 0.01 %).
+ * This is the one place where n becomes per-subset weights.
+ */
+public record SplitPolicy(SplitMode mode, int canaryBasisPoints) {
+
+  public static final SplitPolicy OFF = new SplitPolicy(SplitMode.OFF, 0);
+
+  /** Largest n per mode, in basis points. */
+  private static int maxBasisPoints(SplitMode mode) {
+    return switch (mode) {
+      case OFF -> 0;
+      case TEST -> SubsetWeights.TOTAL;
+      case DEPLOY -> SubsetWeights.TOTAL / 2;
+    };
+  }
+
+  public SplitPolicy {
+    if (canaryBasisPoints < 0 || canaryBasisPoints > maxBasisPoints(mode)) {
+      throw new IllegalArgumentException(mode + " does not allow " + canaryBasisPoints + " bp");
+    }
+  }
+
+  /**
+   * Validates operator input. A weight finer than 0.01 % is rejected rather than rounded, so that
+   * what runs is exactly what was asked for.
+   */
+  public static SplitPolicy of(String modeLabel, double canaryPercent)
+      throws InvalidSplitException {
+    SplitMode mode = SplitMode.fromLabel(modeLabel);
+    if (Double.isNaN(canaryPercent) || Double.isInfinite(canaryPercent)) {
+      throw new InvalidSplitException("canaryWeight must be a finite number");
+    }
+    BigDecimal percent = BigDecimal.valueOf(canaryPercent).stripTrailingZeros();
+    if (percent.scale() > 2) {
+      throw new InvalidSplitException(
+          "canaryWeight " + percent.toPlainString() + " is finer than 0.01 %");
+    }
+    if (percent.signum() < 0) {
+      throw new InvalidSplitException(
+          "canaryWeight " + percent.toPlainString() + " is negative");
+    }
+    switch (mode) {
+      case OFF -> {
+        if (percent.signum() != 0) {
+          throw new InvalidSplitException(
+              "mode off takes no canaryWeight (got " + percent.toPlainString() + ")");
+        }
+      }
+      case TEST -> requireAtMost(percent, 100, "test");
+      case DEPLOY -> requireAtMost(percent, 50, "deploy");
+    }
+    return new SplitPolicy(mode, percent.movePointRight(2).intValueExact());
+  }
+
+  private static void requireAtMost(BigDecimal percent, int max, String mode)
+      throws InvalidSplitException {
+    if (percent.compareTo(BigDecimal.valueOf(max)) > 0) {
+      throw new InvalidSplitException(
+          "canaryWeight " + percent.toPlainString() + " is out of range for mode " + mode
+              + ": 0 <= n <= " + max);
+    }
+  }
+
+  public double canaryPercent() {
+    return SubsetWeights.toPercent(canaryBasisPoints);
+  }
+
+  /** The split's weights: off main 100; test 100-n/0/n; deploy 100-2n/n/n. */
+  public SubsetWeights weights() {
+    int n = canaryBasisPoints;
+    return switch (mode) {
+      case OFF -> SubsetWeights.ALL_MAIN;
+      case TEST -> new SubsetWeights(SubsetWeights.TOTAL - n, 0, n);
+      case DEPLOY -> new SubsetWeights(SubsetWeights.TOTAL - 2 * n, n, n);
+    };
+  }
+
+  @Override
+  public String toString() {
+    return mode.label() + " " + canaryPercent();
+  }
+}

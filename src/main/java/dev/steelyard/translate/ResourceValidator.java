@@ -1,0 +1,99 @@
+package dev.steelyard.translate;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Checks resources before they are published, collecting every error. Closure matters most: in
+ * ADS mode a name a client asks for but the snapshot lacks stalls that whole resource type.
+ */
+public final class ResourceValidator {
+
+  private ResourceValidator() {}
+
+  public static List<String> validate(ProxyKind kind, ProxyResources resources) {
+    List<String> errors = new ArrayList<>();
+    Set<String> clusters = resources.clusters().stream().map(Cluster::getName)
+        .collect(Collectors.toSet());
+    Set<String> assignments = resources.endpoints().stream()
+        .map(ClusterLoadAssignment::getClusterName).collect(Collectors.toSet());
+    Set<String> routeConfigs = resources.routes().stream().map(RouteConfiguration::getName)
+        .collect(Collectors.toSet());
+    String prefix = kind.label() + ": ";
+
+    for (Cluster cluster : resources.clusters()) {
+      String eds = cluster.getEdsClusterConfig().getServiceName();
+      if (!assignments.contains(eds)) {
+        errors.add(prefix + "cluster '" + cluster.getName() + "' has no endpoint assignment '"
+            + eds + "'");
+      }
+    }
+    for (Listener listener : resources.listeners()) {
+      for (HttpConnectionManager manager : managers(listener, errors, prefix)) {
+        String routes = manager.getRds().getRouteConfigName();
+        if (!routeConfigs.contains(routes)) {
+          errors.add(prefix + "listener '" + listener.getName() + "' names route configuration '"
+              + routes + "' that does not exist");
+        }
+      }
+    }
+    for (RouteConfiguration config : resources.routes()) {
+      Set<String> domains = new HashSet<>();
+      for (VirtualHost host : config.getVirtualHostsList()) {
+        String where = prefix + "route configuration '" + config.getName() + "' virtual host '"
+            + host.getName() + "': ";
+        for (String domain : host.getDomainsList()) {
+          if (!domains.add(domain)) {
+            errors.add(where + "domain '" + domain + "' is used twice");
+          }
+        }
+        host.getRoutesList().forEach(route -> {
+          WeightedCluster weighted = route.getRoute().getWeightedClusters();
+          long sum = 0;
+          for (WeightedCluster.ClusterWeight weight : weighted.getClustersList()) {
+            sum += weight.getWeight().getValue();
+            if (!clusters.contains(weight.getName())) {
+              errors.add(where + "route to unknown cluster '" + weight.getName() + "'");
+            }
+          }
+          if (sum == 0) {
+            errors.add(where + "weighted clusters sum to 0");
+          }
+        });
+      }
+    }
+    return errors;
+  }
+
+  private static List<HttpConnectionManager> managers(Listener listener, List<String> errors,
+      String prefix) {
+    List<HttpConnectionManager> managers = new ArrayList<>();
+    try {
+      if (listener.hasApiListener()) {
+        managers.add(listener.getApiListener().getApiListener()
+            .unpack(HttpConnectionManager.class));
+      }
+      for (FilterChain chain : listener.getFilterChainsList()) {
+        for (Filter filter : chain.getFiltersList()) {
+          managers.add(filter.getTypedConfig().unpack(HttpConnectionManager.class));
+        }
+      }
+    } catch (InvalidProtocolBufferException e) {
+      errors.add(prefix + "listener '" + listener.getName() + "': " + e.getMessage());
+    }
+    return managers;
+  }
+}

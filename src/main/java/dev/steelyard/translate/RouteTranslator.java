@@ -1,0 +1,89 @@
+package dev.steelyard.translate;
+
+import com.google.protobuf.UInt32Value;
+import dev.steelyard.view.AppKey;
+import dev.steelyard.view.AppView;
+import dev.steelyard.view.MeshView;
+import dev.steelyard.view.SubsetRole;
+import dev.steelyard.view.SubsetWeights;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Route configurations: the only resources that carry weights. Weights are basis points, so a
+ * route's cluster weights always sum to {@link SubsetWeights#TOTAL}; subsets at 0 are left out.
+ */
+public final class RouteTranslator {
+
+  private RouteTranslator() {}
+
+  /** One route configuration for the gateway: a virtual host per app with gateway hosts. */
+  public static RouteConfiguration gateway(MeshView view) {
+    RouteConfiguration.Builder routes =
+        RouteConfiguration.newBuilder().setName(ResourceNames.GATEWAY_ROUTES);
+    for (AppView app : view.apps()) {
+      if (app.spec().gatewayHosts().isEmpty()) {
+        continue;
+      }
+      routes.addVirtualHosts(virtualHost(app.key(), app.spec().gatewayHosts(),
+          app.gateway().effective()));
+    }
+    return routes.build();
+  }
+
+  /** One route configuration for sidecars: a virtual host per app with its mesh names. */
+  public static RouteConfiguration sidecar(MeshView view) {
+    Map<AppKey, List<String>> hosts = ResourceNames.meshHosts(view);
+    RouteConfiguration.Builder routes =
+        RouteConfiguration.newBuilder().setName(ResourceNames.SIDECAR_ROUTES);
+    for (AppView app : view.apps()) {
+      routes.addVirtualHosts(virtualHost(app.key(), hosts.get(app.key()),
+          app.mesh().effective()));
+    }
+    return routes.build();
+  }
+
+  /** One route configuration per app for proxyless gRPC clients. */
+  public static List<RouteConfiguration> grpc(MeshView view) {
+    Map<AppKey, List<String>> hosts = ResourceNames.meshHosts(view);
+    List<RouteConfiguration> routes = new ArrayList<>();
+    for (AppView app : view.apps()) {
+      routes.add(RouteConfiguration.newBuilder()
+          .setName(ResourceNames.grpcRoutes(app.key()))
+          .addVirtualHosts(virtualHost(app.key(), hosts.get(app.key()), app.mesh().effective()))
+          .build());
+    }
+    return routes;
+  }
+
+  static VirtualHost virtualHost(AppKey app, List<String> domains, SubsetWeights weights) {
+    return VirtualHost.newBuilder()
+        .setName(app.toString())
+        .addAllDomains(domains)
+        .addRoutes(Route.newBuilder()
+            .setName(app + "/split")
+            .setMatch(RouteMatch.newBuilder().setPrefix(""))
+            .setRoute(RouteAction.newBuilder().setWeightedClusters(weightedClusters(app, weights))))
+        .build();
+  }
+
+  static WeightedCluster weightedClusters(AppKey app, SubsetWeights weights) {
+    WeightedCluster.Builder clusters = WeightedCluster.newBuilder();
+    for (SubsetRole role : SubsetRole.values()) {
+      int weight = weights.get(role);
+      if (weight > 0) {
+        clusters.addClusters(WeightedCluster.ClusterWeight.newBuilder()
+            .setName(ResourceNames.cluster(app, role))
+            .setWeight(UInt32Value.of(weight)));
+      }
+    }
+    return clusters.build();
+  }
+}
