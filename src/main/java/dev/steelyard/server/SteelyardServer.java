@@ -14,6 +14,7 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -31,6 +32,7 @@ public final class SteelyardServer implements AutoCloseable {
 
   private final ServerConfig config;
   private final AppCatalog catalog;
+  private final SplitStore splits;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private SnapshotPublisher publisher;
   private ProxyRegistry proxies;
@@ -38,13 +40,18 @@ public final class SteelyardServer implements AutoCloseable {
   private AdminServer admin;
   private int adminPort;
 
-  public SteelyardServer(ServerConfig config, AppCatalog catalog) {
+  /** A server whose splits are kept in {@code config.dataDir()}. */
+  public SteelyardServer(ServerConfig config, AppCatalog catalog) throws IOException {
+    this(config, catalog, FileSplitStore.open(config.dataDir()));
+  }
+
+  public SteelyardServer(ServerConfig config, AppCatalog catalog, SplitStore splits) {
     this.config = config;
     this.catalog = catalog;
+    this.splits = splits;
   }
 
   public SteelyardServer start() throws Exception {
-    SplitStore splits = FileSplitStore.open(config.dataDir());
     SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::ofOrSidecar);
     NackHoldbackWatcher watcher = new NackHoldbackWatcher(cache);
     proxies = new ProxyRegistry(watcher, meters);
