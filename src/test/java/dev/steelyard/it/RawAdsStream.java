@@ -1,0 +1,86 @@
+package dev.steelyard.it;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import com.google.rpc.Status;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An ADS stream driven by hand, for protocol behaviour a well-behaved client never shows
+ * (such as NACKing on purpose). Responses queue up so tests can count exactly what was sent.
+ */
+final class RawAdsStream implements AutoCloseable {
+
+  final Node node;
+  private final ManagedChannel channel;
+  private final StreamObserver<DiscoveryRequest> requests;
+  final LinkedBlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
+
+  RawAdsStream(int xdsPort, String nodeId, String kind) {
+    node = Node.newBuilder()
+        .setId(nodeId)
+        .setCluster("tests")
+        .setMetadata(Struct.newBuilder()
+            .putFields("steelyard.kind", Value.newBuilder().setStringValue(kind).build()))
+        .build();
+    channel = ManagedChannelBuilder.forAddress("127.0.0.1", xdsPort).usePlaintext().build();
+    requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
+        .streamAggregatedResources(new StreamObserver<>() {
+          @Override
+          public void onNext(DiscoveryResponse response) {
+            responses.add(response);
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        });
+  }
+
+  void request(String typeUrl, List<String> names) {
+    requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(typeUrl)
+        .addAllResourceNames(names).build());
+  }
+
+  void ack(DiscoveryResponse response, List<String> names) {
+    requests.onNext(DiscoveryRequest.newBuilder().setNode(node)
+        .setTypeUrl(response.getTypeUrl())
+        .addAllResourceNames(names)
+        .setVersionInfo(response.getVersionInfo())
+        .setResponseNonce(response.getNonce())
+        .build());
+  }
+
+  /** Rejects {@code response}, reporting {@code lastGoodVersion} as the protocol requires. */
+  void nack(DiscoveryResponse response, List<String> names, String lastGoodVersion,
+      String message) {
+    requests.onNext(DiscoveryRequest.newBuilder().setNode(node)
+        .setTypeUrl(response.getTypeUrl())
+        .addAllResourceNames(names)
+        .setVersionInfo(lastGoodVersion)
+        .setResponseNonce(response.getNonce())
+        .setErrorDetail(Status.newBuilder().setCode(3).setMessage(message))
+        .build());
+  }
+
+  DiscoveryResponse next(long seconds) throws InterruptedException {
+    return responses.poll(seconds, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    requests.onCompleted();
+    channel.shutdownNow();
+  }
+}
