@@ -1,0 +1,141 @@
+package dev.steelyard.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.steelyard.split.FileSplitStore;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The admin REST API over a real socket: good calls, bad calls, and the token. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AdminApiTest {
+
+  private static final String TOKEN = "s3cret-token";
+  private static final String SPLIT = "/api/v1/apps/default/hello-app/split";
+  private TestMesh mesh;
+
+  @BeforeAll
+  void start(@TempDir Path dir) throws Exception {
+    mesh = new TestMesh(dir, new int[] {1, 0, 1}, Optional.of(TOKEN));
+    assertThat(mesh.putSplit("{\"mode\":\"test\",\"canaryWeight\":5}").statusCode())
+        .isEqualTo(200);
+  }
+
+  @AfterAll
+  void stop() {
+    mesh.close();
+  }
+
+  @Test
+  void appStateShowsSubsetsSplitsAndEffectiveWeights() throws Exception {
+    HttpResponse<String> response = mesh.get("/api/v1/apps/default/hello-app");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("content-type")).hasValue("application/json");
+    assertThat(response.body())
+        .contains("\"meshSplit\": {\n    \"mode\": \"test\",\n    \"canaryWeight\": 5.0")
+        .contains("\"gatewayFollowsMesh\": true")
+        .contains("\"cluster\": \"default/hello-app/canary\"")
+        .contains("\"effectiveMeshWeight\": 95.0")
+        .contains("\"meshHosts\": [\"hello-app\", \"hello-app:8080\"");
+    assertThat(mesh.get("/api/v1/apps").body()).contains("\"name\": \"hello-app\"");
+  }
+
+  @Test
+  void shareOfASubsetWithoutEndpointsGoesToMainAndTheStateSaysSo() throws Exception {
+    HttpResponse<String> response = put(
+        "{\"mode\":\"deploy\",\"canaryWeight\":10,\"gateway\":{\"mode\":\"test\",\"canaryWeight\":1}}");
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(response.body())
+        .contains("mesh: baseline has no ready endpoints; its 10.0 % goes to main")
+        .contains("\"gatewayFollowsMesh\": false")
+        .contains("\"meshWeight\": 80.0")
+        .contains("\"effectiveMeshWeight\": 90.0");
+    // Restore the split the other tests expect.
+    assertThat(put("{\"mode\":\"test\",\"canaryWeight\":5,\"gatewayFollowsMesh\":true}")
+        .statusCode()).isEqualTo(200);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "weight above 100 in test | {\"mode\":\"test\",\"canaryWeight\":101} | out of range for mode test: 0 <= n <= 100",
+      "weight above 50 in deploy | {\"mode\":\"deploy\",\"canaryWeight\":50.01} | out of range for mode deploy: 0 <= n <= 50",
+      "negative weight | {\"mode\":\"test\",\"canaryWeight\":-1} | is negative",
+      "finer than 0.01 | {\"mode\":\"test\",\"canaryWeight\":10.005} | finer than 0.01 %",
+      "unknown mode | {\"mode\":\"blue-green\",\"canaryWeight\":10} | unknown mode 'blue-green': expected off, test or deploy",
+      "missing mode | {\"canaryWeight\":10} | mode is required",
+      "off with a weight | {\"mode\":\"off\",\"canaryWeight\":3} | mode off takes no canaryWeight",
+      "malformed JSON | {\"mode\":\"test\", | malformed request",
+      "unknown field | {\"mode\":\"test\",\"canaryWeigth\":10} | malformed request",
+      "weight as text | {\"mode\":\"test\",\"canaryWeight\":\"ten\"} | malformed request",
+      "bad gateway split | {\"mode\":\"test\",\"canaryWeight\":1,\"gateway\":{\"mode\":\"deploy\",\"canaryWeight\":60}} | out of range for mode deploy",
+      "gateway and follows | {\"mode\":\"test\",\"canaryWeight\":1,\"gateway\":{\"mode\":\"off\"},\"gatewayFollowsMesh\":true} | not both",
+  })
+  void badInputIsRejectedAndChangesNothing(String name, String body, String message)
+      throws Exception {
+    String stateBefore = mesh.get("/api/v1/apps/default/hello-app").body();
+    String fileBefore = Files.readString(mesh.dataDir.resolve(FileSplitStore.FILE_NAME));
+
+    HttpResponse<String> response = put(body);
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+    assertThat(response.body()).startsWith("{\"error\":").contains(message);
+    assertThat(mesh.get("/api/v1/apps/default/hello-app").body()).isEqualTo(stateBefore);
+    assertThat(Files.readString(mesh.dataDir.resolve(FileSplitStore.FILE_NAME)))
+        .isEqualTo(fileBefore);
+  }
+
+  @Test
+  void emptyBodyIsRejected() throws Exception {
+    HttpResponse<String> response = put("");
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(response.body()).contains("request body is empty");
+  }
+
+  @Test
+  void unknownAppIs404() throws Exception {
+    HttpResponse<String> put = mesh.put("/api/v1/apps/default/nope/split",
+        "{\"mode\":\"test\",\"canaryWeight\":1}", Optional.of(TOKEN));
+    assertThat(put.statusCode()).isEqualTo(404);
+    assertThat(put.body()).contains("unknown app default/nope");
+    assertThat(mesh.get("/api/v1/apps/other/hello-app").statusCode()).isEqualTo(404);
+    assertThat(mesh.get("/api/v1/nothing-here").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void changesNeedTheToken() throws Exception {
+    HttpResponse<String> none = mesh.put(SPLIT, "{\"mode\":\"test\",\"canaryWeight\":7}",
+        Optional.empty());
+    HttpResponse<String> wrong = mesh.put(SPLIT, "{\"mode\":\"test\",\"canaryWeight\":7}",
+        Optional.of("guess"));
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    assertThat(wrong.body()).contains("Authorization: Bearer");
+    assertThat(mesh.get("/api/v1/apps/default/hello-app").body())
+        .contains("\"canaryWeight\": 5.0");
+  }
+
+  @Test
+  void healthReadinessMetricsAndStatus() throws Exception {
+    assertThat(mesh.get("/healthz").statusCode()).isEqualTo(200);
+    assertThat(mesh.get("/readyz").body()).contains("ready");
+    HttpResponse<String> metrics = mesh.get("/metrics");
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.body()).contains("steelyard_snapshot_build_seconds_count")
+        .contains("steelyard_xds_nacks_total");
+    assertThat(mesh.get("/api/v1/status").body()).contains("\"authRequired\": true")
+        .contains("\"grpc/routes\":");
+  }
+
+  private HttpResponse<String> put(String body) throws Exception {
+    return mesh.put(SPLIT, body, Optional.of(TOKEN));
+  }
+}

@@ -1,0 +1,71 @@
+package dev.steelyard.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.steelyard.feedback.ProxyStatus;
+import dev.steelyard.publish.KindVersions;
+import dev.steelyard.translate.ProxyKind;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A restart on the same data directory serves the same weights under the same content versions,
+ * so a client that reconnects ends up where it was.
+ */
+class RestartTest {
+
+  @Test
+  void clientConvergesToTheSameWeightsAndVersionsAfterARestart(@TempDir Path dir)
+      throws Exception {
+    try (TestMesh mesh = new TestMesh(dir, new int[] {1, 1, 1}, Optional.empty())) {
+      int xdsPort = mesh.server.xdsPort();
+      try (XdsTestClient client = new XdsTestClient(xdsPort, "restart-client", "hello-app")) {
+        client.call(); // channels are lazy: the first RPC opens the xDS stream
+        assertThat(mesh.putSplit("{\"mode\":\"test\",\"canaryWeight\":30}").statusCode())
+            .isEqualTo(200);
+        Map<ProxyKind, KindVersions> before = mesh.server.publisher().current().versions();
+        Map<String, String> ackedBefore = awaitAcked(mesh, client, before.get(ProxyKind.GRPC));
+        Binomial.assertSplit(client.count(2_000), 2_000, 0.7, 0, 0.3);
+
+        mesh.stopServer();
+        restartOnSamePort(mesh, xdsPort);
+
+        assertThat(mesh.server.publisher().current().versions()).isEqualTo(before);
+        Map<String, String> ackedAfter = awaitAcked(mesh, client, before.get(ProxyKind.GRPC));
+        assertThat(ackedAfter).isEqualTo(ackedBefore);
+        Binomial.assertSplit(client.count(2_000), 2_000, 0.7, 0, 0.3);
+      }
+    }
+  }
+
+  private static void restartOnSamePort(TestMesh mesh, int xdsPort) throws Exception {
+    // The old listening socket may take a moment to be released.
+    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+      mesh.start(xdsPort);
+      return true;
+    });
+  }
+
+  private static Map<String, String> awaitAcked(TestMesh mesh, XdsTestClient client,
+      KindVersions expected) {
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked(mesh, client)
+        .map(versions -> expected.routes().equals(versions.get("routes"))
+            && expected.clusters().equals(versions.get("clusters"))
+            && expected.endpoints().equals(versions.get("endpoints"))
+            && expected.listeners().equals(versions.get("listeners")))
+        .orElse(false));
+    return acked(mesh, client).orElseThrow();
+  }
+
+  private static Optional<Map<String, String>> acked(TestMesh mesh, XdsTestClient client) {
+    return mesh.server.proxies().proxies().stream()
+        .filter(proxy -> proxy.nodeId().equals(client.nodeId))
+        .map(ProxyStatus::ackedVersions)
+        .findFirst();
+  }
+}
