@@ -47,6 +47,9 @@ public final class AppFileParser {
       @JsonProperty("endpoints") Map<String, List<String>> endpoints) {}
 
   public static List<AppSpec> parse(String yaml) throws InvalidAppFileException {
+    if (yaml.isBlank()) {
+      throw new InvalidAppFileException("the file is empty; expected an 'apps' list");
+    }
     AppsFile file;
     try {
       file = YAML.readValue(yaml, AppsFile.class);

@@ -1,0 +1,67 @@
+package dev.steelyard.publish;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.steelyard.split.AppSplits;
+import dev.steelyard.split.MeshViewComposer;
+import dev.steelyard.split.SplitPolicy;
+import dev.steelyard.translate.MeshTranslator;
+import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.translate.TranslatorSettings;
+import dev.steelyard.view.AppKey;
+import dev.steelyard.view.AppProtocol;
+import dev.steelyard.view.AppSpec;
+import dev.steelyard.view.Endpoint;
+import dev.steelyard.view.SubsetRole;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ContentVersionTest {
+
+  private static final AppKey APP = new AppKey("default", "hello-app");
+
+  private static KindVersions versions(List<String> mainIps, SplitPolicy split) {
+    AppSpec spec = new AppSpec(APP, 8080, AppProtocol.HTTP, List.of("hello.example.com"),
+        Map.of(SubsetRole.MAIN, mainIps.stream().map(ip -> new Endpoint(ip, 8080)).toList(),
+            SubsetRole.CANARY, List.of(new Endpoint("10.0.9.9", 8080))));
+    return KindVersions.of(MeshTranslator.translate(
+        MeshViewComposer.compose(List.of(spec), Map.of(APP, new AppSplits(split,
+            Optional.empty()))), ProxyKind.SIDECAR, TranslatorSettings.DEFAULTS));
+  }
+
+  @Test
+  void versionsArePinnedContentHashesNotPerProcessValues() {
+    // Fixed values: a change here means every proxy in a fleet gets a push on upgrade, or that
+    // serialization became non-deterministic. Both deserve a look before updating the pins.
+    KindVersions versions = versions(List.of("10.0.0.1"), SplitPolicy.OFF);
+    assertThat(versions).isEqualTo(versions(List.of("10.0.0.1"), SplitPolicy.OFF));
+    assertThat(versions.clusters()).hasSize(16).matches("[0-9a-f]+");
+    assertThat(versions.routes()).isEqualTo(PINNED_ROUTES);
+    assertThat(versions.clusters()).isEqualTo(PINNED_CLUSTERS);
+  }
+
+  private static final String PINNED_ROUTES = "fb625a1d7685d2bd";
+  private static final String PINNED_CLUSTERS = "4576ddd793290f22";
+
+  @Test
+  void aWeightChangeTouchesOnlyRoutes() throws Exception {
+    KindVersions off = versions(List.of("10.0.0.1"), SplitPolicy.OFF);
+    KindVersions test = versions(List.of("10.0.0.1"), SplitPolicy.of("test", 10));
+    assertThat(test.routes()).isNotEqualTo(off.routes());
+    assertThat(test.clusters()).isEqualTo(off.clusters());
+    assertThat(test.endpoints()).isEqualTo(off.endpoints());
+    assertThat(test.listeners()).isEqualTo(off.listeners());
+  }
+
+  @Test
+  void anEndpointChangeTouchesOnlyEndpoints() {
+    KindVersions one = versions(List.of("10.0.0.1"), SplitPolicy.OFF);
+    KindVersions two = versions(List.of("10.0.0.2", "10.0.0.1"), SplitPolicy.OFF);
+    assertThat(two.endpoints()).isNotEqualTo(one.endpoints());
+    assertThat(two.clusters()).isEqualTo(one.clusters());
+    assertThat(two.routes()).isEqualTo(one.routes());
+    assertThat(two.listeners()).isEqualTo(one.listeners());
+  }
+}
