@@ -1,0 +1,108 @@
+package dev.steelyard.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.steelyard.cli.SteelyardCommand;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The CLI against a running server, in-process, with its output and exit codes. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CliTest {
+
+  private TestMesh mesh;
+
+  private record Run(int code, String out, String err) {}
+
+  @BeforeAll
+  void start(@TempDir Path dir) throws Exception {
+    mesh = new TestMesh(dir, new int[] {1, 1, 1}, Optional.of("tok"));
+  }
+
+  @AfterAll
+  void stop() {
+    mesh.close();
+  }
+
+  private Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = SteelyardCommand.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void splitSetShowsTheNewStateAndProbeSeesIt() {
+    Run set = run("split", "set", "hello-app", "--mode", "deploy", "--weight", "25",
+        "--admin", mesh.admin(), "--token", "tok");
+    assertThat(set.code()).as(set.err()).isZero();
+    assertThat(set.out()).contains("default/hello-app  mesh: deploy 25")
+        .containsPattern("main\\s+50.00%\\s+50.00%")
+        .containsPattern("canary\\s+25.00%\\s+25.00%");
+
+    // The only test that uses the global xds:/// resolver: its bootstrap is read once per JVM.
+    Run probe = run("probe", "hello-app", "-n", "2000",
+        "--xds", "127.0.0.1:" + mesh.server.xdsPort());
+    assertThat(probe.code()).as(probe.err()).isZero();
+    assertThat(probe.out()).startsWith("probe xds:///hello-app via 127.0.0.1:")
+        .contains("2000 requests").contains("main").contains("baseline").contains("canary")
+        .doesNotContain("error");
+    // 5 sigma of 2000 draws at p = 0.25 is about 97 requests, about 4.9 points.
+    double canaryPercent = Double.parseDouble(probe.out().lines()
+        .filter(line -> line.trim().startsWith("canary")).findFirst().orElseThrow()
+        .replaceAll(".*\\s(\\d+\\.\\d+)%.*", "$1"));
+    assertThat(canaryPercent).isBetween(25 - 4.9, 25 + 4.9);
+
+    Run get = run("split", "get", "default/hello-app", "--admin", mesh.admin());
+    assertThat(get.code()).isZero();
+    assertThat(get.out()).contains("mesh: deploy 25");
+
+    try (XdsTestClient client = new XdsTestClient(mesh.server.xdsPort(), "cli-client",
+        "hello-app")) {
+      client.call();
+      Run status = run("status", "--admin", mesh.admin());
+      assertThat(status.code()).isZero();
+      assertThat(status.out()).contains("admin token required")
+          .contains("proxies: 1 connected")
+          .containsPattern("cli-client\\s+grpc\\s+acked \\{clusters=");
+    }
+  }
+
+  @Test
+  void badInputExitsWithTwoAndAOneLineReason() {
+    Run range = run("split", "set", "hello-app", "--mode", "test", "--weight", "120",
+        "--admin", mesh.admin(), "--token", "tok");
+    assertThat(range.code()).isEqualTo(2);
+    assertThat(range.err().strip()).isEqualTo(
+        "steelyard: canaryWeight 120 is out of range for mode test: 0 <= n <= 100");
+
+    Run unknown = run("split", "get", "nope", "--admin", mesh.admin());
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err().strip()).isEqualTo("steelyard: unknown app default/nope");
+
+    Run noToken = run("split", "set", "hello-app", "--mode", "off", "--admin", mesh.admin());
+    assertThat(noToken.code()).isEqualTo(2);
+    assertThat(noToken.err()).contains("Authorization: Bearer");
+
+    assertThat(run("split", "set", "hello-app", "--admin", mesh.admin()).code())
+        .as("missing --mode is a usage error").isEqualTo(2);
+  }
+
+  @Test
+  void anUnreachableServerExitsWithOne() {
+    Run down = run("status", "--admin", "http://127.0.0.1:1");
+    assertThat(down.code()).isEqualTo(1);
+    assertThat(down.err()).contains("cannot reach the admin API");
+  }
+}
