@@ -109,6 +109,19 @@ class NackTest {
     }
   }
 
+  @Test
+  void aNodeWithAnUnknownKindIsRefusedWithAReason() throws Exception {
+    try (RawAdsStream stream = new RawAdsStream(mesh.server.xdsPort(), "odd", "mesh-gateway")) {
+      stream.request(CLUSTERS, List.of());
+      Throwable error = stream.closedWithError.get(5, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(io.grpc.Status.fromThrowable(error).getCode())
+          .isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+      assertThat(error).hasMessageContaining(
+          "node metadata steelyard.kind is 'mesh-gateway': expected gateway, sidecar or grpc");
+      assertThat(stream.responses).isEmpty();
+    }
+  }
+
   private static ProxyStatus only(List<ProxyStatus> proxies, String nodeId) {
     List<ProxyStatus> matching =
         proxies.stream().filter(proxy -> proxy.nodeId().equals(nodeId)).toList();

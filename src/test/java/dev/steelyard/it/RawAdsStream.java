@@ -24,6 +24,8 @@ final class RawAdsStream implements AutoCloseable {
   private final ManagedChannel channel;
   private final StreamObserver<DiscoveryRequest> requests;
   final LinkedBlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
+  final java.util.concurrent.CompletableFuture<Throwable> closedWithError =
+      new java.util.concurrent.CompletableFuture<>();
 
   RawAdsStream(int xdsPort, String nodeId, String kind) {
     node = Node.newBuilder()
@@ -41,7 +43,9 @@ final class RawAdsStream implements AutoCloseable {
           }
 
           @Override
-          public void onError(Throwable t) {}
+          public void onError(Throwable t) {
+            closedWithError.complete(t);
+          }
 
           @Override
           public void onCompleted() {}
