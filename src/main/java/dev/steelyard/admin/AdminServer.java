@@ -212,8 +212,7 @@ public final class AdminServer implements AutoCloseable {
           .setApp(proxy.app())
           .setUserAgent(proxy.userAgent())
           .putAllAckedVersions(proxy.ackedVersions())
-          .setConnectedAt(proxy.connectedAt().toString())
-          .setStreams(1);
+          .setConnectedAt(proxy.connectedAt().toString());
       proxy.lastNack().ifPresent(nack -> state.setLastNack(Nack.newBuilder()
           .setTypeUrl(nack.type())
           .setRejectedVersion(nack.rejectedVersion())

@@ -103,9 +103,15 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     }
   }
 
+  /**
+   * Delta xDS is refused: java-control-plane ignores {@code initial_resource_versions}, so after
+   * a control plane restart a delta client could keep resources that no longer exist.
+   */
   @Override
-  public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
-    // Delta xDS is not offered as a supported mode; nothing to track.
+  public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request)
+      throws RequestException {
+    throw new RequestException(Status.UNIMPLEMENTED.withDescription(
+        "steelyard serves state-of-the-world xDS only (ADS api_type GRPC, not DELTA_GRPC)"));
   }
 
   @Override
