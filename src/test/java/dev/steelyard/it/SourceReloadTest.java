@@ -1,0 +1,54 @@
+package dev.steelyard.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.steelyard.publish.KindVersions;
+import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.view.SubsetRole;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Changes to the apps file reach a real client; a bad file changes nothing. */
+class SourceReloadTest {
+
+  @Test
+  void badFileKeepsServingThenAnEmptiedCanaryHandsItsShareToMain(@TempDir Path dir)
+      throws Exception {
+    try (TestMesh mesh = new TestMesh(dir, new int[] {1, 1, 1}, Optional.empty());
+        XdsTestClient client = new XdsTestClient(mesh.server.xdsPort(), "reload-client",
+            "hello-app.default.svc.cluster.local:8080")) {
+      assertThat(mesh.putSplit("{\"mode\":\"test\",\"canaryWeight\":50}").statusCode())
+          .isEqualTo(200);
+      Binomial.assertSplit(client.count(1_000), 1_000, 0.5, 0, 0.5);
+      Map<ProxyKind, KindVersions> before = mesh.server.publisher().current().versions();
+
+      Files.writeString(mesh.appsFile, mesh.appsYaml().replace("port: 8080", "port: eighty"));
+      await().atMost(Duration.ofSeconds(5)).until(() ->
+          mesh.get("/api/v1/status").body().contains("keeping the last good apps"));
+      assertThat(mesh.get("/api/v1/status").body()).contains("apps.yaml: malformed YAML");
+      assertThat(mesh.server.publisher().current().versions()).isEqualTo(before);
+      Binomial.assertSplit(client.count(1_000), 1_000, 0.5, 0, 0.5);
+
+      // The canary leaves the file: its 50 % must go to main, not to an empty subset. Its
+      // backend keeps running, so a single misrouted RPC would show up as "canary".
+      java.util.List<io.grpc.Server> canary = new java.util.ArrayList<>(
+          mesh.backends.get(SubsetRole.CANARY));
+      mesh.backends.get(SubsetRole.CANARY).clear();
+      Files.writeString(mesh.appsFile, mesh.appsYaml());
+      await().atMost(Duration.ofSeconds(5)).until(() -> mesh.get("/api/v1/apps/default/hello-app")
+          .body().contains("mesh: canary has no ready endpoints; its 50.0 % goes to main"));
+      assertThat(mesh.get("/api/v1/status").body()).contains("\"sourceError\": \"\"");
+      String routes = mesh.server.publisher().current().versions().get(ProxyKind.GRPC).routes();
+      await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
+          .anyMatch(proxy -> routes.equals(proxy.ackedVersions().get("routes"))));
+      Binomial.assertSplit(client.count(1_000), 1_000, 1, 0, 0);
+      canary.forEach(io.grpc.Server::shutdownNow);
+    }
+  }
+}
