@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -68,11 +69,15 @@ public final class TrafficSplitStatusWriter implements AutoCloseable {
 
   /** Queues one write round; many requests before it runs make one round. */
   public void requestWrite() {
-    if (queued.compareAndSet(false, true)) {
-      thread.execute(() -> {
-        queued.set(false);
-        writeAll();
-      });
+    if (!thread.isShutdown() && queued.compareAndSet(false, true)) {
+      try {
+        thread.execute(() -> {
+          queued.set(false);
+          writeAll();
+        });
+      } catch (RejectedExecutionException e) {
+        // Closing: the last round is not needed.
+      }
     }
   }
 

@@ -111,8 +111,13 @@ public final class TrafficSplitStore implements SplitStore {
       validations.put(key, new Validation(generation, resourceVersion, Optional.empty()));
       changed = put(key, next);
     } catch (InvalidSplitException e) {
-      log.warn("TrafficSplit {} is invalid, keeping its last good split {}: {}", key,
+      // Status writes bump the resourceVersion too: say it once per distinct error.
+      boolean sameError = previous != null
+          && previous.error().equals(Optional.of(e.getMessage()));
+      if (!sameError) {
+        log.warn("TrafficSplit {} is invalid, keeping its last good split {}: {}", key,
           splits.getOrDefault(key, AppSplits.DEFAULT).mesh(), e.getMessage());
+      }
       validations.put(key, new Validation(generation, resourceVersion,
           Optional.of(e.getMessage())));
     }
