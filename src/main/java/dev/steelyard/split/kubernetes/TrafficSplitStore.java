@@ -116,7 +116,7 @@ public final class TrafficSplitStore implements SplitStore {
           && previous.error().equals(Optional.of(e.getMessage()));
       if (!sameError) {
         log.warn("TrafficSplit {} is invalid, keeping its last good split {}: {}", key,
-          splits.getOrDefault(key, AppSplits.DEFAULT).mesh(), e.getMessage());
+              splits.getOrDefault(key, AppSplits.DEFAULT).mesh(), e.getMessage());
       }
       validations.put(key, new Validation(generation, resourceVersion,
           Optional.of(e.getMessage())));
