@@ -29,7 +29,9 @@ import java.util.function.Consumer;
  * Turns Services and pods, as the informers hold them, into {@link AppSpec}s. Pure, so the rules
  * (which Service is an app, which pod is an endpoint, which port) are tested without a cluster.
  *
- * <p>An app is a Service whose selector names the app label. Its endpoints are the pods of the
+ * <p>An app is a Service whose selector names the app label and that either selects a pod with
+ * the role label (ready or not) or carries a {@code steelyard.dev/} annotation; other Services
+ * that happen to select on the app label stay out of the mesh. Its endpoints are the pods of the
  * same namespace that match the whole selector, carry a known role label, are Ready, are not
  * terminating and have an IP. The port is the Service's target port: numeric as is, named looked
  * up in the pod's containers (pods without that port name are skipped, as Kubernetes does).
@@ -55,9 +57,9 @@ public final class AppSpecBuilder {
       String where = "Service " + service.getMetadata().getNamespace() + "/"
           + service.getMetadata().getName();
       try {
-        specs.add(toSpec(service, selector,
+        toSpec(service, selector,
             podsByNamespace.getOrDefault(service.getMetadata().getNamespace(), List.of()),
-            settings, warnings));
+            settings, warnings).ifPresent(specs::add);
       } catch (IllegalArgumentException e) {
         warnings.accept(where + ": " + e.getMessage() + "; the app is left out");
       }
@@ -88,18 +90,26 @@ public final class AppSpecBuilder {
     return unique;
   }
 
-  private static AppSpec toSpec(Service service, Map<String, String> selector, List<Pod> pods,
-      KubernetesSourceSettings settings, Consumer<String> warnings) {
-    ServicePort port = chosenPort(service);
+  private static Optional<AppSpec> toSpec(Service service, Map<String, String> selector,
+      List<Pod> pods, KubernetesSourceSettings settings, Consumer<String> warnings) {
+    boolean optedIn = annotations(service).keySet().stream()
+        .anyMatch(key -> key.startsWith("steelyard.dev/"));
     Map<SubsetRole, List<Endpoint>> endpoints = new EnumMap<>(SubsetRole.class);
+    List<Pod> withRole = new ArrayList<>();
     for (Pod pod : pods) {
       Map<String, String> labels = labels(pod);
-      if (!selector.entrySet().stream()
+      if (labels.containsKey(settings.roleLabel()) && selector.entrySet().stream()
           .allMatch(entry -> entry.getValue().equals(labels.get(entry.getKey())))) {
-        continue;
+        withRole.add(pod);
       }
-      String roleLabel = labels.get(settings.roleLabel());
-      if (roleLabel == null || !isServing(pod)) {
+    }
+    if (withRole.isEmpty() && !optedIn) {
+      return Optional.empty();
+    }
+    ServicePort port = chosenPort(service);
+    for (Pod pod : withRole) {
+      String roleLabel = labels(pod).get(settings.roleLabel());
+      if (!isServing(pod)) {
         continue;
       }
       SubsetRole role;
@@ -122,7 +132,8 @@ public final class AppSpecBuilder {
     }
     AppKey key = new AppKey(service.getMetadata().getNamespace(),
         service.getMetadata().getName());
-    return new AppSpec(key, port.getPort(), protocol(port), gatewayHosts(service), endpoints);
+    return Optional.of(
+        new AppSpec(key, port.getPort(), protocol(port), gatewayHosts(service), endpoints));
   }
 
   /** Ready, not being deleted, and with an IP: a pod that can take traffic now. */

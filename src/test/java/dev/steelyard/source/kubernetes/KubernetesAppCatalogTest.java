@@ -180,6 +180,23 @@ class KubernetesAppCatalogTest {
   }
 
   @Test
+  void aServiceSelectingOnTheAppLabelWithoutRolePodsOrAnnotationIsNoApp() throws Exception {
+    client.services().resource(new io.fabric8.kubernetes.api.model.ServiceBuilder(
+            MockCluster.service("default", "legacy", "app", 80, new IntOrString(80), "http"))
+        .editMetadata().withAnnotations(Map.of()).endMetadata().build()).create();
+    client.pods().resource(MockCluster.pod("default", "legacy-1", Map.of("app", "legacy"),
+        "10.0.9.1", true, Map.of())).create();
+    // Opted in by annotation, with no pods yet: an app with empty subsets.
+    helloService(new IntOrString(9000));
+    startCatalog(KubernetesSourceSettings.DEFAULTS);
+
+    assertThat(catalog.apps()).extracting(AppSpec::key).containsExactly(HELLO);
+    client.pods().resource(MockCluster.pod("default", "legacy-2",
+        Map.of("app", "legacy", "app-role", "main"), "10.0.9.2", false, Map.of())).create();
+    await().atMost(Duration.ofSeconds(5)).until(() -> catalog.apps().size() == 2);
+  }
+
+  @Test
   void eventsThatChangeNothingTheMeshSeesDoNotAskForAPublish() throws Exception {
     helloService(new IntOrString(9000));
     createPod("main-1", "main", "10.0.0.1", true);
