@@ -73,7 +73,8 @@ through_gateway() {
 # Sets hello-app's mesh split and waits until the gateway has the routes version that carries it.
 # Prints the seconds it took.
 set_split() {
-  local mode=$1 weight=$2 start version deadline
+  local mode=$1 weight=$2 start version previous deadline
+  previous=$(kubectl get trafficsplit hello-app -n default -o jsonpath='{.status.routesVersions.gateway}')
   start=$(date +%s.%N)
   kubectl patch trafficsplit hello-app -n default --type=merge \
     -p "{\"spec\":{\"mesh\":{\"mode\":\"$mode\",\"canaryWeight\":$weight}}}" >/dev/null || return 1
@@ -83,7 +84,8 @@ set_split() {
       -o jsonpath='{.status.applied.mesh.mode}/{.status.applied.mesh.canaryWeight}')
     if [ "$applied" = "$mode/$weight" ]; then
       version=$(kubectl get trafficsplit hello-app -n default -o jsonpath='{.status.routesVersions.gateway}')
-      if [ -n "$version" ] && admin "/config_dump?resource=dynamic_route_configs" | grep -q "\"version_info\": \"$version\""; then
+      # The status may show the new split a moment before the routes that carry it.
+      if [ -n "$version" ] && [ "$version" != "$previous" ] && admin "/config_dump?resource=dynamic_route_configs" | grep -q "\"version_info\": \"$version\""; then
         awk -v now="$(date +%s.%N)" -v start="$start" 'BEGIN { printf "%.1f", now - start }'
         return 0
       fi
@@ -188,7 +190,9 @@ fi
 # 6. Delete a canary pod under load: no 5xx once the gateway no longer lists its IP.
 load=$(mktemp)
 kubectl exec -n default loadgen -- sh -c "end=\$((\$(date +%s) + 25)); while [ \$(date +%s) -lt \$end ]; do
-  c=\$(curl -s -o /dev/null --max-time 5 -H 'Host: $HOST_HEADER' -w '%{http_code}' http://envoy-gateway.$SYS/); echo \"\$(date +%s%N) \$c\"; done" >"$load" &
+  c=\$(curl -s -o /dev/null --max-time 5 -H 'Host: $HOST_HEADER' -w '%{http_code}' http://envoy-gateway.$SYS/)
+  t=\$(date +%s%N); case \$t in *N) t=\$((\$(date +%s) * 1000000000));; esac
+  echo \"\$t \$c\"; done" >"$load" &
 loadpid=$!
 sleep 5
 victim=$(kubectl get pods -n default -l app=hello-app,app-role=canary -o jsonpath='{.items[0].metadata.name}')
