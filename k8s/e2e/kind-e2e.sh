@@ -187,11 +187,12 @@ else
   fail "deploy 25 did not reach the gateway"
 fi
 
-# 6. Delete a canary pod under load: no 5xx once the gateway no longer lists its IP.
+# 6. Delete a canary pod under load: no 5xx for requests sent after the gateway stopped listing
+#    its IP (each request is stamped when it starts).
 load=$(mktemp)
 kubectl exec -n default loadgen -- sh -c "end=\$((\$(date +%s) + 25)); while [ \$(date +%s) -lt \$end ]; do
-  c=\$(curl -s -o /dev/null --max-time 5 -H 'Host: $HOST_HEADER' -w '%{http_code}' http://envoy-gateway.$SYS/)
   t=\$(date +%s%N); case \$t in *N) t=\$((\$(date +%s) * 1000000000));; esac
+  c=\$(curl -s -o /dev/null --max-time 5 -H 'Host: $HOST_HEADER' -w '%{http_code}' http://envoy-gateway.$SYS/)
   echo \"\$t \$c\"; done" >"$load" &
 loadpid=$!
 sleep 5
