@@ -219,7 +219,11 @@ class KubernetesAppCatalogTest {
     List<AppSpec> before = catalog.apps();
     assertThat(catalog.lastError()).isEmpty();
 
-    cluster.server().shutdown();
+    try {
+      cluster.server().shutdown();
+    } catch (IllegalStateException e) {
+      // The mock's Vert.x sometimes takes longer than its 10 s to close; it is closing anyway.
+    }
     await().atMost(Duration.ofSeconds(20)).until(() -> catalog.lastError().isPresent());
     assertThat(catalog.lastError().get()).contains("serving the last known endpoints");
     assertThat(catalog.apps()).isEqualTo(before);

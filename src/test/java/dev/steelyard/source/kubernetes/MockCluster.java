@@ -92,6 +92,12 @@ public final class MockCluster implements AutoCloseable {
   @Override
   public void close() {
     client.close();
-    server.destroy();
+    try {
+      server.destroy();
+    } catch (IllegalStateException e) {
+      // The mock sometimes times out waiting for a just-closed watch connection to drain (seen
+      // once in ~30 runs); teardown only, nothing a test asserts on.
+      System.err.println("MockCluster: " + e.getMessage());
+    }
   }
 }
