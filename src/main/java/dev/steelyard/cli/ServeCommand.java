@@ -1,6 +1,7 @@
 package dev.steelyard.cli;
 
 import dev.steelyard.demo.RoleBackends;
+import dev.steelyard.server.KubernetesControlPlane;
 import dev.steelyard.server.ServerConfig;
 import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.AppCatalog;
@@ -8,13 +9,19 @@ import dev.steelyard.source.AppFileParser;
 import dev.steelyard.source.FileAppCatalog;
 import dev.steelyard.source.InvalidAppFileException;
 import dev.steelyard.source.StaticAppCatalog;
+import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
 import dev.steelyard.translate.TranslatorSettings;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -48,7 +55,7 @@ final class ServeCommand implements Callable<Integer> {
   String bind;
 
   @Option(names = "--data-dir", defaultValue = "steelyard-data",
-      description = "Where splits are persisted. Default ./${DEFAULT-VALUE}.")
+      description = "Where splits are persisted without --kubernetes. Default ./${DEFAULT-VALUE}.")
   Path dataDir;
 
   @Option(names = "--gateway-port", defaultValue = "10080",
@@ -68,8 +75,34 @@ final class ServeCommand implements Callable<Integer> {
       description = "How often the config file is checked (ISO-8601). Default ${DEFAULT-VALUE}.")
   Duration pollInterval;
 
+  @Option(names = "--kubernetes",
+      description = "Discover apps from pods and Services and keep splits in TrafficSplit "
+          + "resources (in-cluster config, else ~/.kube/config or KUBECONFIG).")
+  boolean kubernetes;
+
+  @Option(names = "--namespaces", split = ",", paramLabel = "NS",
+      description = "With --kubernetes: namespaces to watch, comma-separated. Default all.")
+  List<String> namespaces = new ArrayList<>();
+
+  @Option(names = "--app-label", defaultValue = "app",
+      description = "With --kubernetes: the pod label naming the app. Default ${DEFAULT-VALUE}.")
+  String appLabel;
+
+  @Option(names = "--role-label", defaultValue = "app-role",
+      description = "With --kubernetes: the pod label naming the role (main, baseline, canary). "
+          + "Default ${DEFAULT-VALUE}.")
+  String roleLabel;
+
+  @Option(names = "--replica-id",
+      description = "With --kubernetes: this replica's name in TrafficSplit status. "
+          + "Default: env POD_NAME, else the host name.")
+  String replicaId;
+
   @Override
   public Integer call() throws Exception {
+    if (kubernetes) {
+      return serveKubernetes();
+    }
     AppCatalog catalog;
     try {
       catalog = catalog();
@@ -77,11 +110,7 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("steelyard: " + e.getMessage());
       return SteelyardCommand.BAD_INPUT;
     }
-    ServerConfig serverConfig = ServerConfig.defaults(dataDir)
-        .withPorts(xdsPort, adminPort)
-        .withBindHost(bind)
-        .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
-        .withAdminToken(token());
+    ServerConfig serverConfig = serverConfig();
     RoleBackends backends = demo ? RoleBackends.forLoopbackEndpoints(catalog.apps()) : null;
     SteelyardServer server = new SteelyardServer(serverConfig, catalog).start();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -100,6 +129,60 @@ final class ServeCommand implements Callable<Integer> {
     }
     stopped.await();
     return 0;
+  }
+
+  private ServerConfig serverConfig() throws IOException {
+    return ServerConfig.defaults(dataDir)
+        .withPorts(xdsPort, adminPort)
+        .withBindHost(bind)
+        .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
+        .withAdminToken(token());
+  }
+
+  private Integer serveKubernetes() throws Exception {
+    if (config != null || demo) {
+      System.err.println("steelyard: --kubernetes takes apps from the cluster; "
+          + "drop --config and --demo");
+      return SteelyardCommand.BAD_INPUT;
+    }
+    KubernetesSourceSettings settings;
+    try {
+      settings = new KubernetesSourceSettings(appLabel, roleLabel, namespaces);
+    } catch (IllegalArgumentException e) {
+      System.err.println("steelyard: " + e.getMessage());
+      return SteelyardCommand.BAD_INPUT;
+    }
+    String replica = replicaId != null ? replicaId
+        : Optional.ofNullable(System.getenv("POD_NAME")).filter(v -> !v.isBlank())
+            .orElseGet(ServeCommand::hostName);
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    KubernetesControlPlane plane;
+    try {
+      plane = KubernetesControlPlane.start(client, serverConfig(), settings, replica);
+    } catch (IOException e) {
+      client.close();
+      System.err.println("steelyard: " + e.getMessage());
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      plane.close();
+      client.close();
+      stopped.countDown();
+    }, "steelyard-shutdown"));
+    System.out.println("steelyard: xDS on :" + plane.server().xdsPort() + ", admin API on http://"
+        + bind + ":" + plane.server().adminPort() + ", apps from Kubernetes ("
+        + settings.describeNamespaces() + "), replica " + replica);
+    stopped.await();
+    return 0;
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "steelyard";
+    }
   }
 
   private AppCatalog catalog() throws IOException, InvalidAppFileException {

@@ -23,8 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +55,7 @@ public final class SnapshotPublisher implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition requestedChanged = lock.newCondition();
   private final List<Waiter> waiters = new ArrayList<>();
+  private final List<Consumer<PublishedState>> publishedListeners = new CopyOnWriteArrayList<>();
   private long requested;
   private long handled;
   private volatile PublishedState current;
@@ -86,7 +89,27 @@ public final class SnapshotPublisher implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+    notifyPublished();
     thread.start();
+  }
+
+  /**
+   * Calls {@code listener} on the publisher thread after every publish attempt (also one that
+   * was refused or changed nothing). Listeners must return quickly: hand work to another thread.
+   */
+  public void onPublished(Consumer<PublishedState> listener) {
+    publishedListeners.add(listener);
+  }
+
+  private void notifyPublished() {
+    PublishedState state = current;
+    for (Consumer<PublishedState> listener : publishedListeners) {
+      try {
+        listener.accept(state);
+      } catch (RuntimeException e) {
+        log.error("a publish listener failed", e);
+      }
+    }
   }
 
   /** Asks for a publish; returns a ticket to pass to {@link #whenPublished}. */
@@ -142,6 +165,7 @@ public final class SnapshotPublisher implements AutoCloseable {
         lock.unlock();
       }
       done.forEach(waiter -> waiter.future().complete(current));
+      notifyPublished();
     }
   }
 
