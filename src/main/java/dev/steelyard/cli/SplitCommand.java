@@ -74,7 +74,4 @@ final class SplitCommand implements Runnable {
           admin.client().get(appPath(app, namespace), AppState.newBuilder()).build()));
     }
   }
-
-
-
 }

@@ -26,7 +26,7 @@ public final class SplitProbe {
   public static Result run(String target, int requests, long deadlineSeconds) {
     ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
     try {
-      // The first call waits for the xDS config; later calls are plain RPCs.
+      // waitForReady: the first call waits for the xDS config instead of failing fast.
       Map<String, Integer> counts = new TreeMap<>();
       for (int i = 0; i < requests; i++) {
         String key;
