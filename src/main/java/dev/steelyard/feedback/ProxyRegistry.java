@@ -1,6 +1,6 @@
 package dev.steelyard.feedback;
 
-import dev.steelyard.publish.NackHoldbackWatcher;
+import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.translate.ProxyKind;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
@@ -16,9 +16,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +34,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
   private static final Logger log = LoggerFactory.getLogger(ProxyRegistry.class);
 
   /** A response sent on a stream, to match the proxy's ACK or NACK against by nonce. */
-  private record Sent(String nonce, String version) {}
+  private record Sent(String nonce, String version, Set<String> names) {}
 
   private static final class StreamState {
     final long id;
@@ -49,11 +51,11 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
   }
 
   private final Map<Long, StreamState> streams = new ConcurrentHashMap<>();
-  private final NackHoldbackWatcher holdback;
+  private final StreamAwareWatcher watcher;
   private final Counter nacks;
 
-  public ProxyRegistry(NackHoldbackWatcher holdback, MeterRegistry meters) {
-    this.holdback = holdback;
+  public ProxyRegistry(StreamAwareWatcher watcher, MeterRegistry meters) {
+    this.watcher = watcher;
     this.nacks = Counter.builder("steelyard_xds_nacks_total").register(meters);
     Gauge.builder("steelyard_xds_streams", streams, Map::size).register(meters);
   }
@@ -77,7 +79,11 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
   public void onV3StreamRequest(long streamId, DiscoveryRequest request)
       throws RequestException {
     StreamState stream = streams.computeIfAbsent(streamId, StreamState::new);
-    if (stream.node == null && request.hasNode()) {
+    if (stream.node == null) {
+      if (!request.hasNode()) {
+        throw new RequestException(Status.INVALID_ARGUMENT.withDescription(
+            "the first request on a stream must carry the node"));
+      }
       try {
         stream.kind = ProxyKind.of(request.getNode());
       } catch (IllegalArgumentException e) {
@@ -87,20 +93,21 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     }
     String type = shortType(request.getTypeUrl());
     Sent sent = stream.lastSent.get(type);
-    if (sent == null || !sent.nonce().equals(request.getResponseNonce())) {
-      return;
-    }
-    if (request.hasErrorDetail()) {
+    boolean answersLastResponse = sent != null && sent.nonce().equals(request.getResponseNonce());
+    if (answersLastResponse && request.hasErrorDetail()) {
       Nack nack = new Nack(type, sent.version(), request.getErrorDetail().getMessage(),
           Instant.now());
       stream.lastNack = nack;
       nacks.increment();
-      holdback.holdBack(request, sent.version());
+      watcher.prepareNack(request, stream.node, sent.version(), sent.names());
       log.warn("{} ({}) rejected {} version {}: {}", nodeId(stream), stream.kind, type,
           sent.version(), nack.message());
-    } else {
+      return;
+    }
+    if (answersLastResponse) {
       stream.acked.put(type, request.getVersionInfo());
     }
+    watcher.prepare(request, stream.node);
   }
 
   /**
@@ -119,8 +126,12 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       DiscoveryResponse response) {
     StreamState stream = streams.get(streamId);
     if (stream != null) {
+      Set<String> names = new HashSet<>();
+      for (com.google.protobuf.Any resource : response.getResourcesList()) {
+        names.add(Resources.getResourceName(resource));
+      }
       stream.lastSent.put(shortType(response.getTypeUrl()),
-          new Sent(response.getNonce(), response.getVersionInfo()));
+          new Sent(response.getNonce(), response.getVersionInfo(), Set.copyOf(names)));
     }
   }
 

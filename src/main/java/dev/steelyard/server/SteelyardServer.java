@@ -2,7 +2,7 @@ package dev.steelyard.server;
 
 import dev.steelyard.admin.AdminServer;
 import dev.steelyard.feedback.ProxyRegistry;
-import dev.steelyard.publish.NackHoldbackWatcher;
+import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.FileSplitStore;
@@ -52,8 +52,9 @@ public final class SteelyardServer implements AutoCloseable {
   }
 
   public SteelyardServer start() throws Exception {
-    SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::ofOrSidecar);
-    NackHoldbackWatcher watcher = new NackHoldbackWatcher(cache);
+    // Every request reaching the cache carries a node: StreamAwareWatcher fills it in.
+    SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
+    StreamAwareWatcher watcher = new StreamAwareWatcher(cache);
     proxies = new ProxyRegistry(watcher, meters);
     publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
         config.holdoff(), config.maxHoldoff(), meters);
@@ -63,11 +64,8 @@ public final class SteelyardServer implements AutoCloseable {
 
     V3DiscoveryServer discovery = new V3DiscoveryServer(proxies, watcher);
     xds = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort()))
+        // ADS only: per-type streams would show up as separate proxies that never ACK routes.
         .addService(discovery.getAggregatedDiscoveryServiceImpl())
-        .addService(discovery.getClusterDiscoveryServiceImpl())
-        .addService(discovery.getEndpointDiscoveryServiceImpl())
-        .addService(discovery.getListenerDiscoveryServiceImpl())
-        .addService(discovery.getRouteDiscoveryServiceImpl())
         // Envoy and gRPC clients send keepalive pings; refusing them would close their streams.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)

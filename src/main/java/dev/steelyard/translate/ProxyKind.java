@@ -36,13 +36,4 @@ public enum ProxyKind {
     }
     return node.getUserAgentName().toLowerCase(Locale.ROOT).contains("grpc") ? GRPC : SIDECAR;
   }
-
-  /** Like {@link #of} but never fails; streams with a bad kind are refused before this matters. */
-  public static ProxyKind ofOrSidecar(Node node) {
-    try {
-      return of(node);
-    } catch (IllegalArgumentException e) {
-      return SIDECAR;
-    }
-  }
 }

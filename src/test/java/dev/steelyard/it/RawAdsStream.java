@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
 final class RawAdsStream implements AutoCloseable {
 
   final Node node;
+  /** Like Envoy's set_node_on_first_message_only: only the first request carries the node. */
+  boolean nodeOnFirstRequestOnly;
+  private boolean sentNode;
   private final ManagedChannel channel;
   private final StreamObserver<DiscoveryRequest> requests;
   final LinkedBlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
@@ -53,29 +56,34 @@ final class RawAdsStream implements AutoCloseable {
   }
 
   void request(String typeUrl, List<String> names) {
-    requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(typeUrl)
-        .addAllResourceNames(names).build());
+    send(DiscoveryRequest.newBuilder().setTypeUrl(typeUrl).addAllResourceNames(names));
   }
 
   void ack(DiscoveryResponse response, List<String> names) {
-    requests.onNext(DiscoveryRequest.newBuilder().setNode(node)
+    send(DiscoveryRequest.newBuilder()
         .setTypeUrl(response.getTypeUrl())
         .addAllResourceNames(names)
         .setVersionInfo(response.getVersionInfo())
-        .setResponseNonce(response.getNonce())
-        .build());
+        .setResponseNonce(response.getNonce()));
   }
 
   /** Rejects {@code response}, reporting {@code lastGoodVersion} as the protocol requires. */
   void nack(DiscoveryResponse response, List<String> names, String lastGoodVersion,
       String message) {
-    requests.onNext(DiscoveryRequest.newBuilder().setNode(node)
+    send(DiscoveryRequest.newBuilder()
         .setTypeUrl(response.getTypeUrl())
         .addAllResourceNames(names)
         .setVersionInfo(lastGoodVersion)
         .setResponseNonce(response.getNonce())
-        .setErrorDetail(Status.newBuilder().setCode(3).setMessage(message))
-        .build());
+        .setErrorDetail(Status.newBuilder().setCode(3).setMessage(message)));
+  }
+
+  private synchronized void send(DiscoveryRequest.Builder request) {
+    if (!sentNode || !nodeOnFirstRequestOnly) {
+      request.setNode(node);
+    }
+    sentNode = true;
+    requests.onNext(request.build());
   }
 
   DiscoveryResponse next(long seconds) throws InterruptedException {

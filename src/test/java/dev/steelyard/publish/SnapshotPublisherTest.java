@@ -35,7 +35,7 @@ class SnapshotPublisherTest {
         AppProtocol.HTTP, List.of(), Map.of(SubsetRole.MAIN, List.of(new Endpoint("10.0.0.1", 80)),
         SubsetRole.CANARY, List.of(new Endpoint("10.0.0.2", 80))))), "test");
     FileSplitStore store = FileSplitStore.open(dir);
-    SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::ofOrSidecar);
+    SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
         TranslatorSettings.DEFAULTS, Duration.ofMillis(50), Duration.ofMillis(500), meters);

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
@@ -12,14 +15,55 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Delta xDS is refused with a reason rather than served with known gaps. */
-class DeltaXdsTest {
+/** Stream-level behaviour that java-control-plane alone gets wrong or leaves open. */
+class XdsStreamTest {
+
+  @Test
+  void aGatewaySendingItsNodeOnlyOnceStillGetsGatewayResources(@TempDir Path dir)
+      throws Exception {
+    try (TestMesh mesh = new TestMesh(dir, new int[] {1, 0, 0}, Optional.empty());
+        RawAdsStream stream = new RawAdsStream(mesh.server.xdsPort(), "gw", "gateway")) {
+      stream.nodeOnFirstRequestOnly = true;
+      stream.request(Resources.V3.CLUSTER_TYPE_URL, List.of());
+      DiscoveryResponse clusters = stream.next(5);
+      assertThat(clusters).isNotNull();
+      stream.ack(clusters, List.of());
+      stream.request(Resources.V3.LISTENER_TYPE_URL, List.of());
+      DiscoveryResponse listeners = stream.next(5);
+      assertThat(listeners).isNotNull();
+      assertThat(listeners.getResources(0).unpack(Listener.class).getName())
+          .isEqualTo("steelyard_gateway");
+    }
+  }
+
+  @Test
+  void aMissingNameDoesNotHoldBackTheNamesThatExist(@TempDir Path dir) throws Exception {
+    try (TestMesh mesh = new TestMesh(dir, new int[] {1, 0, 1}, Optional.empty());
+        RawAdsStream stream = new RawAdsStream(mesh.server.xdsPort(), "grpc-1", "grpc")) {
+      // As a gRPC client with one good target and one deleted or mistyped one.
+      List<String> routes = List.of("grpc/default/hello-app", "grpc/default/gone");
+      stream.request(Resources.V3.ROUTE_TYPE_URL, routes);
+      DiscoveryResponse first = stream.next(5);
+      assertThat(first).as("response withheld because one name is missing").isNotNull();
+      assertThat(first.getResourcesList()).hasSize(1);
+      stream.ack(first, routes);
+      assertThat(stream.next(1)).isNull();
+
+      assertThat(mesh.putSplit("{\"mode\":\"test\",\"canaryWeight\":10}").statusCode())
+          .isEqualTo(200);
+      DiscoveryResponse second = stream.next(5);
+      assertThat(second).isNotNull();
+      assertThat(second.getResources(0).unpack(RouteConfiguration.class).getVirtualHosts(0)
+          .getRoutes(0).getRoute().getWeightedClusters().getClustersCount()).isEqualTo(2);
+    }
+  }
 
   @Test
   void aDeltaStreamIsClosedWithUnimplemented(@TempDir Path dir) throws Exception {

@@ -1,0 +1,120 @@
+package dev.steelyard.publish;
+
+import dev.steelyard.translate.ProxyKind;
+import io.envoyproxy.controlplane.cache.ConfigWatcher;
+import io.envoyproxy.controlplane.cache.DeltaResponse;
+import io.envoyproxy.controlplane.cache.DeltaWatch;
+import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
+import io.envoyproxy.controlplane.cache.Response;
+import io.envoyproxy.controlplane.cache.Watch;
+import io.envoyproxy.controlplane.cache.XdsRequest;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Puts in front of java-control-plane's cache what it does not track per stream.
+ *
+ * <ul>
+ *   <li><b>The node.</b> Envoy with {@code set_node_on_first_message_only} sends its node once;
+ *       the cache picks the snapshot group from every request's node, so later requests would
+ *       land in the wrong group. The stream's node is filled in.
+ *   <li><b>NACKs.</b> A NACK carries the last <em>accepted</em> version, so the cache sees a
+ *       mismatch and sends the rejected snapshot again at once, thousands of times a second.
+ *       Here a NACK is handed to the cache as if it carried the rejected version: the cache
+ *       parks the watch until a newer snapshot exists, and the proxy keeps its last good config.
+ *   <li><b>Missing names.</b> In ADS mode the cache sends nothing for a type while any requested
+ *       name is missing, so one deleted app or one mistyped {@code xds:///} target would freeze
+ *       every resource of that type for the whole client. Requests are narrowed to the names
+ *       that exist; a missing listener or cluster then reads as deleted to the client.
+ * </ul>
+ *
+ * <p>The stream observer runs the request callbacks and then {@code createWatch} on the same
+ * thread for the same request object; that is how {@code ProxyRegistry} hands over the stream's
+ * context through {@link #prepare}.
+ */
+public final class StreamAwareWatcher implements ConfigWatcher {
+
+  private record StreamContext(DiscoveryRequest request, Node node, String rejectedVersion,
+      Set<String> rejectedNames) {}
+
+  private final SimpleCache<ProxyKind> cache;
+  private final ThreadLocal<StreamContext> pending = new ThreadLocal<>();
+
+  public StreamAwareWatcher(SimpleCache<ProxyKind> cache) {
+    this.cache = cache;
+  }
+
+  /** The stream's node for {@code request}, about to be passed to {@link #createWatch}. */
+  public void prepare(DiscoveryRequest request, Node node) {
+    pending.set(new StreamContext(request, node, null, Set.of()));
+  }
+
+  /** Like {@link #prepare}, for a NACK of {@code version}, which carried {@code names}. */
+  public void prepareNack(DiscoveryRequest request, Node node, String version,
+      Set<String> names) {
+    pending.set(new StreamContext(request, node, version, names));
+  }
+
+  @Override
+  public Watch createWatch(boolean ads, XdsRequest request, Set<String> knownResourceNames,
+      Consumer<Response> responseConsumer, boolean hasClusterChanged,
+      boolean allowDefaultEmptyEdsUpdate) {
+    StreamContext context = pending.get();
+    pending.remove();
+    if (context == null || context.request() != request.v3Request()) {
+      return cache.createWatch(ads, request, knownResourceNames, responseConsumer,
+          hasClusterChanged, allowDefaultEmptyEdsUpdate);
+    }
+    DiscoveryRequest.Builder effective = request.v3Request().toBuilder();
+    if (!request.v3Request().hasNode()) {
+      effective.setNode(context.node());
+    }
+    Set<String> known = knownResourceNames;
+    if (context.rejectedVersion() != null) {
+      effective.setVersionInfo(context.rejectedVersion());
+      // The rejected resources were sent: count them as known, or the cache would treat them
+      // as newly requested and respond at once anyway.
+      known = new HashSet<>(knownResourceNames);
+      known.addAll(context.rejectedNames());
+    }
+    if (ads) {
+      narrowToExistingNames(effective, ProxyKind.of(effective.getNode()));
+    }
+    return cache.createWatch(ads, XdsRequest.create(effective.build()), known, responseConsumer,
+        hasClusterChanged, allowDefaultEmptyEdsUpdate);
+  }
+
+  private void narrowToExistingNames(DiscoveryRequest.Builder request, ProxyKind kind) {
+    List<String> names = request.getResourceNamesList();
+    Snapshot snapshot = cache.getSnapshot(kind);
+    if (names.isEmpty() || snapshot == null) {
+      return;
+    }
+    XdsRequest typed = XdsRequest.create(request.build());
+    if (typed.getResourceType() == null) {
+      return;
+    }
+    Map<String, ?> existing = snapshot.resources(typed.getResourceType());
+    List<String> present = names.stream().filter(existing::containsKey).toList();
+    // An empty list would turn the request into a wildcard; with no name present there is
+    // nothing to send anyway.
+    if (!present.isEmpty() && present.size() < names.size()) {
+      request.clearResourceNames().addAllResourceNames(present);
+    }
+  }
+
+  @Override
+  public DeltaWatch createDeltaWatch(DeltaXdsRequest request, String requesterVersion,
+      Map<String, String> resourceVersions, Set<String> pendingResources, boolean isWildcard,
+      Consumer<DeltaResponse> responseConsumer, boolean hasClusterChanged) {
+    return cache.createDeltaWatch(request, requesterVersion, resourceVersions,
+        pendingResources, isWildcard, responseConsumer, hasClusterChanged);
+  }
+}
