@@ -60,6 +60,7 @@ public final class AdminServer implements AutoCloseable {
   private final Optional<String> token;
   private final String version;
   private final Vertx vertx = Vertx.vertx();
+  private final Object splitWriteLock = new Object();
   private HttpServer server;
 
   public AdminServer(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
@@ -77,7 +78,6 @@ public final class AdminServer implements AutoCloseable {
   /** Binds and returns the port actually bound (useful with port 0). */
   public int start(String host, int port) throws Exception {
     Router router = Router.router(vertx);
-    router.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
     router.get("/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/readyz").handler(this::ready);
     router.get("/metrics").handler(ctx -> ctx.response()
@@ -87,7 +87,9 @@ public final class AdminServer implements AutoCloseable {
     router.get("/api/v1/apps").handler(ctx -> safely(ctx, () -> proto(ctx, 200, apps())));
     router.get("/api/v1/apps/:namespace/:name")
         .handler(ctx -> safely(ctx, () -> proto(ctx, 200, app(key(ctx)))));
+    // The only route with a body; no file uploads, so nothing unauthenticated reaches the disk.
     router.put("/api/v1/apps/:namespace/:name/split")
+        .handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
         .blockingHandler(ctx -> safely(ctx, () -> proto(ctx, 200, setSplit(ctx))));
     router.get("/api/v1/proxies").handler(ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
     router.route().last().handler(ctx -> error(ctx, 404,
@@ -117,7 +119,8 @@ public final class AdminServer implements AutoCloseable {
         .setSourceError(catalog.lastError().orElse(""))
         .setAuthRequired(token.isPresent())
         .setApps(published.view().apps().size())
-        .setProxies(proxies.proxies().size());
+        .setProxies(proxies.proxies().size())
+        .setPublishError(published.lastError().orElse(""));
     published.versions().forEach((kind, versions) -> {
       for (String type : List.of("clusters", "endpoints", "listeners", "routes")) {
         status.putSnapshotVersions(kind.label() + "/" + type, versions.get(type));
@@ -150,6 +153,28 @@ public final class AdminServer implements AutoCloseable {
       throw new ApiException(404, "unknown app " + key);
     }
     SetSplitRequest request = parse(ctx.body().asString());
+    synchronized (splitWriteLock) {
+      storeSplit(key, request);
+    }
+    long ticket = publisher.requestPublish();
+    PublishedState published;
+    try {
+      published = publisher.whenPublished(ticket).get(PUBLISH_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new ApiException(500, "split stored but not yet published after "
+          + PUBLISH_WAIT_SECONDS + " s");
+    } catch (InterruptedException | ExecutionException e) {
+      throw new ApiException(500, "split stored but publishing failed: " + e.getMessage());
+    }
+    if (published.lastError().isPresent()) {
+      throw new ApiException(500, "split stored, but the new configuration was "
+          + published.lastError().get());
+    }
+    return app(key);
+  }
+
+  /** Read-modify-write of one app's splits; the caller holds the write lock. */
+  private void storeSplit(AppKey key, SetSplitRequest request) {
     AppSplits previous = splits.get(key);
     AppSplits next;
     try {
@@ -176,16 +201,6 @@ public final class AdminServer implements AutoCloseable {
     }
     log.info("split of {} set to mesh {}, gateway {}", key, next.mesh(),
         next.gatewayOverride().map(Object::toString).orElse("following mesh"));
-    long ticket = publisher.requestPublish();
-    try {
-      publisher.whenPublished(ticket).get(PUBLISH_WAIT_SECONDS, TimeUnit.SECONDS);
-    } catch (TimeoutException e) {
-      throw new ApiException(500, "split stored but not yet published after "
-          + PUBLISH_WAIT_SECONDS + " s");
-    } catch (InterruptedException | ExecutionException e) {
-      throw new ApiException(500, "split stored but publishing failed: " + e.getMessage());
-    }
-    return app(key);
   }
 
   private static SetSplitRequest parse(String body) {
@@ -214,7 +229,7 @@ public final class AdminServer implements AutoCloseable {
           .putAllAckedVersions(proxy.ackedVersions())
           .setConnectedAt(proxy.connectedAt().toString());
       proxy.lastNack().ifPresent(nack -> state.setLastNack(Nack.newBuilder()
-          .setTypeUrl(nack.type())
+          .setType(nack.type())
           .setRejectedVersion(nack.rejectedVersion())
           .setMessage(nack.message())
           .setAt(nack.at().toString())));

@@ -26,6 +26,9 @@ final class StatusCommand implements Callable<Integer> {
       ServerStatus status = client.get("api/v1/status", ServerStatus.newBuilder()).build();
       out.printf("steelyard %s, apps from %s, admin token %s%n", status.getVersion(),
           status.getSource(), status.getAuthRequired() ? "required" : "NOT SET");
+      if (!status.getPublishError().isEmpty()) {
+        out.println("publish error: " + status.getPublishError());
+      }
       if (!status.getSourceError().isEmpty()) {
         out.println("source error (serving the last good apps): " + status.getSourceError());
       }
@@ -39,7 +42,7 @@ final class StatusCommand implements Callable<Integer> {
       for (ProxyState proxy : proxies.getProxiesList()) {
         out.printf("  %-30s %-8s acked %s%s%n", proxy.getNodeId(), proxy.getKind(),
             proxy.getAckedVersionsMap(), proxy.hasLastNack()
-                ? "  last NACK (" + proxy.getLastNack().getTypeUrl() + " "
+                ? "  last NACK (" + proxy.getLastNack().getType() + " "
                 + proxy.getLastNack().getRejectedVersion() + "): "
                 + proxy.getLastNack().getMessage() : "");
       }

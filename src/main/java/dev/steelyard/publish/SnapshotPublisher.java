@@ -155,6 +155,7 @@ public final class SnapshotPublisher implements AutoCloseable {
         publish(target);
       } catch (RuntimeException e) {
         log.error("publishing failed; the previous snapshot stays", e);
+        keepPrevious("publishing failed: " + e);
       }
       List<Waiter> done = new ArrayList<>();
       lock.lock();
@@ -215,9 +216,7 @@ public final class SnapshotPublisher implements AutoCloseable {
       refused.increment();
       String error = String.join("\n", errors);
       log.error("refusing to publish generation {}: {}", generation, error);
-      PublishedState previous = current;
-      current = new PublishedState(previous.generation(), previous.view(), previous.versions(),
-          previous.at(), Optional.of(error));
+      keepPrevious("refused, proxies keep the previous configuration: " + error);
       return;
     }
     Map<ProxyKind, KindVersions> versions = new EnumMap<>(ProxyKind.class);
@@ -241,6 +240,12 @@ public final class SnapshotPublisher implements AutoCloseable {
         Optional.empty());
     buildTimer.record(Duration.ofNanos(System.nanoTime() - start));
     log.debug("published generation {} with {} app(s)", generation, view.apps().size());
+  }
+
+  private void keepPrevious(String error) {
+    PublishedState previous = current;
+    current = new PublishedState(previous.generation(), previous.view(), previous.versions(),
+        previous.at(), Optional.of(error));
   }
 
   @Override

@@ -56,7 +56,8 @@ public final class ResourceValidator {
         String where = prefix + "route configuration '" + config.getName() + "' virtual host '"
             + host.getName() + "': ";
         for (String domain : host.getDomainsList()) {
-          if (!domains.add(domain)) {
+          // Envoy matches domains case-insensitively and rejects duplicates that way too.
+          if (!domains.add(domain.toLowerCase(java.util.Locale.ROOT))) {
             errors.add(where + "domain '" + domain + "' is used twice");
           }
         }
