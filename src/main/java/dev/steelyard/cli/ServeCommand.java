@@ -104,26 +104,39 @@ final class ServeCommand implements Callable<Integer> {
       return serveKubernetes();
     }
     AppCatalog catalog;
+    ServerConfig serverConfig;
     try {
+      serverConfig = serverConfig();
       catalog = catalog();
     } catch (InvalidAppFileException | IOException e) {
       System.err.println("steelyard: " + e.getMessage());
       return SteelyardCommand.BAD_INPUT;
     }
-    ServerConfig serverConfig = serverConfig();
-    RoleBackends backends = demo ? RoleBackends.forLoopbackEndpoints(catalog.apps()) : null;
-    SteelyardServer server = new SteelyardServer(serverConfig, catalog).start();
+    RoleBackends backends = null;
+    SteelyardServer server;
+    try {
+      backends = demo ? RoleBackends.forLoopbackEndpoints(catalog.apps()) : null;
+      server = new SteelyardServer(serverConfig, catalog).start();
+    } catch (Exception e) {
+      if (backends != null) {
+        backends.close();
+      }
+      catalog.close();
+      System.err.println("steelyard: cannot start: " + e.getMessage());
+      return 1;
+    }
+    RoleBackends demoBackends = backends;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
-      if (backends != null) {
-        backends.close();
+      if (demoBackends != null) {
+        demoBackends.close();
       }
       stopped.countDown();
     }, "steelyard-shutdown"));
     System.out.println("steelyard: xDS on :" + server.xdsPort() + ", admin API on http://"
         + bind + ":" + server.adminPort() + ", apps from " + catalog.describe());
-    if (backends != null) {
+    if (demoBackends != null) {
       System.out.println("steelyard: demo backends answering their role on " + backends.size()
           + " loopback endpoint(s); try: bin/steelyard probe hello-app");
     }
@@ -203,7 +216,12 @@ final class ServeCommand implements Callable<Integer> {
 
   private Optional<String> token() throws IOException {
     if (tokenFile != null) {
-      return Optional.of(Files.readString(tokenFile).strip()).filter(value -> !value.isEmpty());
+      String token = Files.readString(tokenFile).strip();
+      if (token.isEmpty()) {
+        // Asked for a token but got none: fail closed rather than serve changes to anyone.
+        throw new IOException("admin token file " + tokenFile + " is empty");
+      }
+      return Optional.of(token);
     }
     return Optional.ofNullable(System.getenv("STEELYARD_ADMIN_TOKEN"))
         .filter(value -> !value.isBlank());

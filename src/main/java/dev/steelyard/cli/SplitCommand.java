@@ -40,7 +40,7 @@ final class SplitCommand implements Runnable {
         description = "canary weight n in percent, steps of 0.01") double weight;
     @Option(names = "--gateway-mode", description = "a separate split for gateway traffic")
     String gatewayMode;
-    @Option(names = "--gateway-weight", defaultValue = "0") double gatewayWeight;
+    @Option(names = "--gateway-weight") Double gatewayWeight;
     @Option(names = "--gateway-follows-mesh",
         description = "drop the gateway's own split") boolean gatewayFollowsMesh;
     @Mixin AdminOptions admin;
@@ -52,8 +52,13 @@ final class SplitCommand implements Runnable {
           .setMode(mode)
           .setCanaryWeight(weight)
           .setGatewayFollowsMesh(gatewayFollowsMesh);
+      if (gatewayWeight != null && gatewayMode == null) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--gateway-weight needs --gateway-mode");
+      }
       if (gatewayMode != null) {
-        request.setGateway(Split.newBuilder().setMode(gatewayMode).setCanaryWeight(gatewayWeight));
+        request.setGateway(Split.newBuilder().setMode(gatewayMode)
+            .setCanaryWeight(gatewayWeight == null ? 0 : gatewayWeight));
       }
       return Output.run(spec, () -> Output.printApp(spec.commandLine().getOut(),
           admin.client().put(appPath(app, namespace) + "/split", request.build(),

@@ -51,7 +51,17 @@ public final class SteelyardServer implements AutoCloseable {
     this.splits = splits;
   }
 
+  /** Starts everything; on failure, stops what already started and rethrows. */
   public SteelyardServer start() throws Exception {
+    try {
+      return startAll();
+    } catch (Exception | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  private SteelyardServer startAll() throws Exception {
     // Every request reaching the cache carries a node: StreamAwareWatcher fills it in.
     SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
     StreamAwareWatcher watcher = new StreamAwareWatcher(cache);

@@ -7,8 +7,10 @@ import java.util.Map;
 /**
  * Statistical checks of observed splits. Each RPC picks a cluster independently, so the count
  * of a role with weight p over n RPCs is binomial: mean np, sigma sqrt(np(1-p)). Within 5 sigma
- * a correct split fails about once in 1.7 million runs; a weight off by one point at n = 10,000
- * (sigma about 30 at p = 0.1) lands outside.
+ * a correct split fails about once in 1.7 million runs. The test catches gross errors (a wrong
+ * mode, swapped roles, a share sent to the wrong subset): at n = 10,000 and p = 0.1, 5 sigma is
+ * 150 RPCs, so weights closer than about 1.5 points apart cannot be told apart this way; exact
+ * weights are checked on the resources themselves.
  */
 final class Binomial {
 

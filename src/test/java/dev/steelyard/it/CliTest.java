@@ -30,6 +30,8 @@ class CliTest {
   @AfterAll
   void stop() {
     mesh.close();
+    // Set by `probe`; it is read once per JVM, but leave nothing behind for later tests.
+    System.clearProperty("io.grpc.xds.bootstrapConfig");
   }
 
   private Run run(String... args) {
@@ -97,6 +99,24 @@ class CliTest {
 
     assertThat(run("split", "set", "hello-app", "--admin", mesh.admin()).code())
         .as("missing --mode is a usage error").isEqualTo(2);
+    Run gatewayWeightAlone = run("split", "set", "hello-app", "--mode", "test", "--weight", "1",
+        "--gateway-weight", "5", "--admin", mesh.admin(), "--token", "tok");
+    assertThat(gatewayWeightAlone.code()).isEqualTo(2);
+    assertThat(gatewayWeightAlone.err()).contains("--gateway-weight needs --gateway-mode");
+  }
+
+  @Test
+  void serveRefusesAnEmptyTokenFileAndABadAppsFile(@TempDir Path dir) throws Exception {
+    Path empty = java.nio.file.Files.writeString(dir.resolve("token"), "\n");
+    Run noToken = run("serve", "--config", mesh.appsFile.toString(), "--admin-token-file",
+        empty.toString(), "--xds-port", "0", "--admin-port", "0", "--data-dir",
+        dir.resolve("data").toString());
+    assertThat(noToken.code()).isEqualTo(2);
+
+    Path bad = java.nio.file.Files.writeString(dir.resolve("apps.yaml"), "apps: [{name: x}]");
+    Run badApps = run("serve", "--config", bad.toString(), "--xds-port", "0",
+        "--admin-port", "0", "--data-dir", dir.resolve("data").toString());
+    assertThat(badApps.code()).isEqualTo(2);
   }
 
   @Test

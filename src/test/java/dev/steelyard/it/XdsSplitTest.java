@@ -68,6 +68,9 @@ class XdsSplitTest {
   @Order(4)
   void fractionalWeightsAreSentExactly() throws Exception {
     setSplitAndAwaitAck("{\"mode\":\"deploy\",\"canaryWeight\":12.25}");
+    // The statistics cannot tell 12.25 from 12; the weights the client was sent can.
+    assertThat(mesh.server.publisher().current().view().apps().get(0).mesh().effective())
+        .isEqualTo(new dev.steelyard.view.SubsetWeights(7550, 1225, 1225));
     Binomial.assertSplit(client.count(RPCS), RPCS, 0.755, 0.1225, 0.1225);
   }
 
