@@ -40,8 +40,22 @@ public final class AppSpecBuilder {
 
   private AppSpecBuilder() {}
 
+  private static final java.util.regex.Pattern HOST =
+      java.util.regex.Pattern.compile("(\\*\\.)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(:[0-9]{1,5})?");
+
   public static List<AppSpec> build(Collection<Service> services, Collection<Pod> pods,
       KubernetesSourceSettings settings, Consumer<String> warnings) {
+    return build(services, pods, settings, warnings, Map.of());
+  }
+
+  /**
+   * Like {@link #build(Collection, Collection, KubernetesSourceSettings, Consumer)}; a Service
+   * that cannot be read (a mistyped annotation, say) keeps its spec from {@code lastGood} rather
+   * than dropping out of the mesh.
+   */
+  public static List<AppSpec> build(Collection<Service> services, Collection<Pod> pods,
+      KubernetesSourceSettings settings, Consumer<String> warnings,
+      Map<AppKey, AppSpec> lastGood) {
     Map<String, List<Pod>> podsByNamespace = new HashMap<>();
     for (Pod pod : pods) {
       podsByNamespace.computeIfAbsent(pod.getMetadata().getNamespace(), ns -> new ArrayList<>())
@@ -61,7 +75,14 @@ public final class AppSpecBuilder {
             podsByNamespace.getOrDefault(service.getMetadata().getNamespace(), List.of()),
             settings, warnings).ifPresent(specs::add);
       } catch (IllegalArgumentException e) {
-        warnings.accept(where + ": " + e.getMessage() + "; the app is left out");
+        AppSpec previous = lastGood.get(new AppKey(service.getMetadata().getNamespace(),
+            service.getMetadata().getName()));
+        if (previous != null) {
+          specs.add(previous);
+          warnings.accept(where + ": " + e.getMessage() + "; serving its last good spec");
+        } else {
+          warnings.accept(where + ": " + e.getMessage() + "; the app is left out");
+        }
       }
     }
     return withUniqueGatewayHosts(specs, warnings);
@@ -76,7 +97,8 @@ public final class AppSpecBuilder {
     for (AppSpec spec : specs) {
       List<String> hosts = new ArrayList<>();
       for (String host : spec.gatewayHosts()) {
-        AppKey owner = owners.putIfAbsent(host, spec.key());
+        // Envoy compares domains without case, so two spellings are one host.
+        AppKey owner = owners.putIfAbsent(host.toLowerCase(Locale.ROOT), spec.key());
         if (owner == null) {
           hosts.add(host);
         } else {
@@ -202,12 +224,21 @@ public final class AppSpecBuilder {
         || name.equals("h2c") ? AppProtocol.GRPC : AppProtocol.HTTP;
   }
 
+  /** Host names from the annotation, lower-cased; one that is not a host name is an error. */
   static List<String> gatewayHosts(Service service) {
     String hosts = annotations(service).get(KubernetesSourceSettings.GATEWAY_HOSTS_ANNOTATION);
     if (hosts == null) {
       return List.of();
     }
-    return Arrays.stream(hosts.split(",")).map(String::strip).filter(h -> !h.isEmpty()).toList();
+    List<String> parsed = Arrays.stream(hosts.split(",")).map(String::strip)
+        .filter(h -> !h.isEmpty()).map(h -> h.toLowerCase(Locale.ROOT)).toList();
+    for (String host : parsed) {
+      if (!HOST.matcher(host).matches()) {
+        throw new IllegalArgumentException(KubernetesSourceSettings.GATEWAY_HOSTS_ANNOTATION
+            + ": '" + host + "' is not a host name");
+      }
+    }
+    return parsed;
   }
 
   private static Map<String, String> labels(Pod pod) {

@@ -177,7 +177,9 @@ public final class KubernetesAppCatalog implements AppCatalog {
     List<Pod> pods = new ArrayList<>();
     podInformers.forEach(informer -> pods.addAll(informer.getStore().list()));
     Set<String> warnings = new HashSet<>();
-    apps = List.copyOf(AppSpecBuilder.build(services, pods, settings, warnings::add));
+    Map<dev.steelyard.view.AppKey, AppSpec> lastGood = new java.util.HashMap<>();
+    apps.forEach(spec -> lastGood.put(spec.key(), spec));
+    apps = List.copyOf(AppSpecBuilder.build(services, pods, settings, warnings::add, lastGood));
     warnings.stream().filter(w -> !lastWarnings.contains(w)).sorted().forEach(log::warn);
     lastWarnings = Set.copyOf(warnings);
     return apps;
