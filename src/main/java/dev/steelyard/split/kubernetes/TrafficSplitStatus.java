@@ -31,7 +31,8 @@ import java.util.TreeMap;
  *   routesVersions: {gateway: 3f.., sidecar: 9a.., grpc: 51..}
  *   proxiesConnected: 7
  *   proxiesAcked: 7
- *   replicas: {steelyard-6d9f-abcde: {proxiesConnected: 4, proxiesAcked: 4}, ...}
+ *   replicas: {steelyard-6d9f-abcde: {proxiesConnected: 4, proxiesAcked: 4,
+ *              routesVersions: {...}}, ...}
  * </pre>
  */
 final class TrafficSplitStatus {
@@ -82,14 +83,18 @@ final class TrafficSplitStatus {
     if (previousReplicas instanceof Map<?, ?> map) {
       replicas.putAll((Map<String, Object>) map);
     }
-    replicas.put(replicaId, proxyCounts(published, proxies));
+    replicas.put(replicaId, proxyCounts(published, proxies, versions));
     status.put("replicas", replicas);
     long connected = 0;
     long acked = 0;
     for (Object entry : replicas.values()) {
       if (entry instanceof Map<?, ?> counts) {
         connected += number(counts.get("proxiesConnected"));
-        acked += number(counts.get("proxiesAcked"));
+        // ACKs another replica counted against other routes (it lags, or this one does) are
+        // not ACKs of what this status says is applied.
+        if (versions.equals(counts.get("routesVersions"))) {
+          acked += number(counts.get("proxiesAcked"));
+        }
       }
     }
     status.put("proxiesConnected", connected);
@@ -156,7 +161,7 @@ final class TrafficSplitStatus {
 
   /** Proxies on this replica, and how many ACKed the routes now published to their kind. */
   private static Map<String, Object> proxyCounts(PublishedState published,
-      List<ProxyStatus> proxies) {
+      List<ProxyStatus> proxies, Map<String, Object> routesVersions) {
     long acked = 0;
     for (ProxyStatus proxy : proxies) {
       KindVersions versions = published.versions().get(proxy.kind());
@@ -167,6 +172,7 @@ final class TrafficSplitStatus {
     Map<String, Object> counts = new TreeMap<>();
     counts.put("proxiesConnected", (long) proxies.size());
     counts.put("proxiesAcked", acked);
+    counts.put("routesVersions", routesVersions);
     return counts;
   }
 

@@ -87,8 +87,13 @@ public final class TrafficSplitStatusWriter implements AutoCloseable {
     Instant now = Instant.now();
     for (GenericKubernetesResource resource : store.resources()) {
       var key = TrafficSplits.key(resource);
-      write(resource, existing -> TrafficSplitStatus.desired(key, store.validation(key),
-          store.get(key), published, connected, replicaId, existing, now));
+      try {
+        write(resource, existing -> TrafficSplitStatus.desired(key, store.validation(key),
+            store.get(key), published, connected, replicaId, existing, now));
+      } catch (RuntimeException e) {
+        // An exception would cancel the periodic task for good; log it and go on.
+        log.warn("cannot write the status of TrafficSplit {}", key, e);
+      }
     }
   }
 
