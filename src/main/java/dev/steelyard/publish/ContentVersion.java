@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * Versions are content hashes: the first 16 hex digits of SHA-256 over the deterministic
  * serialization of a resource list. Equal content has the same version on every replica and
- * after every restart, so a reconnecting proxy that already has the content gets no push.
+ * after every restart, so a proxy that reconnects (to this or another replica) is served the
+ * versions it already has.
  */
 public final class ContentVersion {
 

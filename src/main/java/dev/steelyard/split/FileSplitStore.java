@@ -81,6 +81,10 @@ public final class FileSplitStore implements SplitStore {
       channel.force(true);
     }
     Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    // The rename itself is durable only once the directory is synced.
+    try (FileChannel directory = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+      directory.force(true);
+    }
   }
 
   private static StoredSplits parse(String json) throws InvalidProtocolBufferException {

@@ -282,7 +282,7 @@ class ManifestsTest {
       JsonNode metadata = bootstrap.path("node").path("metadata");
       assertThat(metadata.path("steelyard.kind").asText()).isEqualTo(expected.getValue());
       if (expected.getValue().equals("sidecar")) {
-        assertThat(metadata.path("steelyard.app").asText()).isEqualTo("hello-app");
+        assertThat(metadata.path("steelyard.app").asText()).isEqualTo("default/hello-app");
       }
       JsonNode ads = bootstrap.path("dynamic_resources").path("ads_config");
       assertThat(ads.path("api_type").asText()).isEqualTo("GRPC");
