@@ -39,7 +39,14 @@ public final class KubernetesControlPlane implements AutoCloseable {
       catalog.close();
       throw e;
     }
-    SteelyardServer server = new SteelyardServer(config, catalog, splits).start();
+    SteelyardServer server;
+    try {
+      // On failure the server closes what it started, the catalog included.
+      server = new SteelyardServer(config, catalog, splits).start();
+    } catch (Exception e) {
+      splits.close();
+      throw e;
+    }
     TrafficSplitStatusWriter writer = new TrafficSplitStatusWriter(splits, server.publisher(),
         server.proxies(), replicaId, STATUS_REFRESH).start();
     return new KubernetesControlPlane(splits, server, writer);

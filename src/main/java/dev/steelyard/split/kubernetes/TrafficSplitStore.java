@@ -120,6 +120,13 @@ public final class TrafficSplitStore implements SplitStore {
       }
       validations.put(key, new Validation(generation, resourceVersion,
           Optional.of(e.getMessage())));
+      if (!splits.containsKey(key)) {
+        // Nothing good seen yet (this replica just started): take what was last applied.
+        Optional<AppSplits> applied = TrafficSplits.lastApplied(resource);
+        if (applied.isPresent()) {
+          changed = put(key, applied.get());
+        }
+      }
     }
     synchronized (this) {
       notifyAll();

@@ -58,6 +58,27 @@ public final class TrafficSplits {
     return new AppSplits(meshPolicy, gatewayPolicy);
   }
 
+  /**
+   * The split a replica last applied, from {@code status.applied}; lets a replica that starts
+   * while the spec is invalid serve what the others serve instead of falling back to off.
+   */
+  public static Optional<AppSplits> lastApplied(GenericKubernetesResource resource) {
+    Object status = resource.getAdditionalProperties().get("status");
+    if (!(status instanceof Map<?, ?> statusMap)
+        || !(statusMap.get("applied") instanceof Map<?, ?> applied)
+        || applied.get("mesh") == null) {
+      return Optional.empty();
+    }
+    try {
+      Object gateway = applied.get("gateway");
+      return Optional.of(new AppSplits(policy("status.applied.mesh", applied.get("mesh")),
+          gateway == null ? Optional.empty()
+              : Optional.of(policy("status.applied.gateway", gateway))));
+    } catch (InvalidSplitException e) {
+      return Optional.empty();
+    }
+  }
+
   private static SplitPolicy policy(String where, Object value) throws InvalidSplitException {
     if (!(value instanceof Map<?, ?> map)) {
       throw new InvalidSplitException(where + " must be an object with mode and canaryWeight");

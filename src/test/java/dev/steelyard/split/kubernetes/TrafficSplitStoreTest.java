@@ -194,6 +194,28 @@ class TrafficSplitStoreTest {
   }
 
   @Test
+  void aReplicaStartingWhileTheSpecIsInvalidServesWhatWasLastApplied(@TempDir Path otherData)
+      throws Exception {
+    plane.splits().set(HELLO, new AppSplits(new SplitPolicy(SplitMode.DEPLOY, 2000),
+        Optional.empty()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> status().get("applied") instanceof Map<?, ?>
+        applied && Map.of("mode", "deploy", "canaryWeight", 20).equals(applied.get("mesh")));
+    editSpec(Map.of("mesh", Map.of("mode", "deploy", "canaryWeight", 70)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> "False".equals(validCondition()
+        .get("status")));
+
+    try (KubernetesClient clientB = cluster.newClient();
+        KubernetesControlPlane replicaB = KubernetesControlPlane.start(clientB,
+            ServerConfig.defaults(otherData).withPorts(0, 0).withBindHost("127.0.0.1"),
+            KubernetesSourceSettings.DEFAULTS, "replica-b")) {
+      assertThat(replicaB.server().publisher().current().view().app(HELLO).orElseThrow().mesh()
+          .effective()).isEqualTo(new SubsetWeights(6000, 2000, 2000));
+      assertThat(replicaB.server().publisher().current().versions())
+          .isEqualTo(plane.server().publisher().current().versions());
+    }
+  }
+
+  @Test
   void deletingTheResourceSendsAllTrafficToMain() throws Exception {
     plane.splits().set(HELLO, new AppSplits(new SplitPolicy(SplitMode.TEST, 1000),
         Optional.empty()));
