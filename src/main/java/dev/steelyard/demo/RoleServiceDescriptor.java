@@ -9,11 +9,11 @@ import io.grpc.protobuf.ProtoUtils;
  * The method of {@code steelyard.demo.v1.RoleService} (proto/steelyard/demo/v1/role.proto),
  * declared by hand: one unary method does not justify a second code generator in the build.
  */
-final class RoleServiceDescriptor {
+public final class RoleServiceDescriptor {
 
-  static final String SERVICE = "steelyard.demo.v1.RoleService";
+  public static final String SERVICE = "steelyard.demo.v1.RoleService";
 
-  static final MethodDescriptor<WhoAreYouRequest, WhoAreYouReply> WHO_ARE_YOU =
+  public static final MethodDescriptor<WhoAreYouRequest, WhoAreYouReply> WHO_ARE_YOU =
       MethodDescriptor.<WhoAreYouRequest, WhoAreYouReply>newBuilder()
           .setType(MethodDescriptor.MethodType.UNARY)
           .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "WhoAreYou"))

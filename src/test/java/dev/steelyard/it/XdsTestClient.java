@@ -1,13 +1,11 @@
 package dev.steelyard.it;
 
-import dev.steelyard.demo.v1.WhoAreYouReply;
+import dev.steelyard.demo.RoleServiceDescriptor;
 import dev.steelyard.demo.v1.WhoAreYouRequest;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.MethodDescriptor;
 import io.grpc.NameResolverRegistry;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.xds.XdsNameResolverProvider;
 import java.util.List;
@@ -22,13 +20,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class XdsTestClient implements AutoCloseable {
 
-  static final MethodDescriptor<WhoAreYouRequest, WhoAreYouReply> WHO_ARE_YOU =
-      MethodDescriptor.<WhoAreYouRequest, WhoAreYouReply>newBuilder()
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName("steelyard.demo.v1.RoleService/WhoAreYou")
-          .setRequestMarshaller(ProtoUtils.marshaller(WhoAreYouRequest.getDefaultInstance()))
-          .setResponseMarshaller(ProtoUtils.marshaller(WhoAreYouReply.getDefaultInstance()))
-          .build();
   private static final AtomicInteger SCHEMES = new AtomicInteger();
 
   final String nodeId;
@@ -54,7 +45,7 @@ final class XdsTestClient implements AutoCloseable {
   }
 
   String call() {
-    return ClientCalls.blockingUnaryCall(channel, WHO_ARE_YOU,
+    return ClientCalls.blockingUnaryCall(channel, RoleServiceDescriptor.WHO_ARE_YOU,
         CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(20, TimeUnit.SECONDS),
         WhoAreYouRequest.getDefaultInstance()).getRole();
   }
