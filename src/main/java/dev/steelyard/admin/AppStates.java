@@ -52,8 +52,14 @@ final class AppStates {
       String routes = entry.getValue().routes();
       List<ProxyStatus> ofKind =
           proxies.stream().filter(proxy -> proxy.kind() == entry.getKey()).toList();
+      // A gRPC client names its routes and is versioned by what it names (see
+      // NamedVersionSnapshot): it is up to date when it ACKed the version for those names.
       long acked = ofKind.stream()
-          .filter(proxy -> routes.equals(proxy.ackedVersions().get("routes")))
+          .filter(proxy -> {
+            String ackedRoutes = proxy.ackedVersions().get("routes");
+            return ackedRoutes != null && ackedRoutes.equals(published.version(entry.getKey(),
+                "routes", proxy.ackedNames().getOrDefault("routes", List.of())));
+          })
           .count();
       state.addProgress(RolloutProgress.newBuilder()
           .setProxyKind(entry.getKey().label())

@@ -2,6 +2,7 @@ package dev.steelyard.feedback;
 
 import dev.steelyard.translate.ProxyKind;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -14,5 +15,6 @@ public record ProxyStatus(
     String app,
     String userAgent,
     Map<String, String> ackedVersions,
+    Map<String, List<String>> ackedNames,
     Optional<Nack> lastNack,
     Instant connectedAt) {}

@@ -9,8 +9,14 @@ import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.MeshView;
+import com.google.protobuf.Message;
+import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -19,11 +25,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
+import java.util.function.Function;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,7 +78,7 @@ public final class SnapshotPublisher implements AutoCloseable {
     this.maxHoldoff = maxHoldoff;
     this.buildTimer = Timer.builder("steelyard_snapshot_build").register(meters);
     this.refused = Counter.builder("steelyard_snapshot_refused_total").register(meters);
-    this.current = new PublishedState(0, MeshView.EMPTY, Map.of(), Instant.EPOCH,
+    this.current = new PublishedState(0, MeshView.EMPTY, Map.of(), Map.of(), Instant.EPOCH,
         Optional.empty());
     this.thread = new Thread(this::loop, "steelyard-publisher");
     this.thread.setDaemon(true);
@@ -193,10 +201,12 @@ public final class SnapshotPublisher implements AutoCloseable {
       log.error("refusing to publish generation {}: {}", generation, error);
       PublishedState previous = current;
       current = new PublishedState(previous.generation(), previous.view(), previous.versions(),
-          previous.at(), Optional.of(error));
+          previous.snapshots(), previous.at(), Optional.of(error));
       return;
     }
     Map<ProxyKind, KindVersions> versions = new EnumMap<>(ProxyKind.class);
+    Map<ProxyKind, NamedVersionSnapshot> snapshots = new EnumMap<>(ProxyKind.class);
+    snapshots.putAll(current.snapshots());
     for (Map.Entry<ProxyKind, ProxyResources> entry : resources.entrySet()) {
       ProxyKind kind = entry.getKey();
       ProxyResources built = entry.getValue();
@@ -205,18 +215,59 @@ public final class SnapshotPublisher implements AutoCloseable {
       if (next.equals(current.versions().get(kind))) {
         continue;
       }
-      cache.setSnapshot(kind, Snapshot.create(
+      Snapshot whole = Snapshot.create(
           built.clusters(), next.clusters(),
           built.endpoints(), next.endpoints(),
           built.listeners(), next.listeners(),
           built.routes(), next.routes(),
-          List.of(), ""));
+          List.of(), "");
+      NamedVersionSnapshot snapshot = track(whole, current.snapshots().get(kind), built, next,
+          generation);
+      snapshots.put(kind, snapshot);
+      cache.setSnapshot(kind, snapshot);
     }
     current = new PublishedState(generation, view, Collections.unmodifiableMap(versions),
-        Instant.now(),
+        Collections.unmodifiableMap(snapshots), Instant.now(),
         Optional.empty());
     buildTimer.record(Duration.ofNanos(System.nanoTime() - start));
     log.debug("published generation {} with {} app(s)", generation, view.apps().size());
+  }
+
+  /**
+   * Wraps {@code whole} so that a request naming resources gets the version of the newest
+   * publish that changed one of them (see {@link NamedVersionSnapshot}); resources whose content
+   * hash is unchanged keep the generation and version they had in {@code previous}.
+   */
+  private static NamedVersionSnapshot track(Snapshot whole, NamedVersionSnapshot previous,
+      ProxyResources built, KindVersions versions, long generation) {
+    Map<ResourceType, Map<String, NamedVersionSnapshot.Changed>> changed =
+        new EnumMap<>(ResourceType.class);
+    changed.put(ResourceType.CLUSTER, changes(previous, ResourceType.CLUSTER, built.clusters(),
+        Cluster::getName, versions.clusters(), generation));
+    changed.put(ResourceType.ENDPOINT, changes(previous, ResourceType.ENDPOINT,
+        built.endpoints(), ClusterLoadAssignment::getClusterName, versions.endpoints(),
+        generation));
+    changed.put(ResourceType.LISTENER, changes(previous, ResourceType.LISTENER,
+        built.listeners(), Listener::getName, versions.listeners(), generation));
+    changed.put(ResourceType.ROUTE, changes(previous, ResourceType.ROUTE, built.routes(),
+        RouteConfiguration::getName, versions.routes(), generation));
+    return new NamedVersionSnapshot(whole, changed);
+  }
+
+  private static <M extends Message> Map<String, NamedVersionSnapshot.Changed> changes(
+      NamedVersionSnapshot previous, ResourceType type, List<M> resources,
+      Function<M, String> nameOf, String version, long generation) {
+    Map<String, NamedVersionSnapshot.Changed> before =
+        previous == null ? Map.of() : previous.changed(type);
+    Map<String, NamedVersionSnapshot.Changed> now = new HashMap<>();
+    for (M resource : resources) {
+      String name = nameOf.apply(resource);
+      String hash = ContentVersion.of(List.of(resource));
+      NamedVersionSnapshot.Changed old = before.get(name);
+      now.put(name, old != null && old.contentHash().equals(hash) ? old
+          : new NamedVersionSnapshot.Changed(hash, generation, version));
+    }
+    return Map.copyOf(now);
   }
 
   @Override
