@@ -1,5 +1,6 @@
 package dev.steelyard.publish;
 
+import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
@@ -22,15 +23,22 @@ import java.util.Map;
  */
 public final class NamedVersionSnapshot extends Snapshot {
 
-  /** When one resource last changed: the publish that changed it and that publish's version. */
-  record Changed(String contentHash, long generation, String version) {}
+  /**
+   * When one resource last changed: the publish that changed it and that publish's version, with
+   * the resource instance, reused while its content stays the same.
+   */
+  record Changed(String contentHash, long generation, String version, Message resource) {}
 
   private final Snapshot whole;
   private final Map<ResourceType, Map<String, Changed>> changed;
+  /** The newest generation among each type's resources: a name at it ends the search early. */
+  private final Map<ResourceType, Long> newest = new java.util.EnumMap<>(ResourceType.class);
 
   NamedVersionSnapshot(Snapshot whole, Map<ResourceType, Map<String, Changed>> changed) {
     this.whole = whole;
     this.changed = changed;
+    changed.forEach((type, byName) -> newest.put(type,
+        byName.values().stream().mapToLong(Changed::generation).max().orElse(0)));
   }
 
   Map<String, Changed> changed(ResourceType type) {
@@ -43,17 +51,25 @@ public final class NamedVersionSnapshot extends Snapshot {
       return whole.version(type);
     }
     Map<String, Changed> byName = changed(type);
-    Changed newest = null;
+    long newestOfType = newest.getOrDefault(type, 0L);
+    Changed latest = null;
+    boolean complete = true;
     for (String name : resourceNames) {
       Changed c = byName.get(name);
       if (c == null) {
-        return whole.version(type);
+        complete = false;
+        break;
       }
-      if (newest == null || c.generation() > newest.generation()) {
-        newest = c;
+      if (latest == null || c.generation() > latest.generation()) {
+        latest = c;
+      }
+      if (latest.generation() == newestOfType) {
+        // Nothing can be newer; a missing name later on is answered by SimpleCache's own
+        // ADS check, which withholds the response whatever the version.
+        break;
       }
     }
-    return newest.version();
+    return complete ? latest.version() : whole.version(type);
   }
 
   @Override

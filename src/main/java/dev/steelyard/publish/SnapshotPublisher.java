@@ -215,14 +215,8 @@ public final class SnapshotPublisher implements AutoCloseable {
       if (next.equals(current.versions().get(kind))) {
         continue;
       }
-      Snapshot whole = Snapshot.create(
-          built.clusters(), next.clusters(),
-          built.endpoints(), next.endpoints(),
-          built.listeners(), next.listeners(),
-          built.routes(), next.routes(),
-          List.of(), "");
-      NamedVersionSnapshot snapshot = track(whole, current.snapshots().get(kind), built, next,
-          generation);
+      NamedVersionSnapshot snapshot = track(current.snapshots().get(kind),
+          current.versions().get(kind), built, next, generation);
       snapshots.put(kind, snapshot);
       cache.setSnapshot(kind, snapshot);
     }
@@ -234,40 +228,67 @@ public final class SnapshotPublisher implements AutoCloseable {
   }
 
   /**
-   * Wraps {@code whole} so that a request naming resources gets the version of the newest
-   * publish that changed one of them (see {@link NamedVersionSnapshot}); resources whose content
-   * hash is unchanged keep the generation and version they had in {@code previous}.
+   * Builds the snapshot for one kind, versioning each named resource by the newest publish that
+   * changed it (see {@link NamedVersionSnapshot}). A resource whose content is unchanged keeps
+   * the instance it had in {@code previous}: its memoized hash code and the serializer's cached
+   * Any are then reused rather than recomputed for every publish.
    */
-  private static NamedVersionSnapshot track(Snapshot whole, NamedVersionSnapshot previous,
-      ProxyResources built, KindVersions versions, long generation) {
+  private static NamedVersionSnapshot track(NamedVersionSnapshot previous,
+      KindVersions before, ProxyResources built, KindVersions versions, long generation) {
+    Tracked<Cluster> clusters = changes(previous, ResourceType.CLUSTER, built.clusters(),
+        Cluster::getName, versions.clusters(), before == null ? null : before.clusters(),
+        generation);
+    Tracked<ClusterLoadAssignment> endpoints = changes(previous, ResourceType.ENDPOINT,
+        built.endpoints(), ClusterLoadAssignment::getClusterName, versions.endpoints(),
+        before == null ? null : before.endpoints(), generation);
+    Tracked<Listener> listeners = changes(previous, ResourceType.LISTENER, built.listeners(),
+        Listener::getName, versions.listeners(), before == null ? null : before.listeners(),
+        generation);
+    Tracked<RouteConfiguration> routes = changes(previous, ResourceType.ROUTE, built.routes(),
+        RouteConfiguration::getName, versions.routes(), before == null ? null : before.routes(),
+        generation);
+    Snapshot whole = Snapshot.create(
+        clusters.resources(), versions.clusters(),
+        endpoints.resources(), versions.endpoints(),
+        listeners.resources(), versions.listeners(),
+        routes.resources(), versions.routes(),
+        List.of(), "");
     Map<ResourceType, Map<String, NamedVersionSnapshot.Changed>> changed =
         new EnumMap<>(ResourceType.class);
-    changed.put(ResourceType.CLUSTER, changes(previous, ResourceType.CLUSTER, built.clusters(),
-        Cluster::getName, versions.clusters(), generation));
-    changed.put(ResourceType.ENDPOINT, changes(previous, ResourceType.ENDPOINT,
-        built.endpoints(), ClusterLoadAssignment::getClusterName, versions.endpoints(),
-        generation));
-    changed.put(ResourceType.LISTENER, changes(previous, ResourceType.LISTENER,
-        built.listeners(), Listener::getName, versions.listeners(), generation));
-    changed.put(ResourceType.ROUTE, changes(previous, ResourceType.ROUTE, built.routes(),
-        RouteConfiguration::getName, versions.routes(), generation));
+    changed.put(ResourceType.CLUSTER, clusters.changed());
+    changed.put(ResourceType.ENDPOINT, endpoints.changed());
+    changed.put(ResourceType.LISTENER, listeners.changed());
+    changed.put(ResourceType.ROUTE, routes.changed());
     return new NamedVersionSnapshot(whole, changed);
   }
 
-  private static <M extends Message> Map<String, NamedVersionSnapshot.Changed> changes(
-      NamedVersionSnapshot previous, ResourceType type, List<M> resources,
-      Function<M, String> nameOf, String version, long generation) {
+  private record Tracked<M>(List<M> resources, Map<String, NamedVersionSnapshot.Changed> changed) {}
+
+  private static <M extends Message> Tracked<M> changes(NamedVersionSnapshot previous,
+      ResourceType type, List<M> built, Function<M, String> nameOf, String version,
+      String previousVersion, long generation) {
     Map<String, NamedVersionSnapshot.Changed> before =
         previous == null ? Map.of() : previous.changed(type);
+    // The type's content hash is unchanged: so is every resource in it, no need to hash each.
+    boolean typeUnchanged = version.equals(previousVersion);
     Map<String, NamedVersionSnapshot.Changed> now = new HashMap<>();
-    for (M resource : resources) {
+    List<M> resources = new ArrayList<>(built.size());
+    for (M resource : built) {
       String name = nameOf.apply(resource);
-      String hash = ContentVersion.of(List.of(resource));
       NamedVersionSnapshot.Changed old = before.get(name);
-      now.put(name, old != null && old.contentHash().equals(hash) ? old
-          : new NamedVersionSnapshot.Changed(hash, generation, version));
+      if (old != null && (typeUnchanged
+          || old.contentHash().equals(ContentVersion.of(List.of(resource))))) {
+        now.put(name, old);
+        @SuppressWarnings("unchecked")
+        M same = (M) old.resource();
+        resources.add(same);
+      } else {
+        now.put(name, new NamedVersionSnapshot.Changed(ContentVersion.of(List.of(resource)),
+            generation, version, resource));
+        resources.add(resource);
+      }
     }
-    return Map.copyOf(now);
+    return new Tracked<>(resources, Map.copyOf(now));
   }
 
   @Override
