@@ -52,9 +52,7 @@ final class AppStates {
       String routes = entry.getValue().routes();
       List<ProxyStatus> ofKind =
           proxies.stream().filter(proxy -> proxy.kind() == entry.getKey()).toList();
-      long acked = ofKind.stream()
-          .filter(proxy -> routes.equals(proxy.ackedVersions().get("routes")))
-          .count();
+      long acked = ofKind.stream().filter(proxy -> proxy.hasApplied(published, "routes")).count();
       state.addProgress(RolloutProgress.newBuilder()
           .setProxyKind(entry.getKey().label())
           .setRoutesVersion(routes)

@@ -43,6 +43,8 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     volatile ProxyKind kind;
     final Map<String, Sent> lastSent = new ConcurrentHashMap<>();
     final Map<String, String> acked = new ConcurrentHashMap<>();
+    /** The resource names of each ACK: named requests are versioned by what they name. */
+    final Map<String, List<String>> ackedNames = new ConcurrentHashMap<>();
     volatile Nack lastNack;
 
     StreamState(long id) {
@@ -105,6 +107,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       return;
     }
     if (answersLastResponse) {
+      stream.ackedNames.put(type, List.copyOf(request.getResourceNamesList()));
       stream.acked.put(type, request.getVersionInfo());
     }
     watcher.prepare(request, stream.node);
@@ -146,7 +149,8 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       var app = node.getMetadata().getFieldsMap().get(ProxyKind.APP_METADATA_KEY);
       proxies.add(new ProxyStatus(stream.id, node.getId(), node.getCluster(), stream.kind,
           app == null ? "" : app.getStringValue(), node.getUserAgentName(),
-          Map.copyOf(stream.acked), Optional.ofNullable(stream.lastNack), stream.openedAt));
+          Map.copyOf(stream.acked), Map.copyOf(stream.ackedNames),
+          Optional.ofNullable(stream.lastNack), stream.openedAt));
     }
     proxies.sort(Comparator.comparing(ProxyStatus::nodeId)
         .thenComparingLong(ProxyStatus::streamId));

@@ -1,7 +1,9 @@
 package dev.steelyard.feedback;
 
+import dev.steelyard.publish.PublishedState;
 import dev.steelyard.translate.ProxyKind;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -14,5 +16,17 @@ public record ProxyStatus(
     String app,
     String userAgent,
     Map<String, String> ackedVersions,
+    Map<String, List<String>> ackedNames,
     Optional<Nack> lastNack,
-    Instant connectedAt) {}
+    Instant connectedAt) {
+
+  /**
+   * Whether this proxy ACKed what is published now for {@code type} (clusters, endpoints,
+   * listeners, routes). A proxy that names its resources is versioned by those names only.
+   */
+  public boolean hasApplied(PublishedState published, String type) {
+    String acked = ackedVersions.get(type);
+    return acked != null && acked.equals(
+        published.version(kind, type, ackedNames.getOrDefault(type, List.of())));
+  }
+}

@@ -38,6 +38,18 @@ public final class ContentVersion {
     return HexFormat.of().formatHex(digest.digest(buffer.toByteArray()), 0, 8);
   }
 
+  /** The version of a set of named resources, from their content hashes; order-independent. */
+  public static String ofNamed(java.util.SortedMap<String, String> contentHashes) {
+    MessageDigest digest = sha256();
+    contentHashes.forEach((name, hash) -> {
+      digest.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      digest.update((byte) 0);
+      digest.update(hash.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      digest.update((byte) 0);
+    });
+    return HexFormat.of().formatHex(digest.digest(), 0, 8);
+  }
+
   private static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");

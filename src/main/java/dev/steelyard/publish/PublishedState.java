@@ -2,7 +2,9 @@ package dev.steelyard.publish;
 
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.MeshView;
+import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -14,5 +16,27 @@ public record PublishedState(
     long generation,
     MeshView view,
     Map<ProxyKind, KindVersions> versions,
+    Map<ProxyKind, NamedVersionSnapshot> snapshots,
     Instant at,
-    Optional<String> lastError) {}
+    Optional<String> lastError) {
+
+  /**
+   * The version a proxy of {@code kind} is sent for {@code type} (clusters, endpoints, listeners,
+   * routes) when it asks for {@code names}: the type's version for a wildcard request, else the
+   * content hash of the named resources.
+   */
+  public String version(ProxyKind kind, String type, List<String> names) {
+    NamedVersionSnapshot snapshot = snapshots.get(kind);
+    if (snapshot == null) {
+      KindVersions whole = versions.get(kind);
+      return whole == null ? "" : whole.get(type);
+    }
+    return snapshot.version(switch (type) {
+      case "clusters" -> ResourceType.CLUSTER;
+      case "endpoints" -> ResourceType.ENDPOINT;
+      case "listeners" -> ResourceType.LISTENER;
+      case "routes" -> ResourceType.ROUTE;
+      default -> throw new IllegalArgumentException("unknown resource type " + type);
+    }, names);
+  }
+}

@@ -9,8 +9,14 @@ import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.MeshView;
+import com.google.protobuf.Message;
+import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -19,12 +25,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
+import java.util.function.Function;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -73,7 +81,7 @@ public final class SnapshotPublisher implements AutoCloseable {
     this.maxHoldoff = maxHoldoff;
     this.buildTimer = Timer.builder("steelyard_snapshot_build").register(meters);
     this.refused = Counter.builder("steelyard_snapshot_refused_total").register(meters);
-    this.current = new PublishedState(0, MeshView.EMPTY, Map.of(), Instant.EPOCH,
+    this.current = new PublishedState(0, MeshView.EMPTY, Map.of(), Map.of(), Instant.EPOCH,
         Optional.empty());
     this.thread = new Thread(this::loop, "steelyard-publisher");
     this.thread.setDaemon(true);
@@ -220,6 +228,8 @@ public final class SnapshotPublisher implements AutoCloseable {
       return;
     }
     Map<ProxyKind, KindVersions> versions = new EnumMap<>(ProxyKind.class);
+    Map<ProxyKind, NamedVersionSnapshot> snapshots = new EnumMap<>(ProxyKind.class);
+    snapshots.putAll(current.snapshots());
     for (Map.Entry<ProxyKind, ProxyResources> entry : resources.entrySet()) {
       ProxyKind kind = entry.getKey();
       ProxyResources built = entry.getValue();
@@ -228,15 +238,13 @@ public final class SnapshotPublisher implements AutoCloseable {
       if (next.equals(current.versions().get(kind))) {
         continue;
       }
-      cache.setSnapshot(kind, Snapshot.create(
-          built.clusters(), next.clusters(),
-          built.endpoints(), next.endpoints(),
-          built.listeners(), next.listeners(),
-          built.routes(), next.routes(),
-          List.of(), ""));
+      NamedVersionSnapshot snapshot = track(current.snapshots().get(kind),
+          current.versions().get(kind), built, next);
+      snapshots.put(kind, snapshot);
+      cache.setSnapshot(kind, snapshot);
     }
     current = new PublishedState(generation, view, Collections.unmodifiableMap(versions),
-        Instant.now(),
+        Collections.unmodifiableMap(snapshots), Instant.now(),
         Optional.empty());
     buildTimer.record(Duration.ofNanos(System.nanoTime() - start));
     log.debug("published generation {} with {} app(s)", generation, view.apps().size());
@@ -245,7 +253,69 @@ public final class SnapshotPublisher implements AutoCloseable {
   private void keepPrevious(String error) {
     PublishedState previous = current;
     current = new PublishedState(previous.generation(), previous.view(), previous.versions(),
-        previous.at(), Optional.of(error));
+        previous.snapshots(), previous.at(), Optional.of(error));
+  }
+
+  /**
+   * Builds the snapshot for one kind with a content hash per resource, so that a request naming
+   * resources is versioned by those resources only (see {@link NamedVersionSnapshot}). A
+   * resource whose content is unchanged keeps the instance it had in {@code previous}: its
+   * memoized hash code and the serializer's cached Any are then reused rather than recomputed.
+   */
+  private static NamedVersionSnapshot track(NamedVersionSnapshot previous,
+      KindVersions before, ProxyResources built, KindVersions versions) {
+    Tracked<Cluster> clusters = changes(previous, ResourceType.CLUSTER, built.clusters(),
+        Cluster::getName, versions.clusters(), before == null ? null : before.clusters());
+    Tracked<ClusterLoadAssignment> endpoints = changes(previous, ResourceType.ENDPOINT,
+        built.endpoints(), ClusterLoadAssignment::getClusterName, versions.endpoints(),
+        before == null ? null : before.endpoints());
+    Tracked<Listener> listeners = changes(previous, ResourceType.LISTENER, built.listeners(),
+        Listener::getName, versions.listeners(), before == null ? null : before.listeners());
+    Tracked<RouteConfiguration> routes = changes(previous, ResourceType.ROUTE, built.routes(),
+        RouteConfiguration::getName, versions.routes(), before == null ? null : before.routes());
+    Snapshot whole = Snapshot.create(
+        clusters.resources(), versions.clusters(),
+        endpoints.resources(), versions.endpoints(),
+        listeners.resources(), versions.listeners(),
+        routes.resources(), versions.routes(),
+        List.of(), "");
+    Map<ResourceType, Map<String, NamedVersionSnapshot.Resource>> byType =
+        new EnumMap<>(ResourceType.class);
+    byType.put(ResourceType.CLUSTER, clusters.byName());
+    byType.put(ResourceType.ENDPOINT, endpoints.byName());
+    byType.put(ResourceType.LISTENER, listeners.byName());
+    byType.put(ResourceType.ROUTE, routes.byName());
+    return new NamedVersionSnapshot(whole, byType);
+  }
+
+  private record Tracked<M>(List<M> resources,
+      Map<String, NamedVersionSnapshot.Resource> byName) {}
+
+  private static <M extends Message> Tracked<M> changes(NamedVersionSnapshot previous,
+      ResourceType type, List<M> built, Function<M, String> nameOf, String version,
+      String previousVersion) {
+    Map<String, NamedVersionSnapshot.Resource> before =
+        previous == null ? Map.of() : previous.hashed(type);
+    // The type's content hash is unchanged: so is every resource in it, no need to hash each.
+    boolean typeUnchanged = version.equals(previousVersion);
+    Map<String, NamedVersionSnapshot.Resource> now = new HashMap<>();
+    List<M> resources = new ArrayList<>(built.size());
+    for (M resource : built) {
+      String name = nameOf.apply(resource);
+      NamedVersionSnapshot.Resource old = before.get(name);
+      String hash = old != null && typeUnchanged ? old.contentHash()
+          : ContentVersion.of(List.of(resource));
+      if (old != null && old.contentHash().equals(hash)) {
+        now.put(name, old);
+        @SuppressWarnings("unchecked")
+        M same = (M) old.resource();
+        resources.add(same);
+      } else {
+        now.put(name, new NamedVersionSnapshot.Resource(hash, resource));
+        resources.add(resource);
+      }
+    }
+    return new Tracked<>(resources, Map.copyOf(now));
   }
 
   @Override

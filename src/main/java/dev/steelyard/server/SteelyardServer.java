@@ -9,13 +9,16 @@ import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.ProxyKind;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,7 +75,11 @@ public final class SteelyardServer implements AutoCloseable {
     splits.onChange(publisher::requestPublish);
     publisher.start();
 
-    V3DiscoveryServer discovery = new V3DiscoveryServer(proxies, watcher);
+    // The cached serializer packs each resource into an Any once per snapshot instead of once
+    // per stream: a push to N proxies otherwise serializes the same resources N times
+    // (bench/README.md: server CPU per weight push and time to the last ACK).
+    V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(proxies), watcher,
+        new DefaultExecutorGroup(), new CachedProtoResourcesSerializer());
     xds = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort()))
         // ADS only: per-type streams would show up as separate proxies that never ACK routes.
         .addService(discovery.getAggregatedDiscoveryServiceImpl())

@@ -44,9 +44,9 @@ class SourceReloadTest {
       await().atMost(Duration.ofSeconds(5)).until(() -> mesh.get("/api/v1/apps/default/hello-app")
           .body().contains("mesh: canary has no ready endpoints; its 50.0 % goes to main"));
       assertThat(mesh.get("/api/v1/status").body()).contains("\"sourceError\": \"\"");
-      String routes = mesh.server.publisher().current().versions().get(ProxyKind.GRPC).routes();
+      var published = mesh.server.publisher().current();
       await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
-          .anyMatch(proxy -> routes.equals(proxy.ackedVersions().get("routes"))));
+          .anyMatch(proxy -> proxy.hasApplied(published, "routes")));
       Binomial.assertSplit(client.count(1_000), 1_000, 1, 0, 0);
       canary.forEach(io.grpc.Server::shutdownNow);
     }

@@ -3,7 +3,7 @@ package dev.steelyard.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.steelyard.feedback.ProxyStatus;
+import dev.steelyard.publish.PublishedState;
 import dev.steelyard.translate.ProxyKind;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -99,10 +99,9 @@ class XdsSplitTest {
   private void setSplitAndAwaitAck(String body) throws Exception {
     HttpResponse<String> response = mesh.putSplit(body);
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-    String routes = mesh.server.publisher().current().versions().get(ProxyKind.GRPC).routes();
+    PublishedState published = mesh.server.publisher().current();
     await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
         .filter(proxy -> proxy.nodeId().equals(client.nodeId))
-        .map(ProxyStatus::ackedVersions)
-        .anyMatch(acked -> routes.equals(acked.get("routes"))));
+        .anyMatch(proxy -> proxy.hasApplied(published, "routes")));
   }
 }

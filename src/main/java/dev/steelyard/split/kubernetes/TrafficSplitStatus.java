@@ -1,7 +1,6 @@
 package dev.steelyard.split.kubernetes;
 
 import dev.steelyard.feedback.ProxyStatus;
-import dev.steelyard.publish.KindVersions;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.kubernetes.TrafficSplitStore.Validation;
@@ -164,8 +163,7 @@ final class TrafficSplitStatus {
       List<ProxyStatus> proxies, Map<String, Object> routesVersions) {
     long acked = 0;
     for (ProxyStatus proxy : proxies) {
-      KindVersions versions = published.versions().get(proxy.kind());
-      if (versions != null && versions.routes().equals(proxy.ackedVersions().get("routes"))) {
+      if (proxy.hasApplied(published, "routes")) {
         acked++;
       }
     }

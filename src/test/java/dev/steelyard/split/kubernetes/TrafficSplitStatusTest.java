@@ -18,7 +18,7 @@ class TrafficSplitStatusTest {
 
   private static PublishedState published(String routes) {
     return new PublishedState(1, MeshView.EMPTY,
-        Map.of(ProxyKind.GATEWAY, new KindVersions("c", "e", "l", routes)), Instant.EPOCH,
+        Map.of(ProxyKind.GATEWAY, new KindVersions("c", "e", "l", routes)), Map.of(), Instant.EPOCH,
         Optional.empty());
   }
 

@@ -1,0 +1,267 @@
+package dev.steelyard.bench;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Message;
+import dev.steelyard.split.AppSplits;
+import dev.steelyard.split.MeshViewComposer;
+import dev.steelyard.split.SplitMode;
+import dev.steelyard.split.SplitPolicy;
+import dev.steelyard.translate.MeshTranslator;
+import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.translate.ProxyResources;
+import dev.steelyard.translate.TranslatorSettings;
+import dev.steelyard.view.AppKey;
+import dev.steelyard.view.MeshView;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The transport floor: a bare ADS stream service with no cache and no watches. It answers each
+ * subscription once with pre-serialized bytes, keeps its streams in a set and, on a change,
+ * writes one pre-serialized response (the same bytes Steelyard's translator produces) to exactly
+ * the streams whose subscription contains a changed resource, then counts ACKs.
+ */
+final class FloorServer {
+
+  private static final class Stream {
+    final ServerCallStreamObserver<byte[]> out;
+    volatile ProxyKind kind;
+    final Map<String, List<String>> subs = new ConcurrentHashMap<>();
+
+    Stream(ServerCallStreamObserver<byte[]> out) {
+      this.out = out;
+    }
+
+    synchronized void send(byte[] bytes) {
+      if (!out.isCancelled()) {
+        out.onNext(bytes);
+      }
+    }
+  }
+
+  private static final class BytesMarshaller implements MethodDescriptor.Marshaller<byte[]> {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private final Fleet fleet;
+  private final Set<Stream> streams = ConcurrentHashMap.newKeySet();
+  private final Map<AppKey, AppSplits> splits = new TreeMap<>();
+  private final AtomicLong acks = new AtomicLong();
+  private volatile long generation = 1;
+  private volatile Map<ProxyKind, ProxyResources> resources;
+  /** Serialized responses by kind, type, names and generation: built once, sent to many. */
+  private final Map<String, byte[]> responses = new ConcurrentHashMap<>();
+
+  private FloorServer(Fleet fleet) {
+    this.fleet = fleet;
+    this.resources = translate();
+  }
+
+  static BenchServer.Target start(Fleet fleet, int port) throws IOException {
+    FloorServer floor = new FloorServer(fleet);
+    fleet.onChange(floor::endpointsChanged);
+    MethodDescriptor<DiscoveryRequest, byte[]> method =
+        MethodDescriptor.<DiscoveryRequest, byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+            .setFullMethodName(AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod()
+                .getFullMethodName())
+            .setRequestMarshaller(ProtoUtils.marshaller(DiscoveryRequest.getDefaultInstance()))
+            .setResponseMarshaller(new BytesMarshaller())
+            .build();
+    ServerServiceDefinition service = ServerServiceDefinition
+        .builder(AggregatedDiscoveryServiceGrpc.SERVICE_NAME)
+        .addMethod(method, ServerCalls.asyncBidiStreamingCall(floor::open))
+        .build();
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+        .addService(service).build().start();
+    return floor.new Target();
+  }
+
+  final class Target implements BenchServer.Target {
+    @Override
+    public void weight(int app, int percent) {
+      synchronized (splits) {
+        splits.put(Fleet.key(app), new AppSplits(new SplitPolicy(SplitMode.TEST, percent * 100),
+            Optional.empty()));
+      }
+      routesChanged(app);
+    }
+
+    @Override
+    public String extraStats() {
+      return ",\"acks\":" + acks.get() + ",\"streams\":" + streams.size();
+    }
+  }
+
+  private Map<ProxyKind, ProxyResources> translate() {
+    MeshView view;
+    synchronized (splits) {
+      view = MeshViewComposer.compose(fleet.apps(), splits);
+    }
+    Map<ProxyKind, ProxyResources> out = new HashMap<>();
+    for (ProxyKind kind : List.of(ProxyKind.SIDECAR, ProxyKind.GRPC)) {
+      out.put(kind, MeshTranslator.translate(view, kind, TranslatorSettings.DEFAULTS));
+    }
+    return out;
+  }
+
+  private StreamObserver<DiscoveryRequest> open(StreamObserver<byte[]> observer) {
+    Stream stream = new Stream((ServerCallStreamObserver<byte[]>) observer);
+    streams.add(stream);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(DiscoveryRequest request) {
+        if (stream.kind == null) {
+          stream.kind = ProxyKind.ofOrSidecar(request.getNode());
+        }
+        if (request.hasErrorDetail()) {
+          return;
+        }
+        List<String> names = List.copyOf(request.getResourceNamesList());
+        List<String> before = stream.subs.put(request.getTypeUrl(), names);
+        if (request.getResponseNonce().isEmpty() || !names.equals(before)) {
+          stream.send(response(stream.kind, request.getTypeUrl(), names));
+        } else {
+          acks.incrementAndGet();
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        streams.remove(stream);
+      }
+
+      @Override
+      public void onCompleted() {
+        streams.remove(stream);
+        observer.onCompleted();
+      }
+    };
+  }
+
+  private void routesChanged(int app) {
+    resources = translate();
+    generation++;
+    String name = "grpc/" + Fleet.key(app);
+    push(Resources.V3.ROUTE_TYPE_URL, name);
+  }
+
+  private void endpointsChanged() {
+    Map<ProxyKind, ProxyResources> after = translate();
+    Map<String, ClusterLoadAssignment> old = new HashMap<>();
+    for (ClusterLoadAssignment a : resources.get(ProxyKind.SIDECAR).endpoints()) {
+      old.put(a.getClusterName(), a);
+    }
+    Set<String> changed = new java.util.HashSet<>();
+    for (ClusterLoadAssignment a : after.get(ProxyKind.SIDECAR).endpoints()) {
+      if (!a.equals(old.get(a.getClusterName()))) {
+        changed.add(a.getClusterName());
+      }
+    }
+    changedEndpoints = changed;
+    resources = after;
+    generation++;
+    push(Resources.V3.ENDPOINT_TYPE_URL, null);
+  }
+
+  /**
+   * Sends the current response of {@code type} to every stream that subscribed to a changed
+   * resource: for routes, the sidecar route config and {@code grpcName}; for endpoints, streams
+   * whose subscribed assignments changed (compared by content with the previous generation).
+   */
+  private void push(String type, String grpcName) {
+    for (Stream stream : streams) {
+      List<String> names = stream.subs.get(type);
+      if (names == null || stream.kind == null) {
+        continue;
+      }
+      boolean needs;
+      if (type.equals(Resources.V3.ROUTE_TYPE_URL)) {
+        needs = stream.kind == ProxyKind.SIDECAR || names.contains(grpcName);
+      } else {
+        needs = names.stream().anyMatch(changedEndpoints::contains);
+      }
+      if (needs) {
+        stream.send(response(stream.kind, type, names));
+      }
+    }
+  }
+
+  private volatile Set<String> changedEndpoints = Set.of();
+
+  private byte[] response(ProxyKind kind, String type, List<String> names) {
+    long gen = generation;
+    String key = kind + "|" + type + "|" + names + "|" + gen;
+    return responses.computeIfAbsent(key, k -> {
+      ProxyResources r = resources.get(kind);
+      List<? extends Message> all = switch (type) {
+        case Resources.V3.CLUSTER_TYPE_URL -> r.clusters();
+        case Resources.V3.ENDPOINT_TYPE_URL -> r.endpoints();
+        case Resources.V3.LISTENER_TYPE_URL -> r.listeners();
+        case Resources.V3.ROUTE_TYPE_URL -> r.routes();
+        default -> List.of();
+      };
+      DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder()
+          .setTypeUrl(type).setVersionInfo("g" + gen).setNonce("g" + gen);
+      for (Message m : all) {
+        if (names.isEmpty() || names.contains(name(m))) {
+          response.addResources(Any.pack(m));
+        }
+      }
+      return response.build().toByteArray();
+    });
+  }
+
+  private static String name(Message m) {
+    if (m instanceof Cluster c) {
+      return c.getName();
+    } else if (m instanceof ClusterLoadAssignment a) {
+      return a.getClusterName();
+    } else if (m instanceof Listener l) {
+      return l.getName();
+    } else if (m instanceof RouteConfiguration rc) {
+      return rc.getName();
+    }
+    return "";
+  }
+}
