@@ -39,9 +39,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that builds and sets snapshots. Changes only ask for a publish; the thread waits
- * until requests stop for {@code holdoff} (or {@code maxHoldoff} passed since the first), then
- * composes the view, translates it per proxy kind, validates, and sets the snapshots whose
+ * The one thread that builds and sets snapshots. Changes only ask for a publish. A change after
+ * a quiet {@code holdoff} is published at once; changes that follow a publish closely wait until
+ * requests stop for {@code holdoff} (or {@code maxHoldoff} passed since the first). Then the
+ * thread composes the view, translates it per proxy kind, validates, and sets the snapshots whose
  * content changed. Nothing else calls {@code setSnapshot}, and java-control-plane runs its pushes
  * on this thread.
  */
@@ -66,6 +67,8 @@ public final class SnapshotPublisher implements AutoCloseable {
   private final List<Consumer<PublishedState>> publishedListeners = new CopyOnWriteArrayList<>();
   private long requested;
   private long handled;
+  /** When the last publish ended; read and written by the publisher thread only. */
+  private long lastPublishEnded = Long.MIN_VALUE / 2;
   private volatile PublishedState current;
   private volatile boolean running = true;
   private final Thread thread;
@@ -165,6 +168,7 @@ public final class SnapshotPublisher implements AutoCloseable {
         log.error("publishing failed; the previous snapshot stays", e);
         keepPrevious("publishing failed: " + e);
       }
+      lastPublishEnded = System.nanoTime();
       List<Waiter> done = new ArrayList<>();
       lock.lock();
       try {
@@ -189,6 +193,11 @@ public final class SnapshotPublisher implements AutoCloseable {
       seen = requested;
     } finally {
       lock.unlock();
+    }
+    // Leading edge: after a quiet holdoff, a lone change (an operator's weight step) is
+    // published at once; only changes that follow a publish closely are held back and merged.
+    if (System.nanoTime() - lastPublishEnded >= holdoff.toNanos()) {
+      return seen;
     }
     long deadline = System.nanoTime() + maxHoldoff.toNanos();
     while (true) {
