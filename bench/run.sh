@@ -20,7 +20,7 @@ STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%M)}
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
   (cd .. && mvn -B -q -o install -DskipTests)
-  mvn -B -q -o package 2>&1 | grep -v WARNING || true
+  mvn -B -q -o package
 fi
 JAR=target/steelyard-bench.jar
 mkdir -p results target/raw

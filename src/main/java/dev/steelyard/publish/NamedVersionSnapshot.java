@@ -30,10 +30,19 @@ public final class NamedVersionSnapshot extends Snapshot {
 
   private final Snapshot whole;
   private final Map<ResourceType, Map<String, Resource>> byType;
+  /**
+   * Versions already computed for a list of names. Envoy-like proxies all name the same
+   * clusters for EDS, and the cache asks once per watch on every push and every ACK.
+   */
+  private final Map<ResourceType, Map<List<String>, String>> computed =
+      new java.util.EnumMap<>(ResourceType.class);
 
   NamedVersionSnapshot(Snapshot whole, Map<ResourceType, Map<String, Resource>> byType) {
     this.whole = whole;
     this.byType = byType;
+    for (ResourceType type : ResourceType.values()) {
+      computed.put(type, new java.util.concurrent.ConcurrentHashMap<>());
+    }
   }
 
   Map<String, Resource> hashed(ResourceType type) {
@@ -45,6 +54,11 @@ public final class NamedVersionSnapshot extends Snapshot {
     if (resourceNames == null || resourceNames.isEmpty()) {
       return whole.version(type);
     }
+    return computed.get(type).computeIfAbsent(List.copyOf(resourceNames),
+        names -> namedVersion(type, names));
+  }
+
+  private String namedVersion(ResourceType type, List<String> resourceNames) {
     Map<String, Resource> byName = hashed(type);
     TreeMap<String, String> hashes = new TreeMap<>();
     for (String name : resourceNames) {

@@ -146,7 +146,7 @@ public final class BenchServer {
    * Groups are by proxy kind so that each kind gets the same resources as from Steelyard.
    */
   private static Target stock(Fleet fleet, int xdsPort) throws Exception {
-    SimpleCache<String> cache = new SimpleCache<>(node -> ProxyKind.ofOrSidecar(node).label());
+    SimpleCache<String> cache = new SimpleCache<>(node -> ProxyKind.of(node).label());
     Map<AppKey, AppSplits> splits = new TreeMap<>();
     long[] version = {0};
     Runnable rebuild = () -> {

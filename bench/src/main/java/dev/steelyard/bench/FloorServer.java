@@ -152,7 +152,7 @@ final class FloorServer {
       @Override
       public void onNext(DiscoveryRequest request) {
         if (stream.kind == null) {
-          stream.kind = ProxyKind.ofOrSidecar(request.getNode());
+          stream.kind = ProxyKind.of(request.getNode());
         }
         if (request.hasErrorDetail()) {
           return;
