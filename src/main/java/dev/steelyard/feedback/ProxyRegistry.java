@@ -16,7 +16,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -129,12 +128,10 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       DiscoveryResponse response) {
     StreamState stream = streams.get(streamId);
     if (stream != null) {
-      Set<String> names = new HashSet<>();
-      for (com.google.protobuf.Any resource : response.getResourcesList()) {
-        names.add(Resources.getResourceName(resource));
-      }
-      stream.lastSent.put(shortType(response.getTypeUrl()),
-          new Sent(response.getNonce(), response.getVersionInfo(), Set.copyOf(names)));
+      // The names the response answered, from the request rather than by unpacking every
+      // resource (an Envoy's EDS response holds one per cluster); empty for a wildcard.
+      stream.lastSent.put(shortType(response.getTypeUrl()), new Sent(response.getNonce(),
+          response.getVersionInfo(), Set.copyOf(request.getResourceNamesList())));
     }
   }
 
