@@ -1,5 +1,6 @@
 package dev.steelyard.publish;
 
+import com.google.protobuf.Message;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.MeshViewComposer;
 import dev.steelyard.split.SplitStore;
@@ -9,7 +10,6 @@ import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.MeshView;
-import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
@@ -32,9 +32,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
-import java.util.function.Function;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
