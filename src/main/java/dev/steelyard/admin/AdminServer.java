@@ -16,7 +16,7 @@ import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.AppSplits;
-import dev.steelyard.split.FileSplitStore;
+import dev.steelyard.split.SplitProtos;
 import dev.steelyard.split.InvalidSplitException;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitStore;
@@ -183,7 +183,7 @@ public final class AdminServer implements AutoCloseable {
       if (request.hasGateway() && request.getGatewayFollowsMesh()) {
         throw new InvalidSplitException("set either gateway or gatewayFollowsMesh, not both");
       } else if (request.hasGateway()) {
-        gateway = Optional.of(FileSplitStore.fromProto(request.getGateway()));
+        gateway = Optional.of(SplitProtos.fromProto(request.getGateway()));
       } else if (request.getGatewayFollowsMesh()) {
         gateway = Optional.empty();
       } else {

@@ -7,7 +7,7 @@ import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.publish.KindVersions;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.split.AppSplits;
-import dev.steelyard.split.FileSplitStore;
+import dev.steelyard.split.SplitProtos;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ResourceNames;
 import dev.steelyard.view.AppKey;
@@ -32,8 +32,8 @@ final class AppStates {
         .setPort(app.spec().port())
         .addAllGatewayHosts(app.spec().gatewayHosts())
         .addAllMeshHosts(ResourceNames.meshHosts(published.view()).getOrDefault(key, List.of()))
-        .setMeshSplit(FileSplitStore.toProto(splits.mesh()))
-        .setGatewaySplit(FileSplitStore.toProto(splits.gateway()))
+        .setMeshSplit(SplitProtos.toProto(splits.mesh()))
+        .setGatewaySplit(SplitProtos.toProto(splits.gateway()))
         .setGatewayFollowsMesh(splits.gatewayOverride().isEmpty())
         .addAllNotices(app.mesh().notices())
         .addAllNotices(app.gateway().notices());

@@ -72,10 +72,14 @@ public final class StreamAwareWatcher implements ConfigWatcher {
       return cache.createWatch(ads, request, knownResourceNames, responseConsumer,
           hasClusterChanged, allowDefaultEmptyEdsUpdate);
     }
-    DiscoveryRequest.Builder effective = request.v3Request().toBuilder();
-    if (!request.v3Request().hasNode()) {
-      effective.setNode(context.node());
+    DiscoveryRequest original = request.v3Request();
+    Node node = original.hasNode() ? original.getNode() : context.node();
+    List<String> narrowed = ads ? existingNames(request, ProxyKind.of(node)) : null;
+    if (original.hasNode() && context.rejectedVersion() == null && narrowed == null) {
+      return cache.createWatch(ads, request, knownResourceNames, responseConsumer,
+          hasClusterChanged, allowDefaultEmptyEdsUpdate);
     }
+    DiscoveryRequest.Builder effective = original.toBuilder().setNode(node);
     Set<String> known = knownResourceNames;
     if (context.rejectedVersion() != null) {
       effective.setVersionInfo(context.rejectedVersion());
@@ -84,30 +88,25 @@ public final class StreamAwareWatcher implements ConfigWatcher {
       known = new HashSet<>(knownResourceNames);
       known.addAll(context.rejectedNames());
     }
-    if (ads) {
-      narrowToExistingNames(effective, ProxyKind.of(effective.getNode()));
+    if (narrowed != null) {
+      effective.clearResourceNames().addAllResourceNames(narrowed);
     }
     return cache.createWatch(ads, XdsRequest.create(effective.build()), known, responseConsumer,
         hasClusterChanged, allowDefaultEmptyEdsUpdate);
   }
 
-  private void narrowToExistingNames(DiscoveryRequest.Builder request, ProxyKind kind) {
+  /** The requested names that exist, or null when the request needs no narrowing. */
+  private List<String> existingNames(XdsRequest request, ProxyKind kind) {
     List<String> names = request.getResourceNamesList();
     Snapshot snapshot = cache.getSnapshot(kind);
-    if (names.isEmpty() || snapshot == null) {
-      return;
+    if (names.isEmpty() || snapshot == null || request.getResourceType() == null) {
+      return null;
     }
-    XdsRequest typed = XdsRequest.create(request.build());
-    if (typed.getResourceType() == null) {
-      return;
-    }
-    Map<String, ?> existing = snapshot.resources(typed.getResourceType());
+    Map<String, ?> existing = snapshot.resources(request.getResourceType());
     List<String> present = names.stream().filter(existing::containsKey).toList();
     // An empty list would turn the request into a wildcard; with no name present there is
     // nothing to send anyway.
-    if (!present.isEmpty() && present.size() < names.size()) {
-      request.clearResourceNames().addAllResourceNames(present);
-    }
+    return present.isEmpty() || present.size() == names.size() ? null : present;
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.steelyard.split;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
-import dev.steelyard.admin.v1.Split;
 import dev.steelyard.admin.v1.StoredAppSplit;
 import dev.steelyard.admin.v1.StoredSplits;
 import dev.steelyard.view.AppKey;
@@ -96,8 +95,8 @@ public final class FileSplitStore implements SplitStore {
   static StoredSplits toStored(Map<AppKey, AppSplits> splits) {
     StoredSplits.Builder stored = StoredSplits.newBuilder();
     splits.forEach((key, appSplits) -> {
-      StoredAppSplit.Builder app = StoredAppSplit.newBuilder().setMesh(toProto(appSplits.mesh()));
-      appSplits.gatewayOverride().ifPresent(gateway -> app.setGateway(toProto(gateway)));
+      StoredAppSplit.Builder app = StoredAppSplit.newBuilder().setMesh(SplitProtos.toProto(appSplits.mesh()));
+      appSplits.gatewayOverride().ifPresent(gateway -> app.setGateway(SplitProtos.toProto(gateway)));
       stored.putApps(key.toString(), app.build());
     });
     return stored.build();
@@ -108,20 +107,9 @@ public final class FileSplitStore implements SplitStore {
     for (Map.Entry<String, StoredAppSplit> entry : stored.getAppsMap().entrySet()) {
       StoredAppSplit app = entry.getValue();
       Optional<SplitPolicy> gateway = app.hasGateway()
-          ? Optional.of(fromProto(app.getGateway())) : Optional.empty();
-      splits.put(AppKey.parse(entry.getKey()), new AppSplits(fromProto(app.getMesh()), gateway));
+          ? Optional.of(SplitProtos.fromProto(app.getGateway())) : Optional.empty();
+      splits.put(AppKey.parse(entry.getKey()), new AppSplits(SplitProtos.fromProto(app.getMesh()), gateway));
     }
     return Map.copyOf(splits);
-  }
-
-  public static Split toProto(SplitPolicy policy) {
-    return Split.newBuilder()
-        .setMode(policy.mode().label())
-        .setCanaryWeight(policy.canaryPercent())
-        .build();
-  }
-
-  public static SplitPolicy fromProto(Split split) throws InvalidSplitException {
-    return SplitPolicy.of(split.getMode(), split.getCanaryWeight());
   }
 }

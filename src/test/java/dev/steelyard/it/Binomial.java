@@ -12,11 +12,11 @@ import java.util.Map;
  * 150 RPCs, so weights closer than about 1.5 points apart cannot be told apart this way; exact
  * weights are checked on the resources themselves.
  */
-final class Binomial {
+public final class Binomial {
 
   private Binomial() {}
 
-  static void assertSplit(Map<String, Integer> counts, int n, double main, double baseline,
+  public static void assertSplit(Map<String, Integer> counts, int n, double main, double baseline,
       double canary) {
     assertThat(counts.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(n);
     assertRole(counts, "main", n, main);

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.demo.SplitProbe;
+import dev.steelyard.it.Binomial;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
 import dev.steelyard.source.kubernetes.MockCluster;
 import dev.steelyard.split.kubernetes.TrafficSplits;
@@ -119,14 +120,6 @@ class KubernetesXdsClientTest {
     return result.counts().getOrDefault(role, 0);
   }
 
-  /** Binomial count of {@code REQUESTS} draws with probability p is within 5 sigma of n*p. */
-  private static void assertWithinFiveSigma(int count, double p) {
-    double mean = REQUESTS * p;
-    double sigma = Math.sqrt(REQUESTS * p * (1 - p));
-    assertThat((double) count).as("count for p=%s", p)
-        .isBetween(mean - 5 * sigma, mean + 5 * sigma);
-  }
-
   @Test
   void aTrafficSplitChangeReachesTheGrpcClientsPicks() {
     SplitProbe.Result before = SplitProbe.run(TARGET, 100, 20);
@@ -137,14 +130,13 @@ class KubernetesXdsClientTest {
         .until(() -> count(SplitProbe.run(TARGET, 50, 10), "canary") > 0);
     SplitProbe.Result test = SplitProbe.run(TARGET, REQUESTS, 10);
     assertThat(test.counts()).containsOnlyKeys("main", "canary");
-    assertWithinFiveSigma(count(test, "canary"), 0.30);
+    Binomial.assertSplit(test.counts(), REQUESTS, 0.70, 0, 0.30);
 
     applySplit(Map.of("mode", "deploy", "canaryWeight", 25));
     await().atMost(Duration.ofSeconds(15))
         .until(() -> count(SplitProbe.run(TARGET, 50, 10), "baseline") > 0);
     SplitProbe.Result deploy = SplitProbe.run(TARGET, REQUESTS, 10);
     assertThat(deploy.counts()).containsOnlyKeys("main", "baseline", "canary");
-    assertWithinFiveSigma(count(deploy, "baseline"), 0.25);
-    assertWithinFiveSigma(count(deploy, "canary"), 0.25);
+    Binomial.assertSplit(deploy.counts(), REQUESTS, 0.50, 0.25, 0.25);
   }
 }
