@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +46,9 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     /** The resource names of each ACK: named requests are versioned by what they name. */
     final Map<String, List<String>> ackedNames = new ConcurrentHashMap<>();
     volatile Nack lastNack;
+    /** A CDS response went out after the last EDS response (see StreamAwareWatcher). */
+    volatile boolean clustersSentSinceEndpoints;
+    final BooleanSupplier clustersResent = () -> clustersSentSinceEndpoints;
 
     StreamState(long id) {
       this.id = id;
@@ -100,7 +104,8 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
           Instant.now());
       stream.lastNack = nack;
       nacks.increment();
-      watcher.prepareNack(request, stream.node, sent.version(), sent.names());
+      watcher.prepareNack(request, stream.node, sent.version(), sent.names(),
+          stream.clustersResent);
       log.warn("{} ({}) rejected {} version {}: {}", nodeId(stream), stream.kind, type,
           sent.version(), nack.message());
       return;
@@ -109,7 +114,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       stream.ackedNames.put(type, List.copyOf(request.getResourceNamesList()));
       stream.acked.put(type, request.getVersionInfo());
     }
-    watcher.prepare(request, stream.node);
+    watcher.prepare(request, stream.node, stream.clustersResent);
   }
 
   /**
@@ -130,8 +135,14 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     if (stream != null) {
       // The names the response answered, from the request rather than by unpacking every
       // resource (an Envoy's EDS response holds one per cluster); empty for a wildcard.
-      stream.lastSent.put(shortType(response.getTypeUrl()), new Sent(response.getNonce(),
+      String type = shortType(response.getTypeUrl());
+      stream.lastSent.put(type, new Sent(response.getNonce(),
           response.getVersionInfo(), Set.copyOf(request.getResourceNamesList())));
+      if (type.equals("clusters")) {
+        stream.clustersSentSinceEndpoints = true;
+      } else if (type.equals("endpoints")) {
+        stream.clustersSentSinceEndpoints = false;
+      }
     }
   }
 

@@ -30,6 +30,7 @@ public final class NamedVersionSnapshot extends Snapshot {
 
   private final Snapshot whole;
   private final Map<ResourceType, Map<String, Resource>> byType;
+  private final EndpointVersions endpointVersions;
   /**
    * Versions already computed for a list of names. Envoy-like proxies all name the same
    * clusters for EDS, and the cache asks once per watch on every push and every ACK.
@@ -37,9 +38,11 @@ public final class NamedVersionSnapshot extends Snapshot {
   private final Map<ResourceType, Map<List<String>, String>> computed =
       new java.util.EnumMap<>(ResourceType.class);
 
-  NamedVersionSnapshot(Snapshot whole, Map<ResourceType, Map<String, Resource>> byType) {
+  NamedVersionSnapshot(Snapshot whole, Map<ResourceType, Map<String, Resource>> byType,
+      EndpointVersions endpointVersions) {
     this.whole = whole;
     this.byType = byType;
+    this.endpointVersions = endpointVersions;
     for (ResourceType type : ResourceType.values()) {
       computed.put(type, new java.util.concurrent.ConcurrentHashMap<>());
     }
@@ -68,7 +71,11 @@ public final class NamedVersionSnapshot extends Snapshot {
       }
       hashes.put(name, resource.contentHash());
     }
-    return ContentVersion.ofNamed(hashes);
+    String version = ContentVersion.ofNamed(hashes);
+    if (type == ResourceType.ENDPOINT) {
+      endpointVersions.record(version, resourceNames, byName);
+    }
+    return version;
   }
 
   @Override

@@ -56,6 +56,7 @@ public final class SnapshotPublisher implements AutoCloseable {
   private final SplitStore splits;
   private final SimpleCache<ProxyKind> cache;
   private final TranslatorSettings settings;
+  private final EndpointVersions endpointVersions;
   private final Duration holdoff;
   private final Duration maxHoldoff;
   private final Timer buildTimer;
@@ -74,9 +75,10 @@ public final class SnapshotPublisher implements AutoCloseable {
   private final Thread thread;
 
   public SnapshotPublisher(AppCatalog catalog, SplitStore splits, SimpleCache<ProxyKind> cache,
-      TranslatorSettings settings, Duration holdoff, Duration maxHoldoff,
-      MeterRegistry meters) {
+      TranslatorSettings settings, EndpointVersions endpointVersions, Duration holdoff,
+      Duration maxHoldoff, MeterRegistry meters) {
     this.catalog = catalog;
+    this.endpointVersions = endpointVersions;
     this.splits = splits;
     this.cache = cache;
     this.settings = settings;
@@ -271,7 +273,7 @@ public final class SnapshotPublisher implements AutoCloseable {
    * resource whose content is unchanged keeps the instance it had in {@code previous}: its
    * memoized hash code and the serializer's cached Any are then reused rather than recomputed.
    */
-  private static NamedVersionSnapshot track(NamedVersionSnapshot previous,
+  private NamedVersionSnapshot track(NamedVersionSnapshot previous,
       KindVersions before, ProxyResources built, KindVersions versions) {
     Tracked<Cluster> clusters = changes(previous, ResourceType.CLUSTER, built.clusters(),
         Cluster::getName, versions.clusters(), before == null ? null : before.clusters());
@@ -294,7 +296,7 @@ public final class SnapshotPublisher implements AutoCloseable {
     byType.put(ResourceType.ENDPOINT, endpoints.byName());
     byType.put(ResourceType.LISTENER, listeners.byName());
     byType.put(ResourceType.ROUTE, routes.byName());
-    return new NamedVersionSnapshot(whole, byType);
+    return new NamedVersionSnapshot(whole, byType, endpointVersions);
   }
 
   private record Tracked<M>(List<M> resources,

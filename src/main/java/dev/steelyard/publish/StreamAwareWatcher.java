@@ -1,21 +1,26 @@
 package dev.steelyard.publish;
 
+import com.google.protobuf.Message;
 import dev.steelyard.translate.ProxyKind;
 import io.envoyproxy.controlplane.cache.ConfigWatcher;
 import io.envoyproxy.controlplane.cache.DeltaResponse;
 import io.envoyproxy.controlplane.cache.DeltaWatch;
 import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
+import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -33,6 +38,13 @@ import java.util.function.Consumer;
  *       name is missing, so one deleted app or one mistyped {@code xds:///} target would freeze
  *       every resource of that type for the whole client. Requests are narrowed to the names
  *       that exist; a missing listener or cluster then reads as deleted to the client.
+ *   <li><b>Unchanged endpoints.</b> The cache answers an EDS request with every assignment it
+ *       names, so one moved pod re-sent all of an Envoy's assignments (one per cluster). A
+ *       state-of-the-world client keeps an EDS resource that a response leaves out (only
+ *       listeners and clusters are full state), so a proxy whose accepted version is known here
+ *       ({@link EndpointVersions}) is sent only the assignments that differ. After clusters
+ *       were sent on the stream the next EDS response is whole, as the cache's own
+ *       {@code hasClusterChanged} intends: a recreated cluster waits for its assignment.
  * </ul>
  *
  * <p>The stream observer runs the request callbacks and then {@code createWatch} on the same
@@ -42,24 +54,31 @@ import java.util.function.Consumer;
 public final class StreamAwareWatcher implements ConfigWatcher {
 
   private record StreamContext(DiscoveryRequest request, Node node, String rejectedVersion,
-      Set<String> rejectedNames) {}
+      Set<String> rejectedNames, BooleanSupplier clustersSentSinceEndpoints) {}
 
   private final SimpleCache<ProxyKind> cache;
+  private final EndpointVersions endpointVersions;
   private final ThreadLocal<StreamContext> pending = new ThreadLocal<>();
 
-  public StreamAwareWatcher(SimpleCache<ProxyKind> cache) {
+  public StreamAwareWatcher(SimpleCache<ProxyKind> cache, EndpointVersions endpointVersions) {
     this.cache = cache;
+    this.endpointVersions = endpointVersions;
   }
 
-  /** The stream's node for {@code request}, about to be passed to {@link #createWatch}. */
-  public void prepare(DiscoveryRequest request, Node node) {
-    pending.set(new StreamContext(request, node, null, Set.of()));
+  /**
+   * The stream's node for {@code request}, about to be passed to {@link #createWatch};
+   * {@code clustersSentSinceEndpoints} tells whether a CDS response went out on the stream after
+   * its last EDS response.
+   */
+  public void prepare(DiscoveryRequest request, Node node,
+      BooleanSupplier clustersSentSinceEndpoints) {
+    pending.set(new StreamContext(request, node, null, Set.of(), clustersSentSinceEndpoints));
   }
 
   /** Like {@link #prepare}, for a NACK of {@code version}, which carried {@code names}. */
   public void prepareNack(DiscoveryRequest request, Node node, String version,
-      Set<String> names) {
-    pending.set(new StreamContext(request, node, version, names));
+      Set<String> names, BooleanSupplier clustersSentSinceEndpoints) {
+    pending.set(new StreamContext(request, node, version, names, clustersSentSinceEndpoints));
   }
 
   @Override
@@ -75,17 +94,26 @@ public final class StreamAwareWatcher implements ConfigWatcher {
     DiscoveryRequest original = request.v3Request();
     Node node = original.hasNode() ? original.getNode() : context.node();
     List<String> narrowed = ads ? existingNames(request, ProxyKind.of(node)) : null;
+    EndpointVersions.Held held = ads && request.getResourceType() == ResourceType.ENDPOINT
+        ? endpointVersions.held(original.getVersionInfo()) : null;
+    Set<String> known = knownResourceNames;
+    if (held != null) {
+      // The cache knows the names of the last response only, which now holds just the changed
+      // assignments; the proxy holds every name of the version it accepted.
+      known = held.names();
+      responseConsumer = onlyChangedEndpoints(held, context.clustersSentSinceEndpoints(),
+          responseConsumer);
+    }
     if (original.hasNode() && context.rejectedVersion() == null && narrowed == null) {
-      return cache.createWatch(ads, request, knownResourceNames, responseConsumer,
+      return cache.createWatch(ads, request, known, responseConsumer,
           hasClusterChanged, allowDefaultEmptyEdsUpdate);
     }
     DiscoveryRequest.Builder effective = original.toBuilder().setNode(node);
-    Set<String> known = knownResourceNames;
     if (context.rejectedVersion() != null) {
       effective.setVersionInfo(context.rejectedVersion());
       // The rejected resources were sent: count them as known, or the cache would treat them
       // as newly requested and respond at once anyway.
-      known = new HashSet<>(knownResourceNames);
+      known = new HashSet<>(known);
       known.addAll(context.rejectedNames());
     }
     if (narrowed != null) {
@@ -93,6 +121,30 @@ public final class StreamAwareWatcher implements ConfigWatcher {
     }
     return cache.createWatch(ads, XdsRequest.create(effective.build()), known, responseConsumer,
         hasClusterChanged, allowDefaultEmptyEdsUpdate);
+  }
+
+  /**
+   * Passes on a response with only the assignments the proxy does not hold yet, unless clusters
+   * were sent since its last EDS response: then a recreated cluster may be waiting for its
+   * assignment, so everything goes.
+   */
+  private static Consumer<Response> onlyChangedEndpoints(EndpointVersions.Held held,
+      BooleanSupplier clustersSentSinceEndpoints, Consumer<Response> next) {
+    return response -> {
+      if (clustersSentSinceEndpoints.getAsBoolean()) {
+        next.accept(response);
+        return;
+      }
+      List<Message> changed = new ArrayList<>();
+      for (Message resource : response.resources()) {
+        String name = ((ClusterLoadAssignment) resource).getClusterName();
+        if (!held.holds(name, resource)) {
+          changed.add(resource);
+        }
+      }
+      next.accept(changed.size() == response.resources().size() ? response
+          : Response.create(response.request(), changed, response.version()));
+    };
   }
 
   /** The requested names that exist, or null when the request needs no narrowing. */

@@ -2,6 +2,7 @@ package dev.steelyard.server;
 
 import dev.steelyard.admin.AdminServer;
 import dev.steelyard.feedback.ProxyRegistry;
+import dev.steelyard.publish.EndpointVersions;
 import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.AppCatalog;
@@ -67,10 +68,11 @@ public final class SteelyardServer implements AutoCloseable {
   private SteelyardServer startAll() throws Exception {
     // Every request reaching the cache carries a node: StreamAwareWatcher fills it in.
     SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
-    StreamAwareWatcher watcher = new StreamAwareWatcher(cache);
+    EndpointVersions endpointVersions = new EndpointVersions();
+    StreamAwareWatcher watcher = new StreamAwareWatcher(cache, endpointVersions);
     proxies = new ProxyRegistry(watcher, meters);
     publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
-        config.holdoff(), config.maxHoldoff(), meters);
+        endpointVersions, config.holdoff(), config.maxHoldoff(), meters);
     catalog.onChange(publisher::requestPublish);
     splits.onChange(publisher::requestPublish);
     publisher.start();

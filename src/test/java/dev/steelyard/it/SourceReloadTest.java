@@ -3,12 +3,14 @@ package dev.steelyard.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.publish.KindVersions;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.SubsetRole;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -49,6 +51,33 @@ class SourceReloadTest {
           .anyMatch(proxy -> proxy.hasApplied(published, "routes")));
       Binomial.assertSplit(client.count(1_000), 1_000, 1, 0, 0);
       canary.forEach(io.grpc.Server::shutdownNow);
+    }
+  }
+
+  @Test
+  void aMovedMainPodReachesTheClientInAnEndpointsResponseOfItsOwn(@TempDir Path dir)
+      throws Exception {
+    try (TestMesh mesh = new TestMesh(dir, new int[] {1, 0, 1}, Optional.empty());
+        XdsTestClient client = new XdsTestClient(mesh.server.xdsPort(), "moving-client",
+            "hello-app.default.svc.cluster.local:8080")) {
+      assertThat(mesh.putSplit("{\"mode\":\"test\",\"canaryWeight\":50}").statusCode())
+          .isEqualTo(200);
+      Binomial.assertSplit(client.count(1_000), 1_000, 0.5, 0, 0.5);
+
+      // Main moves to a new pod; only main's assignment changes, so the client is sent that
+      // one alone. Once it has ACKed, the old pod goes away: an RPC still sent there fails.
+      List<io.grpc.Server> mains = mesh.backends.get(SubsetRole.MAIN);
+      io.grpc.Server old = mains.remove(0);
+      mains.add(RoleBackends.start("hello-app", SubsetRole.MAIN, "127.0.0.1", 0));
+      Files.writeString(mesh.appsFile, mesh.appsYaml());
+      await().atMost(Duration.ofSeconds(5)).until(() -> mesh.server.publisher().current().view()
+          .apps().get(0).spec().endpoints(SubsetRole.MAIN).get(0).port()
+          == mains.get(0).getPort());
+      var published = mesh.server.publisher().current();
+      await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
+          .anyMatch(proxy -> proxy.hasApplied(published, "endpoints")));
+      old.shutdownNow();
+      Binomial.assertSplit(client.count(1_000), 1_000, 0.5, 0, 0.5);
     }
   }
 }

@@ -1,9 +1,13 @@
 package dev.steelyard.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.envoyproxy.controlplane.cache.Resources;
+import dev.steelyard.translate.ProxyKind;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -14,7 +18,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -99,6 +106,76 @@ class XdsStreamTest {
       } finally {
         channel.shutdownNow();
       }
+    }
+  }
+
+  private static String twoApps(String appAMainIp, String appBProtocol) {
+    return """
+        apps:
+          - name: app-a
+            namespace: default
+            port: 8080
+            protocol: grpc
+            endpoints:
+              main: ["%s:8080"]
+          - name: app-b
+            namespace: default
+            port: 8080
+            protocol: %s
+            endpoints:
+              main: ["10.0.1.1:8080"]
+        """.formatted(appAMainIp, appBProtocol);
+  }
+
+  @Test
+  void anEndpointChangeSendsOnlyTheChangedAssignmentUntilClustersChange(@TempDir Path dir)
+      throws Exception {
+    try (TestMesh mesh = new TestMesh(dir, new int[] {1, 0, 0}, Optional.empty());
+        RawAdsStream envoy = new RawAdsStream(mesh.server.xdsPort(), "envoy-1", "sidecar")) {
+      Files.writeString(mesh.appsFile, twoApps("10.0.0.1", "grpc"));
+      await().atMost(Duration.ofSeconds(5)).until(() ->
+          mesh.server.publisher().current().view().apps().size() == 2);
+
+      envoy.request(Resources.V3.CLUSTER_TYPE_URL, List.of());
+      DiscoveryResponse clusters = envoy.next(5);
+      envoy.ack(clusters, List.of());
+      List<String> names = new ArrayList<>();
+      for (var any : clusters.getResourcesList()) {
+        names.add(any.unpack(Cluster.class).getEdsClusterConfig().getServiceName());
+      }
+      assertThat(names).hasSize(6);
+      envoy.request(Resources.V3.ENDPOINT_TYPE_URL, names);
+      DiscoveryResponse all = envoy.next(5);
+      assertThat(all.getResourcesCount()).as("a new stream gets every assignment").isEqualTo(6);
+      envoy.ack(all, names);
+      assertThat(envoy.next(1)).isNull();
+
+      // One pod of app-a moves: only its assignment is sent, and the ACK settles the stream.
+      Files.writeString(mesh.appsFile, twoApps("10.0.0.9", "grpc"));
+      DiscoveryResponse moved = envoy.next(5);
+      assertThat(moved.getTypeUrl()).isEqualTo(Resources.V3.ENDPOINT_TYPE_URL);
+      assertThat(moved.getResourcesCount()).isEqualTo(1);
+      ClusterLoadAssignment assignment = moved.getResources(0).unpack(ClusterLoadAssignment.class);
+      assertThat(assignment.getClusterName()).isEqualTo("default/app-a/main");
+      assertThat(assignment.getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress()
+          .getSocketAddress().getAddress()).isEqualTo("10.0.0.9");
+      assertThat(moved.getVersionInfo()).isEqualTo(mesh.server.publisher().current()
+          .version(ProxyKind.SIDECAR, "endpoints", names));
+      envoy.ack(moved, names);
+      assertThat(envoy.next(1)).as("no response to the ACK of a partial response").isNull();
+
+      // app-b's clusters change (Envoy recreates them): the next EDS request gets everything,
+      // as a recreated cluster needs its assignment again.
+      Files.writeString(mesh.appsFile, twoApps("10.0.0.9", "http"));
+      DiscoveryResponse changedClusters = envoy.next(5);
+      assertThat(changedClusters.getTypeUrl()).isEqualTo(Resources.V3.CLUSTER_TYPE_URL);
+      envoy.ack(changedClusters, List.of());
+      envoy.ack(moved, names);
+      DiscoveryResponse afterClusters = envoy.next(5);
+      assertThat(afterClusters).isNotNull();
+      assertThat(afterClusters.getResourcesCount()).isEqualTo(6);
+      envoy.ack(afterClusters, names);
+      assertThat(envoy.next(1)).isNull();
     }
   }
 }

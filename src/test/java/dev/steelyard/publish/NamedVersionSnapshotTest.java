@@ -51,8 +51,8 @@ class NamedVersionSnapshotTest {
         store.set(A, new AppSplits(SplitPolicy.of("test", 30), Optional.empty()));
       }
       SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-          TranslatorSettings.DEFAULTS, Duration.ofMillis(1), Duration.ofMillis(50),
-          new SimpleMeterRegistry());
+          TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+          Duration.ofMillis(50), new SimpleMeterRegistry());
       publisher.start();
       try {
         if (run == 1) {
@@ -76,8 +76,8 @@ class NamedVersionSnapshotTest {
     FileSplitStore store = FileSplitStore.open(dir);
     SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-        TranslatorSettings.DEFAULTS, Duration.ofMillis(1), Duration.ofMillis(50),
-        new SimpleMeterRegistry());
+        TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+        Duration.ofMillis(50), new SimpleMeterRegistry());
     store.onChange(publisher::requestPublish);
     publisher.start();
     try {

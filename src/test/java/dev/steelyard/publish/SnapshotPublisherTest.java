@@ -83,8 +83,8 @@ public class SnapshotPublisherTest {
 
   private static SnapshotPublisher publisher(AppCatalog catalog, SplitStore store,
       SimpleCache<ProxyKind> cache, SimpleMeterRegistry meters, Duration holdoff) {
-    return new SnapshotPublisher(catalog, store, cache, TranslatorSettings.DEFAULTS, holdoff,
-        holdoff.multipliedBy(10), meters);
+    return new SnapshotPublisher(catalog, store, cache, TranslatorSettings.DEFAULTS,
+        new EndpointVersions(), holdoff, holdoff.multipliedBy(10), meters);
   }
 
   @Test

@@ -47,7 +47,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The transport floor: a bare ADS stream service with no cache and no watches. It answers each
  * subscription once with pre-serialized bytes, keeps its streams in a set and, on a change,
  * writes one pre-serialized response (the same bytes Steelyard's translator produces) to exactly
- * the streams whose subscription contains a changed resource, then counts ACKs.
+ * the streams whose subscription contains a changed resource, then counts ACKs. Endpoint
+ * responses on a change carry the changed assignments only, as Steelyard's do.
  */
 final class FloorServer {
 
@@ -206,8 +207,9 @@ final class FloorServer {
 
   /**
    * Sends the current response of {@code type} to every stream that subscribed to a changed
-   * resource: for routes, the sidecar route config and {@code grpcName}; for endpoints, streams
-   * whose subscribed assignments changed (compared by content with the previous generation).
+   * resource: for routes, the sidecar route config and {@code grpcName}; for endpoints, the
+   * changed assignments (compared by content with the previous generation) to the streams that
+   * subscribe to them.
    */
   private void push(String type, String grpcName) {
     for (Stream stream : streams) {
@@ -215,14 +217,17 @@ final class FloorServer {
       if (names == null || stream.kind == null) {
         continue;
       }
-      boolean needs;
       if (type.equals(Resources.V3.ROUTE_TYPE_URL)) {
-        needs = stream.kind == ProxyKind.SIDECAR || names.contains(grpcName);
+        if (stream.kind == ProxyKind.SIDECAR || names.contains(grpcName)) {
+          stream.send(response(stream.kind, type, names));
+        }
       } else {
-        needs = names.stream().anyMatch(changedEndpoints::contains);
-      }
-      if (needs) {
-        stream.send(response(stream.kind, type, names));
+        // Like Steelyard: a state-of-the-world EDS client keeps the assignments a response
+        // leaves out, so only the changed ones are sent.
+        List<String> changed = names.stream().filter(changedEndpoints::contains).toList();
+        if (!changed.isEmpty()) {
+          stream.send(response(stream.kind, type, changed));
+        }
       }
     }
   }
