@@ -3,7 +3,8 @@
 import argparse, json, os, platform, subprocess
 
 ap = argparse.ArgumentParser()
-for a in ["stamp", "server-opts", "client-opts", "n1", "n2", "apps", "endpoints", "grpc-share", "out"]:
+for a in ["stamp", "server-opts", "client-opts", "n1", "n2", "warmup", "apps", "endpoints",
+          "grpc-share", "out"]:
     ap.add_argument("--" + a)
 ap.add_argument("files", nargs="+")
 args = ap.parse_args()
@@ -45,6 +46,8 @@ for stat in ("p50", "p99", "max"):
 row(f"weight change: per-proxy ACK p99 (median over reps), N={n1}", (w1, "summary", "perProxyP99Ms", "p50"))
 row(f"weight change: REST/trigger call returned (p50), N={n1}", (w1, "summary", "triggerReturnedMs", "p50"))
 row(f"weight change: server CPU per push (mean), N={n1}", (w1, "summary", "serverCpuMs", "mean"))
+row(f"weight change: server CPU per push (p50), N={n1}", (w1, "summary", "serverCpuMs", "p50"))
+row(f"weight change: of that, JIT compiling (mean), N={n1}", (w1, "summary", "serverJitMs", "mean"))
 row(f"weight change: proxies that got bytes (max) / needing", (w1, "summary", "proxiesTouched", "max"), "proxies")
 row(f"weight change: bytes sent per change (p50), N={n1}", (w1, "summary", "bytes", "p50"), "KB", 1 / 1024)
 if n2 > n1:
@@ -56,6 +59,7 @@ for stat in ("p50", "p99", "max"):
 row(f"endpoint churn: proxies that got bytes (max)", (c1, "summary", "proxiesTouched", "max"), "proxies")
 row(f"endpoint churn: bytes sent per change (p50)", (c1, "summary", "bytes", "p50"), "KB", 1 / 1024)
 row(f"endpoint churn: server CPU per change (mean)", (c1, "summary", "serverCpuMs", "mean"))
+row(f"endpoint churn: of that, JIT compiling (mean)", (c1, "summary", "serverJitMs", "mean"))
 row(f"reconnect storm, N={n1}: all ACKed full config (p50)", (f"storm_{n1}", "p50"))
 row(f"reconnect storm, N={n1}: all ACKed full config (max)", (f"storm_{n1}", "max"))
 row(f"initial connect of {n1}: all ACKed full config", (f"connectMs_{n1}",))
@@ -110,7 +114,7 @@ except Exception:
 meta = {
     "stamp": args.stamp, "commit": commit, "machine": {"cpus": os.cpu_count(), "cpu": cpu_model(),
     "os": platform.platform()}, "serverJvm": args.server_opts, "clientJvm": args.client_opts,
-    "n1": n1, "n2": n2, "apps": int(args.apps), "endpointsPerSubset": int(args.endpoints),
+    "n1": n1, "n2": n2, "warmup": int(args.warmup or 0), "apps": int(args.apps), "endpointsPerSubset": int(args.endpoints),
     "grpcShare": float(args.grpc_share),
 }
 os.makedirs(args.out, exist_ok=True)
@@ -123,6 +127,7 @@ md = [f"# Fan-out benchmark {args.stamp} (commit {commit})", "",
       f"{meta['machine']['cpus']} CPUs ({meta['machine']['cpu']}), {meta['machine']['os']}; "
       f"server JVM `{args.server_opts}`, client JVM `{args.client_opts}`; "
       f"{args.apps} apps x 3 subsets x {args.endpoints} endpoints; "
+      f"{args.warmup} unreported weight and endpoint changes each before measuring; "
       f"{float(args.grpc_share):.0%} gRPC-like proxies, the rest Envoy-like.", "",
       "| metric | floor | stock | Steelyard | Steelyard/floor | stock/Steelyard |",
       "|---|---:|---:|---:|---:|---:|"]

@@ -2,8 +2,8 @@
 # The fan-out benchmark: Steelyard vs the transport floor vs stock java-control-plane, one after
 # the other on this machine, same client harness. Writes results/<date>.json and .md.
 #   bench/run.sh                   # everything (about 10-15 min on 2 cores)
-#   N1=200 N2=0 bench/run.sh       # quick smoke run
-# Knobs (env): N1 N2 APPS ENDPOINTS GRPC_SHARE WEIGHT_REPS WEIGHT_REPS2 CHURN_REPS STORM_REPS
+#   N1=200 N2=0 WARMUP=8 bench/run.sh   # quick smoke run
+# Knobs (env): N1 N2 APPS ENDPOINTS GRPC_SHARE WARMUP WEIGHT_REPS WEIGHT_REPS2 CHURN_REPS STORM_REPS
 #              SERVERS ("floor stock steelyard") SERVER_OPTS CLIENT_OPTS JFR=1 SKIP_BUILD=1
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,6 +13,9 @@ N1=${N1:-1000} N2=${N2:-5000} APPS=${APPS:-50} ENDPOINTS=${ENDPOINTS:-4}
 GRPC_SHARE=${GRPC_SHARE:-0.5}
 WEIGHT_REPS=${WEIGHT_REPS:-20} WEIGHT_REPS2=${WEIGHT_REPS2:-10}
 CHURN_REPS=${CHURN_REPS:-20} STORM_REPS=${STORM_REPS:-3}
+# Unreported weight and endpoint changes before measuring: with 8, JIT compilation was most of
+# the server CPU counted per push (results/2026-11-26T2045 and earlier).
+WARMUP=${WARMUP:-80}
 SERVERS=${SERVERS:-"floor stock steelyard"}
 SERVER_OPTS=${SERVER_OPTS:-"-Xms2g -Xmx2g -XX:+UseG1GC"}
 CLIENT_OPTS=${CLIENT_OPTS:-"-Xms3g -Xmx3g -XX:+UseG1GC"}
@@ -44,7 +47,7 @@ for server in $SERVERS; do
   # shellcheck disable=SC2086
   java $CLIENT_OPTS -Dbench.n1="$N1" -Dbench.n2="$N2" -Dbench.grpcShare="$GRPC_SHARE" \
     -Dbench.weightReps="$WEIGHT_REPS" -Dbench.weightReps2="$WEIGHT_REPS2" \
-    -Dbench.churnReps="$CHURN_REPS" -Dbench.stormReps="$STORM_REPS" \
+    -Dbench.churnReps="$CHURN_REPS" -Dbench.stormReps="$STORM_REPS" -Dbench.warmup="$WARMUP" \
     -cp "$JAR" dev.steelyard.bench.Harness "$server" $XDS $CTL $admin "$APPS" \
     "target/raw/$server.json" 2>&1 | tee "target/raw/$server.client.log" | grep -v "^\s*at " || true
   kill "$pid" 2>/dev/null || true
@@ -52,5 +55,5 @@ for server in $SERVERS; do
 done
 
 python3 report.py --stamp "$STAMP" --server-opts "$SERVER_OPTS" --client-opts "$CLIENT_OPTS" \
-  --n1 "$N1" --n2 "$N2" --apps "$APPS" --endpoints "$ENDPOINTS" --grpc-share "$GRPC_SHARE" \
+  --n1 "$N1" --n2 "$N2" --warmup "$WARMUP" --apps "$APPS" --endpoints "$ENDPOINTS" --grpc-share "$GRPC_SHARE" \
   --out results target/raw/{floor,stock,steelyard}.json

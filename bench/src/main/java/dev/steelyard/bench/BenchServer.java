@@ -74,7 +74,9 @@ public final class BenchServer {
       fleet.churn(Integer.parseInt(q.get("app")), Integer.parseInt(q.get("gen")));
       return "{}";
     }));
-    ctl.createContext("/cpu", ex -> handle(ex, q -> "{\"cpuNanos\":" + cpuNanos() + "}"));
+    ctl.createContext("/cpu", ex -> handle(ex, q -> "{\"cpuNanos\":" + cpuNanos()
+        + ",\"compileMs\":" + ManagementFactory.getCompilationMXBean().getTotalCompilationTime()
+        + ",\"gcMs\":" + gcMillis() + "}"));
     ctl.createContext("/stats", ex -> handle(ex, q -> {
       for (int i = 0; i < 3; i++) {
         System.gc();
@@ -86,6 +88,12 @@ public final class BenchServer {
     ctl.start();
     System.out.println("READY " + mode);
     Thread.currentThread().join();
+  }
+
+  /** Time the collectors report (pauses and, for G1, concurrent cycles), summed. */
+  static long gcMillis() {
+    return ManagementFactory.getGarbageCollectorMXBeans().stream()
+        .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum();
   }
 
   static long cpuNanos() {

@@ -273,6 +273,12 @@ public final class Harness {
     return field(get("/cpu"), "cpuNanos");
   }
 
+  /** Server process CPU (ns), JIT compile time (ms) and GC time (ms) so far. */
+  long[] cpuJitGc() throws Exception {
+    String json = get("/cpu");
+    return new long[] {field(json, "cpuNanos"), field(json, "compileMs"), field(json, "gcMs")};
+  }
+
   void setWeight(int app, int percent) throws Exception {
     if (adminPort > 0) {
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(
@@ -369,7 +375,7 @@ public final class Harness {
   Map<String, Object> change(String type, Predicate<DiscoveryResponse> match, int app,
       Trigger trigger) throws Exception {
     Expectation e = new Expectation(type, match, needs(app));
-    long cpu0 = cpu();
+    long[] cpu0 = cpuJitGc();
     expect = e;
     long t0 = System.nanoTime();
     trigger.run();
@@ -389,7 +395,7 @@ public final class Harness {
     // Let stray pushes (to proxies that did not need the change) arrive before counting.
     Thread.sleep(300);
     expect = null;
-    long cpu1 = cpu();
+    long[] cpu1 = cpuJitGc();
     int touched = 0;
     for (int i = 0; i < e.needs.length; i++) {
       touched += e.touched.get(i);
@@ -403,7 +409,11 @@ public final class Harness {
     m.put("triggerReturnedMs", (returned - t0) / 1e6);
     m.put("perProxyP50Ms", pct(perProxy, 50));
     m.put("perProxyP99Ms", pct(perProxy, 99));
-    m.put("serverCpuMs", (cpu1 - cpu0) / 1e6);
+    m.put("serverCpuMs", (cpu1[0] - cpu0[0]) / 1e6);
+    // Of that window: time the JIT spent compiling, and GC time (both wall ms, as the JVM
+    // reports them); a JIT share means the warm-up was too short for this path.
+    m.put("serverJitMs", (double) (cpu1[1] - cpu0[1]));
+    m.put("serverGcMs", (double) (cpu1[2] - cpu0[2]));
     m.put("proxiesNeeding", needed);
     m.put("proxiesTouched", touched);
     m.put("responses", e.responses.get());
@@ -427,7 +437,8 @@ public final class Harness {
 
   static Map<String, Object> summary(List<Map<String, Object>> runs) {
     Map<String, Object> s = new LinkedHashMap<>();
-    for (String key : List.of("lastAckMs", "perProxyP99Ms", "serverCpuMs", "proxiesTouched",
+    for (String key : List.of("lastAckMs", "perProxyP99Ms", "serverCpuMs", "serverJitMs",
+        "serverGcMs", "proxiesTouched",
         "responses", "bytes", "triggerReturnedMs")) {
       List<Double> v = new ArrayList<>();
       for (Map<String, Object> r : runs) {
@@ -497,7 +508,7 @@ public final class Harness {
         - (long) idle.get("heapUsedBytes")) * 1000L / n1);
     result.put("steady_" + n1, steady);
     // Warm-up (not reported): lets the JITs of server and client compile the push paths.
-    int warm = Integer.getInteger("bench.warmup", 8);
+    int warm = Integer.getInteger("bench.warmup", 80);
     log(h.name + ": warm-up x" + warm);
     h.weightScenario(warm, 40);
     h.churnScenario(warm, 200);
