@@ -57,8 +57,12 @@ public final class NamedVersionSnapshot extends Snapshot {
     if (resourceNames == null || resourceNames.isEmpty()) {
       return whole.version(type);
     }
-    return computed.get(type).computeIfAbsent(List.copyOf(resourceNames),
-        names -> namedVersion(type, names));
+    Map<List<String>, String> memo = computed.get(type);
+    // Look up with the request's own list first: copying it on every lookup (once per watch
+    // per push, on the publisher thread) cost more than the lookup.
+    String version = memo.get(resourceNames);
+    return version != null ? version
+        : memo.computeIfAbsent(List.copyOf(resourceNames), names -> namedVersion(type, names));
   }
 
   private String namedVersion(ResourceType type, List<String> resourceNames) {

@@ -155,10 +155,16 @@ public final class StreamAwareWatcher implements ConfigWatcher {
       return null;
     }
     Map<String, ?> existing = snapshot.resources(request.getResourceType());
-    List<String> present = names.stream().filter(existing::containsKey).toList();
-    // An empty list would turn the request into a wildcard; with no name present there is
-    // nothing to send anyway.
-    return present.isEmpty() || present.size() == names.size() ? null : present;
+    int missing = 0;
+    for (String name : names) {
+      missing += existing.containsKey(name) ? 0 : 1;
+    }
+    if (missing == 0 || missing == names.size()) {
+      // An empty list would turn the request into a wildcard; with no name present there is
+      // nothing to send anyway.
+      return null;
+    }
+    return names.stream().filter(existing::containsKey).toList();
   }
 
   @Override
