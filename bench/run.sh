@@ -11,8 +11,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 N1=${N1:-1000} N2=${N2:-5000} APPS=${APPS:-50} ENDPOINTS=${ENDPOINTS:-4}
 GRPC_SHARE=${GRPC_SHARE:-0.5}
-WEIGHT_REPS=${WEIGHT_REPS:-20} WEIGHT_REPS2=${WEIGHT_REPS2:-10}
-CHURN_REPS=${CHURN_REPS:-20} STORM_REPS=${STORM_REPS:-3}
+WEIGHT_REPS=${WEIGHT_REPS:-100} WEIGHT_REPS2=${WEIGHT_REPS2:-10}
+CHURN_REPS=${CHURN_REPS:-100} STORM_REPS=${STORM_REPS:-3}
 # Unreported weight and endpoint changes before measuring: with 8, JIT compilation was most of
 # the server CPU counted per push (results/2026-11-26T2045 and earlier).
 WARMUP=${WARMUP:-80}

@@ -50,9 +50,12 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     /** The resource names of each ACK: named requests are versioned by what they name. */
     final Map<String, List<String>> ackedNames = new ConcurrentHashMap<>();
     volatile Nack lastNack;
-    /** A CDS response went out after the last EDS response (see StreamAwareWatcher). */
-    volatile boolean clustersSentSinceEndpoints;
-    final BooleanSupplier clustersResent = () -> clustersSentSinceEndpoints;
+    /**
+     * The next EDS response must carry every assignment: no EDS response went out on this
+     * stream yet, or a CDS response did after the last one (see StreamAwareWatcher).
+     */
+    volatile boolean wholeEndpointsNext = true;
+    final BooleanSupplier wholeEndpoints = () -> wholeEndpointsNext;
 
     StreamState(long id) {
       this.id = id;
@@ -109,7 +112,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       stream.lastNack = nack;
       nacks.increment();
       watcher.prepareNack(request, stream.node, sent.version(), Set.copyOf(sent.names()),
-          stream.clustersResent);
+          stream.wholeEndpoints);
       log.warn("{} ({}) rejected {} version {}: {}", nodeId(stream), stream.kind, type,
           sent.version(), nack.message());
       return;
@@ -118,7 +121,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       stream.ackedNames.put(type, request.getResourceNamesList());
       stream.acked.put(type, request.getVersionInfo());
     }
-    watcher.prepare(request, stream.node, stream.clustersResent);
+    watcher.prepare(request, stream.node, stream.wholeEndpoints);
   }
 
   /**
@@ -143,9 +146,9 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       stream.lastSent.put(type, new Sent(response.getNonce(),
           response.getVersionInfo(), request.getResourceNamesList()));
       if (type.equals("clusters")) {
-        stream.clustersSentSinceEndpoints = true;
+        stream.wholeEndpointsNext = true;
       } else if (type.equals("endpoints")) {
-        stream.clustersSentSinceEndpoints = false;
+        stream.wholeEndpointsNext = false;
       }
     }
   }

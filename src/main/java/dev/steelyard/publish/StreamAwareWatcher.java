@@ -42,9 +42,10 @@ import java.util.function.Consumer;
  *       names, so one moved pod re-sent all of an Envoy's assignments (one per cluster). A
  *       state-of-the-world client keeps an EDS resource that a response leaves out (only
  *       listeners and clusters are full state), so a proxy whose accepted version is known here
- *       ({@link EndpointVersions}) is sent only the assignments that differ. After clusters
- *       were sent on the stream the next EDS response is whole, as the cache's own
- *       {@code hasClusterChanged} intends: a recreated cluster waits for its assignment.
+ *       ({@link EndpointVersions}) is sent only the assignments that differ. The first EDS
+ *       response on a stream is whole (a reconnecting proxy is sent its config again), and so
+ *       is the first after clusters were sent, as the cache's own {@code hasClusterChanged}
+ *       intends: a recreated cluster waits for its assignment.
  * </ul>
  *
  * <p>The stream observer runs the request callbacks and then {@code createWatch} on the same
@@ -54,7 +55,7 @@ import java.util.function.Consumer;
 public final class StreamAwareWatcher implements ConfigWatcher {
 
   private record StreamContext(DiscoveryRequest request, Node node, String rejectedVersion,
-      Set<String> rejectedNames, BooleanSupplier clustersSentSinceEndpoints) {}
+      Set<String> rejectedNames, BooleanSupplier wholeEndpointsNext) {}
 
   private final SimpleCache<ProxyKind> cache;
   private final EndpointVersions endpointVersions;
@@ -67,18 +68,18 @@ public final class StreamAwareWatcher implements ConfigWatcher {
 
   /**
    * The stream's node for {@code request}, about to be passed to {@link #createWatch};
-   * {@code clustersSentSinceEndpoints} tells whether a CDS response went out on the stream after
-   * its last EDS response.
+   * {@code wholeEndpointsNext} tells whether the stream's next EDS response must carry every
+   * assignment: none was sent on it yet, or clusters were sent after the last one.
    */
   public void prepare(DiscoveryRequest request, Node node,
-      BooleanSupplier clustersSentSinceEndpoints) {
-    pending.set(new StreamContext(request, node, null, Set.of(), clustersSentSinceEndpoints));
+      BooleanSupplier wholeEndpointsNext) {
+    pending.set(new StreamContext(request, node, null, Set.of(), wholeEndpointsNext));
   }
 
   /** Like {@link #prepare}, for a NACK of {@code version}, which carried {@code names}. */
   public void prepareNack(DiscoveryRequest request, Node node, String version,
-      Set<String> names, BooleanSupplier clustersSentSinceEndpoints) {
-    pending.set(new StreamContext(request, node, version, names, clustersSentSinceEndpoints));
+      Set<String> names, BooleanSupplier wholeEndpointsNext) {
+    pending.set(new StreamContext(request, node, version, names, wholeEndpointsNext));
   }
 
   @Override
@@ -95,13 +96,14 @@ public final class StreamAwareWatcher implements ConfigWatcher {
     Node node = original.hasNode() ? original.getNode() : context.node();
     List<String> narrowed = ads ? existingNames(request, ProxyKind.of(node)) : null;
     EndpointVersions.Held held = ads && request.getResourceType() == ResourceType.ENDPOINT
+        && !context.wholeEndpointsNext().getAsBoolean()
         ? endpointVersions.held(original.getVersionInfo()) : null;
     Set<String> known = knownResourceNames;
     if (held != null) {
       // The cache knows the names of the last response only, which now holds just the changed
       // assignments; the proxy holds every name of the version it accepted.
       known = held.names();
-      responseConsumer = onlyChangedEndpoints(held, context.clustersSentSinceEndpoints(),
+      responseConsumer = onlyChangedEndpoints(held, context.wholeEndpointsNext(),
           responseConsumer);
     }
     if (original.hasNode() && context.rejectedVersion() == null && narrowed == null) {
@@ -125,13 +127,13 @@ public final class StreamAwareWatcher implements ConfigWatcher {
 
   /**
    * Passes on a response with only the assignments the proxy does not hold yet, unless clusters
-   * were sent since its last EDS response: then a recreated cluster may be waiting for its
+   * were sent since the watch was made: then a recreated cluster may be waiting for its
    * assignment, so everything goes.
    */
   private static Consumer<Response> onlyChangedEndpoints(EndpointVersions.Held held,
-      BooleanSupplier clustersSentSinceEndpoints, Consumer<Response> next) {
+      BooleanSupplier wholeEndpointsNext, Consumer<Response> next) {
     return response -> {
-      if (clustersSentSinceEndpoints.getAsBoolean()) {
+      if (wholeEndpointsNext.getAsBoolean()) {
         next.accept(response);
         return;
       }

@@ -78,7 +78,7 @@ final class RawAdsStream implements AutoCloseable {
         .setErrorDetail(Status.newBuilder().setCode(3).setMessage(message)));
   }
 
-  private synchronized void send(DiscoveryRequest.Builder request) {
+  synchronized void send(DiscoveryRequest.Builder request) {
     if (!sentNode || !nodeOnFirstRequestOnly) {
       request.setNode(node);
     }

@@ -10,6 +10,7 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
@@ -163,6 +164,18 @@ class XdsStreamTest {
           .version(ProxyKind.SIDECAR, "endpoints", names));
       envoy.ack(moved, names);
       assertThat(envoy.next(1)).as("no response to the ACK of a partial response").isNull();
+
+      // The same proxy on a new stream, with the version it holds, is sent every assignment.
+      try (RawAdsStream reconnected = new RawAdsStream(mesh.server.xdsPort(), "envoy-1",
+          "sidecar")) {
+        reconnected.send(DiscoveryRequest.newBuilder()
+            .setTypeUrl(Resources.V3.ENDPOINT_TYPE_URL)
+            .addAllResourceNames(names)
+            .setVersionInfo(moved.getVersionInfo()));
+        DiscoveryResponse again = reconnected.next(5);
+        assertThat(again).as("a reconnecting proxy is sent its assignments").isNotNull();
+        assertThat(again.getResourcesCount()).isEqualTo(6);
+      }
 
       // app-b's clusters change (Envoy recreates them): the next EDS request gets everything,
       // as a recreated cluster needs its assignment again.
