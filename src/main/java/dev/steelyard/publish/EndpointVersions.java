@@ -1,9 +1,14 @@
 package dev.steelyard.publish;
 
+import com.google.protobuf.Message;
+import io.envoyproxy.controlplane.cache.Response;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What a named endpoints version stands for: the names it was computed over and the assignments
@@ -16,13 +21,45 @@ import java.util.Set;
 public final class EndpointVersions {
 
   /** The assignments a proxy that accepted a version holds. */
-  record Held(Set<String> names, Map<String, NamedVersionSnapshot.Resource> byName) {
+  static final class Held {
+    private final Set<String> names;
+    private final Map<String, NamedVersionSnapshot.Resource> byName;
+    /**
+     * What {@link #changed} returned, by the version of the response: every Envoy that holds
+     * this version gets the same response on a push, so the filter runs once, not per proxy.
+     * A named version is the content hash of exactly the names and assignments it covers.
+     */
+    private final Map<String, List<Message>> changedByResponseVersion = new ConcurrentHashMap<>();
 
-    /** Whether the proxy already holds {@code resource} under {@code name}. */
-    boolean holds(String name, Object resource) {
-      NamedVersionSnapshot.Resource held = names.contains(name) ? byName.get(name) : null;
-      // Unchanged assignments keep their instance across snapshots (SnapshotPublisher).
-      return held != null && held.resource() == resource;
+    Held(Set<String> names, Map<String, NamedVersionSnapshot.Resource> byName) {
+      this.names = names;
+      this.byName = byName;
+    }
+
+    Set<String> names() {
+      return names;
+    }
+
+    /** The assignments of {@code response} that the proxy does not hold. */
+    List<Message> changed(Response response) {
+      List<Message> memo = changedByResponseVersion.get(response.version());
+      if (memo != null) {
+        return memo;
+      }
+      List<Message> changed = new ArrayList<>();
+      for (Message resource : response.resources()) {
+        String name = ((ClusterLoadAssignment) resource).getClusterName();
+        NamedVersionSnapshot.Resource held = names.contains(name) ? byName.get(name) : null;
+        // Unchanged assignments keep their instance across snapshots (SnapshotPublisher).
+        if (held == null || held.resource() != resource) {
+          changed.add(resource);
+        }
+      }
+      if (changedByResponseVersion.size() > 16) {
+        changedByResponseVersion.clear();
+      }
+      changedByResponseVersion.put(response.version(), List.copyOf(changed));
+      return changed;
     }
   }
 

@@ -13,9 +13,7 @@ import io.envoyproxy.controlplane.cache.XdsRequest;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -137,13 +135,7 @@ public final class StreamAwareWatcher implements ConfigWatcher {
         next.accept(response);
         return;
       }
-      List<Message> changed = new ArrayList<>();
-      for (Message resource : response.resources()) {
-        String name = ((ClusterLoadAssignment) resource).getClusterName();
-        if (!held.holds(name, resource)) {
-          changed.add(resource);
-        }
-      }
+      List<Message> changed = held.changed(response);
       next.accept(changed.size() == response.resources().size() ? response
           : Response.create(response.request(), changed, response.version()));
     };
