@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,8 +54,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
      * The next EDS response must carry every assignment: no EDS response went out on this
      * stream yet, or a CDS response did after the last one (see StreamAwareWatcher).
      */
-    volatile boolean wholeEndpointsNext = true;
-    final BooleanSupplier wholeEndpoints = () -> wholeEndpointsNext;
+    final AtomicBoolean wholeEndpointsNext = new AtomicBoolean(true);
 
     StreamState(long id) {
       this.id = id;
@@ -112,7 +111,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       stream.lastNack = nack;
       nacks.increment();
       watcher.prepareNack(request, stream.node, sent.version(), Set.copyOf(sent.names()),
-          stream.wholeEndpoints);
+          stream.wholeEndpointsNext);
       log.warn("{} ({}) rejected {} version {}: {}", nodeId(stream), stream.kind, type,
           sent.version(), nack.message());
       return;
@@ -121,7 +120,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       stream.ackedNames.put(type, request.getResourceNamesList());
       stream.acked.put(type, request.getVersionInfo());
     }
-    watcher.prepare(request, stream.node, stream.wholeEndpoints);
+    watcher.prepare(request, stream.node, stream.wholeEndpointsNext);
   }
 
   /**
@@ -145,11 +144,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       String type = shortType(response.getTypeUrl());
       stream.lastSent.put(type, new Sent(response.getNonce(),
           response.getVersionInfo(), request.getResourceNamesList()));
-      if (type.equals("clusters")) {
-        stream.wholeEndpointsNext = true;
-      } else if (type.equals("endpoints")) {
-        stream.wholeEndpointsNext = false;
-      }
+
     }
   }
 

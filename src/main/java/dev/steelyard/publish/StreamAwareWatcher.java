@@ -18,7 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -53,7 +53,7 @@ import java.util.function.Consumer;
 public final class StreamAwareWatcher implements ConfigWatcher {
 
   private record StreamContext(DiscoveryRequest request, Node node, String rejectedVersion,
-      Set<String> rejectedNames, BooleanSupplier wholeEndpointsNext) {}
+      Set<String> rejectedNames, AtomicBoolean wholeEndpointsNext) {}
 
   private final SimpleCache<ProxyKind> cache;
   private final EndpointVersions endpointVersions;
@@ -69,14 +69,13 @@ public final class StreamAwareWatcher implements ConfigWatcher {
    * {@code wholeEndpointsNext} tells whether the stream's next EDS response must carry every
    * assignment: none was sent on it yet, or clusters were sent after the last one.
    */
-  public void prepare(DiscoveryRequest request, Node node,
-      BooleanSupplier wholeEndpointsNext) {
+  public void prepare(DiscoveryRequest request, Node node, AtomicBoolean wholeEndpointsNext) {
     pending.set(new StreamContext(request, node, null, Set.of(), wholeEndpointsNext));
   }
 
   /** Like {@link #prepare}, for a NACK of {@code version}, which carried {@code names}. */
   public void prepareNack(DiscoveryRequest request, Node node, String version,
-      Set<String> names, BooleanSupplier wholeEndpointsNext) {
+      Set<String> names, AtomicBoolean wholeEndpointsNext) {
     pending.set(new StreamContext(request, node, version, names, wholeEndpointsNext));
   }
 
@@ -93,14 +92,18 @@ public final class StreamAwareWatcher implements ConfigWatcher {
     DiscoveryRequest original = request.v3Request();
     Node node = original.hasNode() ? original.getNode() : context.node();
     List<String> narrowed = ads ? existingNames(request, ProxyKind.of(node)) : null;
-    EndpointVersions.Held held = ads && request.getResourceType() == ResourceType.ENDPOINT
-        && !context.wholeEndpointsNext().getAsBoolean()
-        ? endpointVersions.held(original.getVersionInfo()) : null;
     Set<String> known = knownResourceNames;
-    if (held != null) {
-      // The cache knows the names of the last response only, which now holds just the changed
-      // assignments; the proxy holds every name of the version it accepted.
-      known = held.names();
+    if (ads && request.getResourceType() == ResourceType.CLUSTER) {
+      responseConsumer = markingWholeEndpointsNext(context.wholeEndpointsNext(),
+          responseConsumer);
+    } else if (ads && request.getResourceType() == ResourceType.ENDPOINT) {
+      EndpointVersions.Held held = context.wholeEndpointsNext().get() ? null
+          : endpointVersions.held(original.getVersionInfo());
+      if (held != null) {
+        // The cache knows the names of the last response only, which may hold just the
+        // changed assignments; the proxy holds every name of the version it accepted.
+        known = held.names();
+      }
       responseConsumer = onlyChangedEndpoints(held, context.wholeEndpointsNext(),
           responseConsumer);
     }
@@ -129,15 +132,26 @@ public final class StreamAwareWatcher implements ConfigWatcher {
    * assignment, so everything goes.
    */
   private static Consumer<Response> onlyChangedEndpoints(EndpointVersions.Held held,
-      BooleanSupplier wholeEndpointsNext, Consumer<Response> next) {
+      AtomicBoolean wholeEndpointsNext, Consumer<Response> next) {
     return response -> {
-      if (wholeEndpointsNext.getAsBoolean()) {
+      // Decided when the response is made, not when it is sent (sends may run on another
+      // thread): the cache makes a push's CDS responses before its EDS responses.
+      if (wholeEndpointsNext.getAndSet(false) || held == null) {
         next.accept(response);
         return;
       }
       List<Message> changed = held.changed(response);
       next.accept(changed.size() == response.resources().size() ? response
           : Response.create(response.request(), changed, response.version()));
+    };
+  }
+
+  /** Clusters are going out: a recreated cluster will wait for its assignment. */
+  private static Consumer<Response> markingWholeEndpointsNext(AtomicBoolean wholeEndpointsNext,
+      Consumer<Response> next) {
+    return response -> {
+      wholeEndpointsNext.set(true);
+      next.accept(response);
     };
   }
 
