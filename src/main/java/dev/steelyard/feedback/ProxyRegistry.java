@@ -51,8 +51,8 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     final Map<String, List<String>> ackedNames = new ConcurrentHashMap<>();
     volatile Nack lastNack;
     /**
-     * The next EDS response must carry every assignment: no EDS response went out on this
-     * stream yet, or a CDS response did after the last one (see StreamAwareWatcher).
+     * The next EDS response must carry every assignment: none was made on this stream yet,
+     * or a CDS response was made after the last one (see StreamAwareWatcher).
      */
     final AtomicBoolean wholeEndpointsNext = new AtomicBoolean(true);
 
@@ -141,10 +141,8 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     if (stream != null) {
       // The names the response answered, from the request rather than by unpacking every
       // resource (an Envoy's EDS response holds one per cluster); empty for a wildcard.
-      String type = shortType(response.getTypeUrl());
-      stream.lastSent.put(type, new Sent(response.getNonce(),
+      stream.lastSent.put(shortType(response.getTypeUrl()), new Sent(response.getNonce(),
           response.getVersionInfo(), request.getResourceNamesList()));
-
     }
   }
 

@@ -127,15 +127,15 @@ public final class StreamAwareWatcher implements ConfigWatcher {
   }
 
   /**
-   * Passes on a response with only the assignments the proxy does not hold yet, unless clusters
-   * were sent since the watch was made: then a recreated cluster may be waiting for its
-   * assignment, so everything goes.
+   * Passes on a response with only the assignments the proxy does not hold yet, unless this is
+   * the stream's first EDS response or clusters went out since the last one: then the proxy
+   * may hold nothing, or a recreated cluster may be waiting for its assignment.
    */
   private static Consumer<Response> onlyChangedEndpoints(EndpointVersions.Held held,
       AtomicBoolean wholeEndpointsNext, Consumer<Response> next) {
     return response -> {
-      // Decided when the response is made, not when it is sent (sends may run on another
-      // thread): the cache makes a push's CDS responses before its EDS responses.
+      // Decided when the response is made: in one push the cache makes the CDS responses
+      // before the EDS responses, so a cluster change in the same push is seen here.
       if (wholeEndpointsNext.getAndSet(false) || held == null) {
         next.accept(response);
         return;
