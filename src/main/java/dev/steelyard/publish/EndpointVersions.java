@@ -15,8 +15,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * they had. Named versions are content hashes, so a proxy that accepted version V holds exactly
  * these assignments; {@link StreamAwareWatcher} then sends it only the ones that differ.
  *
- * <p>Bounded: a proxy whose version has been evicted (or was never seen, as after a restart)
- * gets everything it asks for, which is always correct, only larger.
+ * <p>Bounded, as each entry keeps a snapshot's assignments alive: a proxy whose version has been
+ * evicted (or was never seen, as after a restart) gets everything it asks for, which is always
+ * correct, only larger. A push adds one entry per distinct list of names whose content changed
+ * (all Envoys name the same clusters; a gRPC client names its app's), so 256 entries cover many
+ * pushes.
  */
 public final class EndpointVersions {
 
@@ -66,7 +69,7 @@ public final class EndpointVersions {
   private final Map<String, Held> byVersion;
 
   public EndpointVersions() {
-    this(4096);
+    this(256);
   }
 
   EndpointVersions(int capacity) {

@@ -14,6 +14,8 @@ import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +45,7 @@ import java.util.function.Consumer;
  *       ({@link EndpointVersions}) is sent only the assignments that differ. The first EDS
  *       response on a stream is whole (a reconnecting proxy is sent its config again), and so
  *       is the first after clusters were sent, as the cache's own {@code hasClusterChanged}
- *       intends: a recreated cluster waits for its assignment.
+ *       intends (a recreated cluster waits for its assignment), and the first after a NACK.
  * </ul>
  *
  * <p>The stream observer runs the request callbacks and then {@code createWatch} on the same
@@ -57,11 +59,16 @@ public final class StreamAwareWatcher implements ConfigWatcher {
 
   private final SimpleCache<ProxyKind> cache;
   private final EndpointVersions endpointVersions;
+  private final Counter skipped;
   private final ThreadLocal<StreamContext> pending = new ThreadLocal<>();
 
-  public StreamAwareWatcher(SimpleCache<ProxyKind> cache, EndpointVersions endpointVersions) {
+  public StreamAwareWatcher(SimpleCache<ProxyKind> cache, EndpointVersions endpointVersions,
+      MeterRegistry meters) {
     this.cache = cache;
     this.endpointVersions = endpointVersions;
+    this.skipped = Counter.builder("steelyard_xds_endpoints_not_resent_total")
+        .description("endpoint assignments left out of EDS responses: the proxy held them")
+        .register(meters);
   }
 
   /**
@@ -97,14 +104,21 @@ public final class StreamAwareWatcher implements ConfigWatcher {
       responseConsumer = markingWholeEndpointsNext(context.wholeEndpointsNext(),
           responseConsumer);
     } else if (ads && request.getResourceType() == ResourceType.ENDPOINT) {
+      if (hasClusterChanged || context.rejectedVersion() != null) {
+        // Clusters went out after the last EDS response (possibly on another thread, so the
+        // flag may not show it yet): a recreated cluster may wait for its assignment. After a
+        // NACK the proxy may hold part of what it rejected. Either way it gets everything.
+        context.wholeEndpointsNext().set(true);
+      }
       EndpointVersions.Held held = context.wholeEndpointsNext().get() ? null
           : endpointVersions.held(original.getVersionInfo());
       if (held != null) {
         // The cache knows the names of the last response only, which may hold just the
-        // changed assignments; the proxy holds every name of the version it accepted.
+        // changed assignments; the proxy holds every name of the version it accepted. A name
+        // it dropped and asks for again comes back through a CDS response, which resets this.
         known = held.names();
       }
-      responseConsumer = onlyChangedEndpoints(held, context.wholeEndpointsNext(),
+      responseConsumer = onlyChangedEndpoints(held, context.wholeEndpointsNext(), skipped,
           responseConsumer);
     }
     if (original.hasNode() && context.rejectedVersion() == null && narrowed == null) {
@@ -132,7 +146,7 @@ public final class StreamAwareWatcher implements ConfigWatcher {
    * may hold nothing, or a recreated cluster may be waiting for its assignment.
    */
   private static Consumer<Response> onlyChangedEndpoints(EndpointVersions.Held held,
-      AtomicBoolean wholeEndpointsNext, Consumer<Response> next) {
+      AtomicBoolean wholeEndpointsNext, Counter skipped, Consumer<Response> next) {
     return response -> {
       // Decided when the response is made: in one push the cache makes the CDS responses
       // before the EDS responses, so a cluster change in the same push is seen here.
@@ -141,6 +155,7 @@ public final class StreamAwareWatcher implements ConfigWatcher {
         return;
       }
       List<Message> changed = held.changed(response);
+      skipped.increment(response.resources().size() - changed.size());
       next.accept(changed.size() == response.resources().size() ? response
           : Response.create(response.request(), changed, response.version()));
     };

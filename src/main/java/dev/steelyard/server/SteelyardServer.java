@@ -69,7 +69,7 @@ public final class SteelyardServer implements AutoCloseable {
     // Every request reaching the cache carries a node: StreamAwareWatcher fills it in.
     SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
     EndpointVersions endpointVersions = new EndpointVersions();
-    StreamAwareWatcher watcher = new StreamAwareWatcher(cache, endpointVersions);
+    StreamAwareWatcher watcher = new StreamAwareWatcher(cache, endpointVersions, meters);
     proxies = new ProxyRegistry(watcher, meters);
     publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
         endpointVersions, config.holdoff(), config.maxHoldoff(), meters);

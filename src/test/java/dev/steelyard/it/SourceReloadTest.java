@@ -69,6 +69,7 @@ class SourceReloadTest {
       List<io.grpc.Server> mains = mesh.backends.get(SubsetRole.MAIN);
       io.grpc.Server old = mains.remove(0);
       mains.add(RoleBackends.start("hello-app", SubsetRole.MAIN, "127.0.0.1", 0));
+      double notResent = notResent(mesh);
       Files.writeString(mesh.appsFile, mesh.appsYaml());
       await().atMost(Duration.ofSeconds(5)).until(() -> mesh.server.publisher().current().view()
           .apps().get(0).spec().endpoints(SubsetRole.MAIN).get(0).port()
@@ -76,8 +77,17 @@ class SourceReloadTest {
       var published = mesh.server.publisher().current();
       await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
           .anyMatch(proxy -> proxy.hasApplied(published, "endpoints")));
+      assertThat(notResent(mesh)).as("the canary assignment was left out of the response")
+          .isGreaterThanOrEqualTo(notResent + 1);
       old.shutdownNow();
       Binomial.assertSplit(client.count(1_000), 1_000, 0.5, 0, 0.5);
     }
+  }
+
+  private static double notResent(TestMesh mesh) throws Exception {
+    return mesh.get("/metrics").body().lines()
+        .filter(line -> line.startsWith("steelyard_xds_endpoints_not_resent_total "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+        .findFirst().orElseThrow();
   }
 }

@@ -177,13 +177,26 @@ class XdsStreamTest {
         assertThat(again.getResourcesCount()).isEqualTo(6);
       }
 
+      // A NACKed partial response: a client may keep part of what it rejected, so after the
+      // hold-back the next response is whole.
+      Files.writeString(mesh.appsFile, twoApps("10.0.0.7", "grpc"));
+      DiscoveryResponse rejected = envoy.next(5);
+      assertThat(rejected.getResourcesCount()).isEqualTo(1);
+      envoy.nack(rejected, names, moved.getVersionInfo(), "test: rejected on purpose");
+      assertThat(envoy.next(1)).as("the rejected version is not sent again").isNull();
+      Files.writeString(mesh.appsFile, twoApps("10.0.0.8", "grpc"));
+      DiscoveryResponse afterNack = envoy.next(5);
+      assertThat(afterNack.getResourcesCount()).isEqualTo(6);
+      envoy.ack(afterNack, names);
+      assertThat(envoy.next(1)).isNull();
+
       // app-b's clusters change (Envoy recreates them): the next EDS request gets everything,
       // as a recreated cluster needs its assignment again.
-      Files.writeString(mesh.appsFile, twoApps("10.0.0.9", "http"));
+      Files.writeString(mesh.appsFile, twoApps("10.0.0.8", "http"));
       DiscoveryResponse changedClusters = envoy.next(5);
       assertThat(changedClusters.getTypeUrl()).isEqualTo(Resources.V3.CLUSTER_TYPE_URL);
       envoy.ack(changedClusters, List.of());
-      envoy.ack(moved, names);
+      envoy.ack(afterNack, names);
       DiscoveryResponse afterClusters = envoy.next(5);
       assertThat(afterClusters).isNotNull();
       assertThat(afterClusters.getResourcesCount()).isEqualTo(6);
