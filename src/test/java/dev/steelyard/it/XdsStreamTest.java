@@ -160,8 +160,10 @@ class XdsStreamTest {
       assertThat(assignment.getClusterName()).isEqualTo("default/app-a/main");
       assertThat(assignment.getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress()
           .getSocketAddress().getAddress()).isEqualTo("10.0.0.9");
-      assertThat(moved.getVersionInfo()).isEqualTo(mesh.server.publisher().current()
-          .version(ProxyKind.SIDECAR, "endpoints", names));
+      // Its version covers all six names (the state the proxy now holds); the publisher
+      // records its state only after every kind's snapshot is set, hence the wait.
+      await().atMost(Duration.ofSeconds(5)).until(() -> moved.getVersionInfo().equals(
+          mesh.server.publisher().current().version(ProxyKind.SIDECAR, "endpoints", names)));
       envoy.ack(moved, names);
       assertThat(envoy.next(1)).as("no response to the ACK of a partial response").isNull();
 
