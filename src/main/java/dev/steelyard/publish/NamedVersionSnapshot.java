@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
+import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -12,6 +13,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -19,9 +21,9 @@ import java.util.TreeMap;
  * those resources only. {@code SimpleCache} pushes to a watch when this version differs from the
  * one the proxy has, so a gRPC client that names only its own app's listener, routes, clusters
  * and endpoints is not sent anything when another app changes. Being content hashes, these
- * versions are the same after a restart and on every replica. Wildcard requests (Envoy's CDS
- * and LDS) and requests naming a resource this snapshot does not have get the version of the
- * whole type.
+ * versions are the same after a restart and on every replica; a name the snapshot does not
+ * have counts as absent. Wildcard requests (Envoy's CDS and LDS) get the version of the whole
+ * type.
  */
 public final class NamedVersionSnapshot extends Snapshot {
 
@@ -70,10 +72,8 @@ public final class NamedVersionSnapshot extends Snapshot {
     TreeMap<String, String> hashes = new TreeMap<>();
     for (String name : resourceNames) {
       Resource resource = byName.get(name);
-      if (resource == null) {
-        return whole.version(type);
-      }
-      hashes.put(name, resource.contentHash());
+      // An absent name is part of the version too: the version moves when it appears.
+      hashes.put(name, resource == null ? "absent" : resource.contentHash());
     }
     String version = ContentVersion.ofNamed(hashes);
     if (type == ResourceType.ENDPOINT) {
@@ -89,11 +89,43 @@ public final class NamedVersionSnapshot extends Snapshot {
   }
 
   // v3.Snapshot implements this with a return type javac does not see as overriding the base
-  // class's; the raw type satisfies both, and the body is v3.Snapshot's own.
+  // class's; the raw type satisfies both.
   @Override
   @SuppressWarnings({"rawtypes", "unchecked"})
   public Map versionedResources(ResourceType type) {
-    return whole.versionedResources(type);
+    return new AnswersEveryName(whole.versionedResources(type));
+  }
+
+  /**
+   * The resources of a type, claiming to have every name. In ADS mode {@code SimpleCache} sends
+   * nothing while a requested name is missing, and drops the watch when one goes missing, so a
+   * deleted app or a mistyped {@code xds:///} target would freeze that type for the client. It
+   * asks {@code containsKey} before responding and then looks each name up, skipping nulls: so
+   * the response carries the names that exist, which is what state-of-the-world means (a listener
+   * or cluster left out is deleted at the client). Only that check sees the claim.
+   */
+  private static final class AnswersEveryName
+      extends java.util.AbstractMap<String, VersionedResource<?>> {
+    private final Map<String, VersionedResource<?>> resources;
+
+    AnswersEveryName(Map<String, VersionedResource<?>> resources) {
+      this.resources = resources;
+    }
+
+    @Override
+    public boolean containsKey(Object name) {
+      return name instanceof String;
+    }
+
+    @Override
+    public VersionedResource<?> get(Object name) {
+      return resources.get(name);
+    }
+
+    @Override
+    public Set<Entry<String, VersionedResource<?>>> entrySet() {
+      return resources.entrySet();
+    }
   }
 
   @Override

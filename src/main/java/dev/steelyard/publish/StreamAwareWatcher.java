@@ -11,7 +11,6 @@ import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
-import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.micrometer.core.instrument.Counter;
@@ -34,10 +33,6 @@ import java.util.function.Consumer;
  *       mismatch and sends the rejected snapshot again at once, thousands of times a second.
  *       Here a NACK is handed to the cache as if it carried the rejected version: the cache
  *       parks the watch until a newer snapshot exists, and the proxy keeps its last good config.
- *   <li><b>Missing names.</b> In ADS mode the cache sends nothing for a type while any requested
- *       name is missing, so one deleted app or one mistyped {@code xds:///} target would freeze
- *       every resource of that type for the whole client. Requests are narrowed to the names
- *       that exist; a missing listener or cluster then reads as deleted to the client.
  *   <li><b>Unchanged endpoints.</b> The cache answers an EDS request with every assignment it
  *       names, so one moved pod re-sent all of an Envoy's assignments (one per cluster). A
  *       state-of-the-world client keeps an EDS resource that a response leaves out (only
@@ -98,7 +93,6 @@ public final class StreamAwareWatcher implements ConfigWatcher {
     }
     DiscoveryRequest original = request.v3Request();
     Node node = original.hasNode() ? original.getNode() : context.node();
-    List<String> narrowed = ads ? existingNames(request, ProxyKind.of(node)) : null;
     Set<String> known = knownResourceNames;
     if (ads && request.getResourceType() == ResourceType.CLUSTER) {
       responseConsumer = markingWholeEndpointsNext(context.wholeEndpointsNext(),
@@ -121,7 +115,7 @@ public final class StreamAwareWatcher implements ConfigWatcher {
       responseConsumer = onlyChangedEndpoints(held, context.wholeEndpointsNext(), skipped,
           responseConsumer);
     }
-    if (original.hasNode() && context.rejectedVersion() == null && narrowed == null) {
+    if (original.hasNode() && context.rejectedVersion() == null) {
       return cache.createWatch(ads, request, known, responseConsumer,
           hasClusterChanged, allowDefaultEmptyEdsUpdate);
     }
@@ -132,9 +126,6 @@ public final class StreamAwareWatcher implements ConfigWatcher {
       // as newly requested and respond at once anyway.
       known = new HashSet<>(known);
       known.addAll(context.rejectedNames());
-    }
-    if (narrowed != null) {
-      effective.clearResourceNames().addAllResourceNames(narrowed);
     }
     return cache.createWatch(ads, XdsRequest.create(effective.build()), known, responseConsumer,
         hasClusterChanged, allowDefaultEmptyEdsUpdate);
@@ -168,26 +159,6 @@ public final class StreamAwareWatcher implements ConfigWatcher {
       wholeEndpointsNext.set(true);
       next.accept(response);
     };
-  }
-
-  /** The requested names that exist, or null when the request needs no narrowing. */
-  private List<String> existingNames(XdsRequest request, ProxyKind kind) {
-    List<String> names = request.getResourceNamesList();
-    Snapshot snapshot = cache.getSnapshot(kind);
-    if (names.isEmpty() || snapshot == null || request.getResourceType() == null) {
-      return null;
-    }
-    Map<String, ?> existing = snapshot.resources(request.getResourceType());
-    int missing = 0;
-    for (String name : names) {
-      missing += existing.containsKey(name) ? 0 : 1;
-    }
-    if (missing == 0 || missing == names.size()) {
-      // An empty list would turn the request into a wildcard; with no name present there is
-      // nothing to send anyway.
-      return null;
-    }
-    return names.stream().filter(existing::containsKey).toList();
   }
 
   @Override

@@ -206,4 +206,52 @@ class XdsStreamTest {
       assertThat(envoy.next(1)).isNull();
     }
   }
+
+  @Test
+  void aDeletedAppFreezesNothingAndANewAppReachesClientsThatNamedIt(@TempDir Path dir)
+      throws Exception {
+    try (TestMesh mesh = new TestMesh(dir, new int[] {1, 0, 0}, Optional.empty());
+        RawAdsStream grpc = new RawAdsStream(mesh.server.xdsPort(), "grpc-2", "grpc")) {
+      // app-a has a canary, so a weight step changes its routes.
+      String withB = twoApps("10.0.0.1", "grpc").replace("main: [\"10.0.0.1:8080\"]",
+          "main: [\"10.0.0.1:8080\"]\n      canary: [\"10.0.0.2:8080\"]");
+      Files.writeString(mesh.appsFile, withB);
+      await().atMost(Duration.ofSeconds(5)).until(() ->
+          mesh.server.publisher().current().view().apps().size() == 2);
+      List<String> routes = List.of("grpc/default/app-a", "grpc/default/app-b");
+      grpc.request(Resources.V3.ROUTE_TYPE_URL, routes);
+      DiscoveryResponse both = grpc.next(5);
+      assertThat(both.getResourcesCount()).isEqualTo(2);
+      grpc.ack(both, routes);
+
+      // app-b leaves: the client hears of it, and app-a's next weight step still reaches it.
+      Files.writeString(mesh.appsFile, withB.replaceAll("(?s)  - name: app-b.*", ""));
+      DiscoveryResponse withoutB = grpc.next(5);
+      assertThat(withoutB).as("a response once app-b is gone").isNotNull();
+      assertThat(withoutB.getResourcesCount()).isEqualTo(1);
+      grpc.ack(withoutB, routes);
+      assertThat(mesh.put("/api/v1/apps/default/app-a/split",
+          "{\"mode\":\"test\",\"canaryWeight\":10}", Optional.empty()).statusCode())
+          .isEqualTo(200);
+      DiscoveryResponse weighted = grpc.next(5);
+      assertThat(weighted).as("app-a's weight step while app-b is missing").isNotNull();
+      RouteConfiguration routesOfA = weighted.getResources(0).unpack(RouteConfiguration.class);
+      assertThat(routesOfA.getName()).isEqualTo("grpc/default/app-a");
+      assertThat(routesOfA.getVirtualHosts(0).getRoutes(0).getRoute().getWeightedClusters()
+          .getClustersCount()).isEqualTo(2);
+      grpc.ack(weighted, routes);
+
+      // app-b comes back: the client that still names it gets it without asking again.
+      Files.writeString(mesh.appsFile, withB);
+      DiscoveryResponse backAgain = grpc.next(5);
+      assertThat(backAgain).as("app-b reaches the client that named it").isNotNull();
+      assertThat(backAgain.getResourcesList().stream().map(any -> {
+        try {
+          return any.unpack(RouteConfiguration.class).getName();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      })).contains("grpc/default/app-b");
+    }
+  }
 }

@@ -103,9 +103,10 @@ class NamedVersionSnapshotTest {
           "grpc/default/app-a"))).as("the order of names does not matter")
           .isEqualTo(after.version(ResourceType.ROUTE, List.of("grpc/default/app-a",
               "grpc/default/app-b")));
-      assertThat(after.version(ResourceType.ROUTE, List.of("no-such-routes")))
-          .as("a name the snapshot lacks falls back to the type's version")
-          .isEqualTo(after.version(ResourceType.ROUTE));
+      assertThat(after.version(ResourceType.ROUTE, List.of("grpc/default/app-a", "no-such")))
+          .as("a name the snapshot lacks counts as absent, not as the whole type")
+          .isEqualTo(before.version(ResourceType.ROUTE, List.of("grpc/default/app-a", "no-such")))
+          .isNotEqualTo(aBefore);
       assertThat(state.version(ProxyKind.GRPC, "routes", routesA)).isEqualTo(aBefore);
       assertThat(state.version(ProxyKind.GRPC, "routes", List.of()))
           .isEqualTo(state.versions().get(ProxyKind.GRPC).routes());
