@@ -33,6 +33,9 @@ public final class NamedVersionSnapshot extends Snapshot {
   private final Snapshot whole;
   private final Map<ResourceType, Map<String, Resource>> byType;
   private final EndpointVersions endpointVersions;
+  /** Per type, the map the cache responds from (see {@link AnswersEveryName}), built once. */
+  private final Map<ResourceType, AnswersEveryName> answering =
+      new java.util.EnumMap<>(ResourceType.class);
   /**
    * Versions already computed for a list of names. Envoy-like proxies all name the same
    * clusters for EDS, and the cache asks once per watch on every push and every ACK.
@@ -47,6 +50,7 @@ public final class NamedVersionSnapshot extends Snapshot {
     this.endpointVersions = endpointVersions;
     for (ResourceType type : ResourceType.values()) {
       computed.put(type, new java.util.concurrent.ConcurrentHashMap<>());
+      answering.put(type, new AnswersEveryName(whole.versionedResources(type)));
     }
   }
 
@@ -91,9 +95,9 @@ public final class NamedVersionSnapshot extends Snapshot {
   // v3.Snapshot implements this with a return type javac does not see as overriding the base
   // class's; the raw type satisfies both.
   @Override
-  @SuppressWarnings({"rawtypes", "unchecked"})
+  @SuppressWarnings("rawtypes")
   public Map versionedResources(ResourceType type) {
-    return new AnswersEveryName(whole.versionedResources(type));
+    return answering.get(type);
   }
 
   /**

@@ -465,6 +465,14 @@ public final class Harness {
     return m;
   }
 
+  /** Server stats with n proxies connected, and the heap they add per 1,000. */
+  Map<String, Object> steadyState(Map<String, Object> idle, int n) throws Exception {
+    Map<String, Object> steady = stats();
+    steady.put("heapPer1000Bytes", ((long) steady.get("heapUsedBytes")
+        - (long) idle.get("heapUsedBytes")) * 1000L / n);
+    return steady;
+  }
+
   Map<String, Object> weightScenario(int reps, int offset) throws Exception {
     List<Map<String, Object>> runs = new ArrayList<>();
     for (int r = 0; r < reps; r++) {
@@ -503,10 +511,7 @@ public final class Harness {
     log(h.name + ": connecting " + n1);
     result.put("connectMs_" + n1, h.connect(n1));
     Thread.sleep(2000);
-    Map<String, Object> steady = h.stats();
-    steady.put("heapPer1000Bytes", ((long) steady.get("heapUsedBytes")
-        - (long) idle.get("heapUsedBytes")) * 1000L / n1);
-    result.put("steady_" + n1, steady);
+    result.put("steady_" + n1, h.steadyState(idle, n1));
     // Warm-up (not reported): lets the JITs of server and client compile the push paths.
     int warm = Integer.getInteger("bench.warmup", 80);
     log(h.name + ": warm-up x" + warm);
@@ -531,10 +536,7 @@ public final class Harness {
       log(h.name + ": connecting up to " + n2);
       result.put("connectMs_" + n2, h.connect(n2));
       Thread.sleep(3000);
-      Map<String, Object> steady2 = h.stats();
-      steady2.put("heapPer1000Bytes", ((long) steady2.get("heapUsedBytes")
-          - (long) idle.get("heapUsedBytes")) * 1000L / n2);
-      result.put("steady_" + n2, steady2);
+      result.put("steady_" + n2, h.steadyState(idle, n2));
       log(h.name + ": weight x" + Integer.getInteger("bench.weightReps2", 10) + " at " + n2);
       result.put("weight_" + n2,
           h.weightScenario(Integer.getInteger("bench.weightReps2", 10), 25));
