@@ -2,35 +2,39 @@ package dev.steelyard.publish;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
+import io.envoyproxy.controlplane.cache.Resources;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
- * Versions are content hashes: the first 16 hex digits of SHA-256 over the deterministic
- * serialization of a resource list. Equal content has the same version on every replica and
- * after every restart, so a proxy that reconnects (to this or another replica) is served the
- * versions it already has.
+ * Versions are content hashes: the first 16 hex digits of SHA-256. A resource's hash is over its
+ * type and deterministic serialization; the version of a set of resources (a whole type, or the
+ * names a request asks for) is over their names and resource hashes, so it is derived without
+ * serializing anything again. Equal content has the same version on every replica and after
+ * every restart, so a proxy that reconnects (to this or another replica) is served the versions
+ * it already has.
  */
 public final class ContentVersion {
 
   private ContentVersion() {}
 
-  public static String of(List<? extends Message> resources) {
+  /** The content hash of one resource. */
+  public static String of(Message resource) {
     MessageDigest digest = sha256();
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(resource.getSerializedSize() + 64);
     try {
       CodedOutputStream out = CodedOutputStream.newInstance(buffer);
       out.useDeterministicSerialization();
-      for (Message resource : resources) {
-        out.writeStringNoTag(resource.getDescriptorForType().getFullName());
-        out.writeUInt32NoTag(resource.getSerializedSize());
-        resource.writeTo(out);
-      }
+      out.writeStringNoTag(resource.getDescriptorForType().getFullName());
+      resource.writeTo(out);
       out.flush();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -38,13 +42,22 @@ public final class ContentVersion {
     return HexFormat.of().formatHex(digest.digest(buffer.toByteArray()), 0, 8);
   }
 
+  /** The version of a whole type: its resources by name; order-independent. */
+  public static String ofType(List<? extends Message> resources) {
+    SortedMap<String, String> hashes = new TreeMap<>();
+    for (Message resource : resources) {
+      hashes.put(Resources.getResourceName(resource), of(resource));
+    }
+    return ofNamed(hashes);
+  }
+
   /** The version of a set of named resources, from their content hashes; order-independent. */
-  public static String ofNamed(java.util.SortedMap<String, String> contentHashes) {
+  public static String ofNamed(SortedMap<String, String> contentHashes) {
     MessageDigest digest = sha256();
     contentHashes.forEach((name, hash) -> {
-      digest.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      digest.update(name.getBytes(StandardCharsets.UTF_8));
       digest.update((byte) 0);
-      digest.update(hash.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      digest.update(hash.getBytes(StandardCharsets.UTF_8));
       digest.update((byte) 0);
     });
     return HexFormat.of().formatHex(digest.digest(), 0, 8);

@@ -7,10 +7,10 @@ public record KindVersions(String clusters, String endpoints, String listeners, 
 
   public static KindVersions of(ProxyResources resources) {
     return new KindVersions(
-        ContentVersion.of(resources.clusters()),
-        ContentVersion.of(resources.endpoints()),
-        ContentVersion.of(resources.listeners()),
-        ContentVersion.of(resources.routes()));
+        ContentVersion.ofType(resources.clusters()),
+        ContentVersion.ofType(resources.endpoints()),
+        ContentVersion.ofType(resources.listeners()),
+        ContentVersion.ofType(resources.routes()));
   }
 
   /** The version by short type name: clusters, endpoints, listeners, routes. */

@@ -4,7 +4,6 @@ import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
-import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -13,12 +12,11 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * A snapshot whose version, for a request that names its resources, is the content hash of
- * those resources only. {@code SimpleCache} pushes to a watch when this version differs from the
+ * those resources only. {@link IndexedCache} pushes to a watch when this version differs from the
  * one the proxy has, so a gRPC client that names only its own app's listener, routes, clusters
  * and endpoints is not sent anything when another app changes. Being content hashes, these
  * versions are the same after a restart and on every replica; a name the snapshot does not
@@ -33,14 +31,8 @@ public final class NamedVersionSnapshot extends Snapshot {
   private final Snapshot whole;
   private final Map<ResourceType, Map<String, Resource>> byType;
   private final EndpointVersions endpointVersions;
-  /** Per type, the map the cache responds from (see {@link AnswersEveryName}), built once. */
-  private final Map<ResourceType, AnswersEveryName> answering =
-      new java.util.EnumMap<>(ResourceType.class);
-  /**
-   * Versions already computed for a list of names. Envoy-like proxies all name the same
-   * clusters for EDS, and the cache asks once per watch on every push and every ACK.
-   */
-  private final Map<ResourceType, Map<List<String>, String>> computed =
+  /** Versions already computed, by the list of names asked for. */
+  private final Map<ResourceType, Map<RequestedNames, String>> computed =
       new java.util.EnumMap<>(ResourceType.class);
 
   NamedVersionSnapshot(Snapshot whole, Map<ResourceType, Map<String, Resource>> byType,
@@ -50,7 +42,6 @@ public final class NamedVersionSnapshot extends Snapshot {
     this.endpointVersions = endpointVersions;
     for (ResourceType type : ResourceType.values()) {
       computed.put(type, new java.util.concurrent.ConcurrentHashMap<>());
-      answering.put(type, new AnswersEveryName(whole.versionedResources(type)));
     }
   }
 
@@ -63,12 +54,18 @@ public final class NamedVersionSnapshot extends Snapshot {
     if (resourceNames == null || resourceNames.isEmpty()) {
       return whole.version(type);
     }
-    Map<List<String>, String> memo = computed.get(type);
-    // Look up with the request's own list first: copying it on every lookup (once per watch
-    // per push, on the publisher thread) cost more than the lookup.
-    String version = memo.get(resourceNames);
+    return version(type, RequestedNames.of(resourceNames));
+  }
+
+  /** The version for a list of names, as {@link #version(ResourceType, List)}. */
+  String version(ResourceType type, RequestedNames names) {
+    if (names.names().isEmpty()) {
+      return whole.version(type);
+    }
+    Map<RequestedNames, String> memo = computed.get(type);
+    String version = memo.get(names);
     return version != null ? version
-        : memo.computeIfAbsent(List.copyOf(resourceNames), names -> namedVersion(type, names));
+        : memo.computeIfAbsent(names, n -> namedVersion(type, n.names()));
   }
 
   private String namedVersion(ResourceType type, List<String> resourceNames) {
@@ -97,39 +94,7 @@ public final class NamedVersionSnapshot extends Snapshot {
   @Override
   @SuppressWarnings("rawtypes")
   public Map versionedResources(ResourceType type) {
-    return answering.get(type);
-  }
-
-  /**
-   * The resources of a type, claiming to have every name. In ADS mode {@code SimpleCache} sends
-   * nothing while a requested name is missing, and drops the watch when one goes missing, so a
-   * deleted app or a mistyped {@code xds:///} target would freeze that type for the client. It
-   * asks {@code containsKey} before responding and then looks each name up, skipping nulls: so
-   * the response carries the names that exist, which is what state-of-the-world means (a listener
-   * or cluster left out is deleted at the client). Only that check sees the claim.
-   */
-  private static final class AnswersEveryName
-      extends java.util.AbstractMap<String, VersionedResource<?>> {
-    private final Map<String, VersionedResource<?>> resources;
-
-    AnswersEveryName(Map<String, VersionedResource<?>> resources) {
-      this.resources = resources;
-    }
-
-    @Override
-    public boolean containsKey(Object name) {
-      return name instanceof String;
-    }
-
-    @Override
-    public VersionedResource<?> get(Object name) {
-      return resources.get(name);
-    }
-
-    @Override
-    public Set<Entry<String, VersionedResource<?>>> entrySet() {
-      return resources.entrySet();
-    }
+    return whole.versionedResources(type);
   }
 
   @Override

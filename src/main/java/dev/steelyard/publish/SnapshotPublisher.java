@@ -10,8 +10,8 @@ import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.MeshView;
+import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
-import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -29,12 +29,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +55,7 @@ public final class SnapshotPublisher implements AutoCloseable {
 
   private final AppCatalog catalog;
   private final SplitStore splits;
-  private final SimpleCache<ProxyKind> cache;
+  private final IndexedCache cache;
   private final TranslatorSettings settings;
   private final EndpointVersions endpointVersions;
   private final Duration holdoff;
@@ -74,7 +75,7 @@ public final class SnapshotPublisher implements AutoCloseable {
   private volatile boolean running = true;
   private final Thread thread;
 
-  public SnapshotPublisher(AppCatalog catalog, SplitStore splits, SimpleCache<ProxyKind> cache,
+  public SnapshotPublisher(AppCatalog catalog, SplitStore splits, IndexedCache cache,
       TranslatorSettings settings, EndpointVersions endpointVersions, Duration holdoff,
       Duration maxHoldoff, MeterRegistry meters) {
     this.catalog = catalog;
@@ -243,14 +244,20 @@ public final class SnapshotPublisher implements AutoCloseable {
     snapshots.putAll(current.snapshots());
     for (Map.Entry<ProxyKind, ProxyResources> entry : resources.entrySet()) {
       ProxyKind kind = entry.getKey();
+      NamedVersionSnapshot previous = current.snapshots().get(kind);
       ProxyResources built = entry.getValue();
-      KindVersions next = KindVersions.of(built);
+      Tracked<Cluster> clusters = track(previous, ResourceType.CLUSTER, built.clusters());
+      Tracked<ClusterLoadAssignment> endpoints =
+          track(previous, ResourceType.ENDPOINT, built.endpoints());
+      Tracked<Listener> listeners = track(previous, ResourceType.LISTENER, built.listeners());
+      Tracked<RouteConfiguration> routes = track(previous, ResourceType.ROUTE, built.routes());
+      KindVersions next = new KindVersions(clusters.version(), endpoints.version(),
+          listeners.version(), routes.version());
       versions.put(kind, next);
       if (next.equals(current.versions().get(kind))) {
         continue;
       }
-      NamedVersionSnapshot snapshot = track(current.snapshots().get(kind),
-          current.versions().get(kind), built, next);
+      NamedVersionSnapshot snapshot = snapshot(clusters, endpoints, listeners, routes);
       snapshots.put(kind, snapshot);
       cache.setSnapshot(kind, snapshot);
     }
@@ -268,27 +275,43 @@ public final class SnapshotPublisher implements AutoCloseable {
   }
 
   /**
-   * Builds the snapshot for one kind with a content hash per resource, so that a request naming
-   * resources is versioned by those resources only (see {@link NamedVersionSnapshot}). A
-   * resource whose content is unchanged keeps the instance it had in {@code previous}: its
-   * memoized hash code and the serializer's cached Any are then reused rather than recomputed.
+   * One type's resources, each with its content hash, and the type's version derived from them.
+   * A resource equal to the one of the same name in the previous snapshot keeps that instance:
+   * comparing is much cheaper than serializing and hashing it again, and the instance carries
+   * its memoized hash code and the serializer's cached Any into the next push.
    */
-  private NamedVersionSnapshot track(NamedVersionSnapshot previous,
-      KindVersions before, ProxyResources built, KindVersions versions) {
-    Tracked<Cluster> clusters = changes(previous, ResourceType.CLUSTER, built.clusters(),
-        Cluster::getName, versions.clusters(), before == null ? null : before.clusters());
-    Tracked<ClusterLoadAssignment> endpoints = changes(previous, ResourceType.ENDPOINT,
-        built.endpoints(), ClusterLoadAssignment::getClusterName, versions.endpoints(),
-        before == null ? null : before.endpoints());
-    Tracked<Listener> listeners = changes(previous, ResourceType.LISTENER, built.listeners(),
-        Listener::getName, versions.listeners(), before == null ? null : before.listeners());
-    Tracked<RouteConfiguration> routes = changes(previous, ResourceType.ROUTE, built.routes(),
-        RouteConfiguration::getName, versions.routes(), before == null ? null : before.routes());
+  private record Tracked<M extends Message>(List<M> resources,
+      Map<String, NamedVersionSnapshot.Resource> byName, String version) {}
+
+  private static <M extends Message> Tracked<M> track(NamedVersionSnapshot previous,
+      ResourceType type, List<M> built) {
+    Map<String, NamedVersionSnapshot.Resource> before =
+        previous == null ? Map.of() : previous.hashed(type);
+    Map<String, NamedVersionSnapshot.Resource> now = new HashMap<>();
+    SortedMap<String, String> hashes = new TreeMap<>();
+    List<M> resources = new ArrayList<>(built.size());
+    for (M resource : built) {
+      String name = Resources.getResourceName(resource);
+      NamedVersionSnapshot.Resource old = before.get(name);
+      NamedVersionSnapshot.Resource kept = old != null && old.resource().equals(resource) ? old
+          : new NamedVersionSnapshot.Resource(ContentVersion.of(resource), resource);
+      now.put(name, kept);
+      hashes.put(name, kept.contentHash());
+      @SuppressWarnings("unchecked")
+      M instance = (M) kept.resource();
+      resources.add(instance);
+    }
+    return new Tracked<>(resources, Map.copyOf(now), ContentVersion.ofNamed(hashes));
+  }
+
+  private NamedVersionSnapshot snapshot(Tracked<Cluster> clusters,
+      Tracked<ClusterLoadAssignment> endpoints, Tracked<Listener> listeners,
+      Tracked<RouteConfiguration> routes) {
     Snapshot whole = Snapshot.create(
-        clusters.resources(), versions.clusters(),
-        endpoints.resources(), versions.endpoints(),
-        listeners.resources(), versions.listeners(),
-        routes.resources(), versions.routes(),
+        clusters.resources(), clusters.version(),
+        endpoints.resources(), endpoints.version(),
+        listeners.resources(), listeners.version(),
+        routes.resources(), routes.version(),
         List.of(), "");
     Map<ResourceType, Map<String, NamedVersionSnapshot.Resource>> byType =
         new EnumMap<>(ResourceType.class);
@@ -297,36 +320,6 @@ public final class SnapshotPublisher implements AutoCloseable {
     byType.put(ResourceType.LISTENER, listeners.byName());
     byType.put(ResourceType.ROUTE, routes.byName());
     return new NamedVersionSnapshot(whole, byType, endpointVersions);
-  }
-
-  private record Tracked<M>(List<M> resources,
-      Map<String, NamedVersionSnapshot.Resource> byName) {}
-
-  private static <M extends Message> Tracked<M> changes(NamedVersionSnapshot previous,
-      ResourceType type, List<M> built, Function<M, String> nameOf, String version,
-      String previousVersion) {
-    Map<String, NamedVersionSnapshot.Resource> before =
-        previous == null ? Map.of() : previous.hashed(type);
-    // The type's content hash is unchanged: so is every resource in it, no need to hash each.
-    boolean typeUnchanged = version.equals(previousVersion);
-    Map<String, NamedVersionSnapshot.Resource> now = new HashMap<>();
-    List<M> resources = new ArrayList<>(built.size());
-    for (M resource : built) {
-      String name = nameOf.apply(resource);
-      NamedVersionSnapshot.Resource old = before.get(name);
-      String hash = old != null && typeUnchanged ? old.contentHash()
-          : ContentVersion.of(List.of(resource));
-      if (old != null && old.contentHash().equals(hash)) {
-        now.put(name, old);
-        @SuppressWarnings("unchecked")
-        M same = (M) old.resource();
-        resources.add(same);
-      } else {
-        now.put(name, new NamedVersionSnapshot.Resource(hash, resource));
-        resources.add(resource);
-      }
-    }
-    return new Tracked<>(resources, Map.copyOf(now));
   }
 
   @Override

@@ -10,7 +10,6 @@ import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
-import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.micrometer.core.instrument.Counter;
@@ -52,12 +51,12 @@ public final class StreamAwareWatcher implements ConfigWatcher {
   private record StreamContext(DiscoveryRequest request, Node node, String rejectedVersion,
       Set<String> rejectedNames, AtomicBoolean wholeEndpointsNext) {}
 
-  private final SimpleCache<ProxyKind> cache;
+  private final IndexedCache cache;
   private final EndpointVersions endpointVersions;
   private final Counter skipped;
   private final ThreadLocal<StreamContext> pending = new ThreadLocal<>();
 
-  public StreamAwareWatcher(SimpleCache<ProxyKind> cache, EndpointVersions endpointVersions,
+  public StreamAwareWatcher(IndexedCache cache, EndpointVersions endpointVersions,
       MeterRegistry meters) {
     this.cache = cache;
     this.endpointVersions = endpointVersions;

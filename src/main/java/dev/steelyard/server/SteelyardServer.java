@@ -3,13 +3,13 @@ package dev.steelyard.server;
 import dev.steelyard.admin.AdminServer;
 import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.publish.EndpointVersions;
+import dev.steelyard.publish.IndexedCache;
 import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.ProxyKind;
-import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
@@ -67,7 +67,7 @@ public final class SteelyardServer implements AutoCloseable {
 
   private SteelyardServer startAll() throws Exception {
     // Every request reaching the cache carries a node: StreamAwareWatcher fills it in.
-    SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
+    IndexedCache cache = new IndexedCache();
     EndpointVersions endpointVersions = new EndpointVersions();
     StreamAwareWatcher watcher = new StreamAwareWatcher(cache, endpointVersions, meters);
     proxies = new ProxyRegistry(watcher, meters);

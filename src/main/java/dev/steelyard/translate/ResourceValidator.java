@@ -33,6 +33,13 @@ public final class ResourceValidator {
     Set<String> routeConfigs = resources.routes().stream().map(RouteConfiguration::getName)
         .collect(Collectors.toSet());
     String prefix = kind.label() + ": ";
+    // Versions and the cache index resources by name: a name must be unique within its type.
+    unique("cluster", resources.clusters().stream().map(Cluster::getName), prefix, errors);
+    unique("endpoint assignment", resources.endpoints().stream()
+        .map(ClusterLoadAssignment::getClusterName), prefix, errors);
+    unique("listener", resources.listeners().stream().map(Listener::getName), prefix, errors);
+    unique("route configuration", resources.routes().stream().map(RouteConfiguration::getName),
+        prefix, errors);
 
     for (Cluster cluster : resources.clusters()) {
       String eds = cluster.getEdsClusterConfig().getServiceName();
@@ -77,6 +84,13 @@ public final class ResourceValidator {
       }
     }
     return errors;
+  }
+
+  private static void unique(String what, java.util.stream.Stream<String> names, String prefix,
+      List<String> errors) {
+    Set<String> seen = new HashSet<>();
+    names.filter(name -> !seen.add(name)).distinct()
+        .forEach(name -> errors.add(prefix + what + " '" + name + "' is defined twice"));
   }
 
   private static List<HttpConnectionManager> managers(Listener listener, List<String> errors,

@@ -42,8 +42,8 @@ class ContentVersionTest {
     assertThat(versions.clusters()).isEqualTo(PINNED_CLUSTERS);
   }
 
-  private static final String PINNED_ROUTES = "fb625a1d7685d2bd";
-  private static final String PINNED_CLUSTERS = "4576ddd793290f22";
+  private static final String PINNED_ROUTES = "b62e8e6424dc1088";
+  private static final String PINNED_CLUSTERS = "24ba311f9fdc7991";
 
   @Test
   void aWeightChangeTouchesOnlyRoutes() throws Exception {

@@ -6,6 +6,7 @@ import dev.steelyard.source.StaticAppCatalog;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitPolicy;
+import dev.steelyard.translate.MeshTranslator;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.AppKey;
@@ -14,7 +15,6 @@ import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
 import dev.steelyard.view.SubsetRole;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
-import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -44,7 +44,7 @@ class NamedVersionSnapshotTest {
         List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test");
     String[] versions = new String[2];
     for (int run = 0; run < 2; run++) {
-      SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
+      IndexedCache cache = new IndexedCache();
       FileSplitStore store = FileSplitStore.open(dir.resolve("run" + run));
       // The second publisher reaches the same content through a different history.
       if (run == 1) {
@@ -74,7 +74,7 @@ class NamedVersionSnapshotTest {
     StaticAppCatalog catalog = new StaticAppCatalog(
         List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test");
     FileSplitStore store = FileSplitStore.open(dir);
-    SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
+    IndexedCache cache = new IndexedCache();
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
         TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
         Duration.ofMillis(50), new SimpleMeterRegistry());
@@ -108,6 +108,14 @@ class NamedVersionSnapshotTest {
           .isEqualTo(before.version(ResourceType.ROUTE, List.of("grpc/default/app-a", "no-such")))
           .isNotEqualTo(aBefore);
       assertThat(state.version(ProxyKind.GRPC, "routes", routesA)).isEqualTo(aBefore);
+      // The publisher reuses unchanged resources by equality; its versions must still be those
+      // of the content computed from scratch.
+      assertThat(state.versions().get(ProxyKind.GRPC)).isEqualTo(KindVersions.of(
+          MeshTranslator.translate(state.view(), ProxyKind.GRPC, TranslatorSettings.DEFAULTS)));
+      List<String> everyRoute = List.copyOf(after.resources(ResourceType.ROUTE).keySet());
+      assertThat(after.version(ResourceType.ROUTE, everyRoute))
+          .as("naming every resource is versioned like the whole type")
+          .isEqualTo(after.version(ResourceType.ROUTE));
       assertThat(state.version(ProxyKind.GRPC, "routes", List.of()))
           .isEqualTo(state.versions().get(ProxyKind.GRPC).routes());
     } finally {

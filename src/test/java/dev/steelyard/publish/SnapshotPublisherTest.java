@@ -13,7 +13,6 @@ import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
 import dev.steelyard.view.SubsetRole;
-import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -82,7 +81,7 @@ public class SnapshotPublisherTest {
   }
 
   private static SnapshotPublisher publisher(AppCatalog catalog, SplitStore store,
-      SimpleCache<ProxyKind> cache, SimpleMeterRegistry meters, Duration holdoff) {
+      IndexedCache cache, SimpleMeterRegistry meters, Duration holdoff) {
     return new SnapshotPublisher(catalog, store, cache, TranslatorSettings.DEFAULTS,
         new EndpointVersions(), holdoff, holdoff.multipliedBy(10), meters);
   }
@@ -90,7 +89,7 @@ public class SnapshotPublisherTest {
   @Test
   void aBurstOfChangesIsCoalescedAndEveryCallerSeesItsChangePublished() throws Exception {
     MemorySplitStore store = new MemorySplitStore();
-    SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
+    IndexedCache cache = new IndexedCache();
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     // A holdoff far longer than the burst takes, so the assertion does not depend on speed.
     SnapshotPublisher publisher = publisher(new MutableCatalog(List.of(app(APP, "a.io"))), store,
@@ -126,7 +125,7 @@ public class SnapshotPublisherTest {
   void aRefusedBuildKeepsThePreviousSnapshotAndSaysWhy() throws Exception {
     AppKey other = new AppKey("default", "other");
     MutableCatalog catalog = new MutableCatalog(List.of(app(APP, "a.io")));
-    SimpleCache<ProxyKind> cache = new SimpleCache<>(ProxyKind::of);
+    IndexedCache cache = new IndexedCache();
     SnapshotPublisher publisher = publisher(catalog, new MemorySplitStore(), cache,
         new SimpleMeterRegistry(), Duration.ofMillis(10));
     publisher.start();

@@ -169,4 +169,17 @@ class MeshTranslatorTest {
         "sidecar: route configuration 'renamed' virtual host 'default/hello-app': "
             + "route to unknown cluster 'default/hello-app/main'");
   }
+
+  @Test
+  void validatorRefusesANameDefinedTwiceInAType() {
+    ProxyResources good = MeshTranslator.translate(VIEW, ProxyKind.SIDECAR,
+        TranslatorSettings.DEFAULTS);
+    List<ClusterLoadAssignment> twice = new java.util.ArrayList<>(good.endpoints());
+    twice.add(good.endpoints().get(0));
+    ProxyResources broken = new ProxyResources(good.clusters(), twice, good.listeners(),
+        good.routes());
+    assertThat(ResourceValidator.validate(ProxyKind.SIDECAR, broken)).containsExactly(
+        "sidecar: endpoint assignment '" + good.endpoints().get(0).getClusterName()
+            + "' is defined twice");
+  }
 }

@@ -1,0 +1,223 @@
+package dev.steelyard.publish;
+
+import com.google.protobuf.Message;
+import dev.steelyard.translate.ProxyKind;
+import io.envoyproxy.controlplane.cache.ConfigWatcher;
+import io.envoyproxy.controlplane.cache.DeltaResponse;
+import io.envoyproxy.controlplane.cache.DeltaWatch;
+import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
+import io.envoyproxy.controlplane.cache.Resources.ResourceType;
+import io.envoyproxy.controlplane.cache.Response;
+import io.envoyproxy.controlplane.cache.Watch;
+import io.envoyproxy.controlplane.cache.WatchCancelledException;
+import io.envoyproxy.controlplane.cache.XdsRequest;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The state-of-the-world cache: one snapshot per proxy kind, and the open watches of its proxies.
+ * It answers like java-control-plane's {@code SimpleCache} (a watch is answered when the version
+ * for the names it asks for differs from the one it holds, or when it asks for a resource it was
+ * not sent), with two differences:
+ *
+ * <ul>
+ *   <li>Open watches are indexed by the names they ask for and the version they hold. A push
+ *       computes the version and the response once per distinct list of names, and visits only
+ *       the watches whose version changed. {@code SimpleCache} visits every watch of every type
+ *       on every push and builds each response anew: with 1,000 proxies that was most of a
+ *       push's work on the publisher thread (bench/README.md).
+ *   <li>A request naming a resource the snapshot lacks (a deleted app, a mistyped
+ *       {@code xds:///} target) is answered with the resources that exist, which is what state
+ *       of the world means; {@code SimpleCache} in ADS mode answers nothing then and drops the
+ *       watch, which froze every other name of that type for the client.
+ * </ul>
+ *
+ * <p>Responses are sent outside the lock, in type order (clusters, endpoints, listeners,
+ * routes), on the thread that set the snapshot or created the watch.
+ */
+public final class IndexedCache implements ConfigWatcher {
+
+  private static final List<ResourceType> PUSH_ORDER = List.of(ResourceType.CLUSTER,
+      ResourceType.ENDPOINT, ResourceType.LISTENER, ResourceType.ROUTE);
+
+  /** One proxy kind: its snapshot and open watches, guarded by the group's monitor. */
+  private static final class Group {
+    NamedVersionSnapshot snapshot;
+    /** Per type: by the names asked for, by the version held, the open watches. */
+    final Map<ResourceType, Map<RequestedNames, Map<String, Set<Watch>>>> open =
+        new EnumMap<>(ResourceType.class);
+
+    Group() {
+      for (ResourceType type : PUSH_ORDER) {
+        open.put(type, new HashMap<>());
+      }
+    }
+  }
+
+  private record Due(Watch watch, Collection<? extends Message> resources, String version) {}
+
+  private final Map<ProxyKind, Group> groups = new ConcurrentHashMap<>();
+
+  private Group group(ProxyKind kind) {
+    return groups.computeIfAbsent(kind, k -> new Group());
+  }
+
+  /** The snapshot proxies of {@code kind} are served, or null before the first. */
+  public NamedVersionSnapshot getSnapshot(ProxyKind kind) {
+    Group group = group(kind);
+    synchronized (group) {
+      return group.snapshot;
+    }
+  }
+
+  /** Sets the snapshot for {@code kind} and answers every open watch whose version changed. */
+  public void setSnapshot(ProxyKind kind, NamedVersionSnapshot snapshot) {
+    Group group = group(kind);
+    List<Due> due = new ArrayList<>();
+    synchronized (group) {
+      group.snapshot = snapshot;
+      for (ResourceType type : PUSH_ORDER) {
+        Iterator<Map.Entry<RequestedNames, Map<String, Set<Watch>>>> byNames =
+            group.open.get(type).entrySet().iterator();
+        while (byNames.hasNext()) {
+          Map.Entry<RequestedNames, Map<String, Set<Watch>>> entry = byNames.next();
+          RequestedNames names = entry.getKey();
+          String version = snapshot.version(type, names);
+          Collection<? extends Message> resources = null;
+          Iterator<Map.Entry<String, Set<Watch>>> byVersion = entry.getValue().entrySet().iterator();
+          while (byVersion.hasNext()) {
+            Map.Entry<String, Set<Watch>> held = byVersion.next();
+            if (held.getKey().equals(version)) {
+              continue;
+            }
+            if (resources == null) {
+              resources = resources(snapshot, type, names.names());
+            }
+            for (Watch watch : held.getValue()) {
+              due.add(new Due(watch, resources, version));
+            }
+            byVersion.remove();
+          }
+          if (entry.getValue().isEmpty()) {
+            byNames.remove();
+          }
+        }
+      }
+    }
+    for (Due d : due) {
+      respond(d.watch(), d.resources(), d.version());
+    }
+  }
+
+  @Override
+  public Watch createWatch(boolean ads, XdsRequest request, Set<String> knownResourceNames,
+      Consumer<Response> responseConsumer, boolean hasClusterChanged,
+      boolean allowDefaultEmptyEdsUpdate) {
+    ResourceType type = request.getResourceType();
+    if (type == null || !PUSH_ORDER.contains(type)) {
+      throw new IllegalArgumentException("unsupported type URL " + request.getTypeUrl());
+    }
+    Group group = group(ProxyKind.of(request.v3Request().getNode()));
+    Watch watch = new Watch(ads, allowDefaultEmptyEdsUpdate, request, responseConsumer);
+    RequestedNames names = RequestedNames.of(request.getResourceNamesList());
+    NamedVersionSnapshot snapshot;
+    String version;
+    synchronized (group) {
+      snapshot = group.snapshot;
+      version = snapshot == null ? null : snapshot.version(type, names);
+      if (snapshot == null || (request.getVersionInfo().equals(version)
+          && !asksForNew(snapshot, type, names, knownResourceNames, hasClusterChanged))) {
+        open(group, type, names, request.getVersionInfo(), watch);
+        return watch;
+      }
+    }
+    respond(watch, resources(snapshot, type, names.names()), version);
+    return watch;
+  }
+
+  /**
+   * Whether a watch at the current version must be answered anyway: it names a resource the
+   * proxy was not sent and the snapshot has, or clusters went out on its stream since its last
+   * endpoints (a recreated cluster waits for its assignment).
+   */
+  private static boolean asksForNew(NamedVersionSnapshot snapshot, ResourceType type,
+      RequestedNames names, Set<String> known, boolean hasClusterChanged) {
+    Map<String, NamedVersionSnapshot.Resource> existing = snapshot.hashed(type);
+    boolean sameNames = known.size() == names.distinct();
+    for (String name : names.names()) {
+      if (!known.contains(name)) {
+        sameNames = false;
+        if (existing.containsKey(name)) {
+          return true;
+        }
+      }
+    }
+    return sameNames && hasClusterChanged && type == ResourceType.ENDPOINT;
+  }
+
+  private static void open(Group group, ResourceType type, RequestedNames names, String held,
+      Watch watch) {
+    group.open.get(type).computeIfAbsent(names, n -> new HashMap<>())
+        .computeIfAbsent(held, v -> new LinkedHashSet<>()).add(watch);
+    // A cancelled watch (new request of the type, stream closed) leaves the index.
+    Runnable remove = () -> {
+      synchronized (group) {
+        Map<String, Set<Watch>> byVersion = group.open.get(type).get(names);
+        Set<Watch> watches = byVersion == null ? null : byVersion.get(held);
+        if (watches != null && watches.remove(watch) && watches.isEmpty()) {
+          byVersion.remove(held);
+          if (byVersion.isEmpty()) {
+            group.open.get(type).remove(names);
+          }
+        }
+      }
+    };
+    watch.setStop(remove);
+    if (watch.isCancelled()) {
+      remove.run();
+    }
+  }
+
+  /** The resources a request asks for that exist, in its order; a wildcard gets them all. */
+  private static Collection<? extends Message> resources(NamedVersionSnapshot snapshot,
+      ResourceType type, List<String> names) {
+    Map<String, NamedVersionSnapshot.Resource> byName = snapshot.hashed(type);
+    if (names.isEmpty()) {
+      return snapshot.resources(type).values();
+    }
+    List<Message> found = new ArrayList<>(names.size());
+    for (String name : names) {
+      NamedVersionSnapshot.Resource resource = byName.get(name);
+      if (resource != null) {
+        found.add(resource.resource());
+      }
+    }
+    return found;
+  }
+
+  private static void respond(Watch watch, Collection<? extends Message> resources,
+      String version) {
+    try {
+      watch.respond(Response.create(watch.request(), resources, version));
+    } catch (WatchCancelledException e) {
+      // The stream moved on or closed; its next request opens a new watch.
+    }
+  }
+
+  /** Unreachable: delta streams are refused before a watch is made (ProxyRegistry). */
+  @Override
+  public DeltaWatch createDeltaWatch(DeltaXdsRequest request, String requesterVersion,
+      Map<String, String> resourceVersions, Set<String> pendingResources, boolean isWildcard,
+      Consumer<DeltaResponse> responseConsumer, boolean hasClusterChanged) {
+    throw new UnsupportedOperationException("state-of-the-world xDS only");
+  }
+}
