@@ -131,10 +131,10 @@ public final class AdminServer implements AutoCloseable {
 
   private AppList apps() {
     PublishedState published = publisher.current();
-    List<ProxyStatus> connected = proxies.proxies();
+    var progress = proxies.routesProgress(published);
     AppList.Builder list = AppList.newBuilder();
     for (AppView app : published.view().apps()) {
-      list.addApps(AppStates.of(app, splits.get(app.key()), published, connected));
+      list.addApps(AppStates.of(app, splits.get(app.key()), published, progress));
     }
     return list.build();
   }
@@ -143,7 +143,7 @@ public final class AdminServer implements AutoCloseable {
     PublishedState published = publisher.current();
     AppView app = published.view().app(key)
         .orElseThrow(() -> new ApiException(404, "unknown app " + key));
-    return AppStates.of(app, splits.get(key), published, proxies.proxies());
+    return AppStates.of(app, splits.get(key), published, proxies.routesProgress(published));
   }
 
   private AppState setSplit(RoutingContext ctx) {

@@ -3,7 +3,7 @@ package dev.steelyard.admin;
 import dev.steelyard.admin.v1.AppState;
 import dev.steelyard.admin.v1.RolloutProgress;
 import dev.steelyard.admin.v1.SubsetState;
-import dev.steelyard.feedback.ProxyStatus;
+import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.publish.KindVersions;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.split.AppSplits;
@@ -24,7 +24,7 @@ final class AppStates {
   private AppStates() {}
 
   static AppState of(AppView app, AppSplits splits, PublishedState published,
-      List<ProxyStatus> proxies) {
+      Map<ProxyKind, ProxyRegistry.Progress> progress) {
     AppKey key = app.key();
     AppState.Builder state = AppState.newBuilder()
         .setNamespace(key.namespace())
@@ -49,15 +49,13 @@ final class AppStates {
               SubsetWeights.toPercent(app.gateway().effective().get(role))));
     }
     for (Map.Entry<ProxyKind, KindVersions> entry : published.versions().entrySet()) {
-      String routes = entry.getValue().routes();
-      List<ProxyStatus> ofKind =
-          proxies.stream().filter(proxy -> proxy.kind() == entry.getKey()).toList();
-      long acked = ofKind.stream().filter(proxy -> proxy.hasApplied(published, "routes")).count();
+      ProxyRegistry.Progress reached = progress.getOrDefault(entry.getKey(),
+          new ProxyRegistry.Progress(0, 0));
       state.addProgress(RolloutProgress.newBuilder()
           .setProxyKind(entry.getKey().label())
-          .setRoutesVersion(routes)
-          .setProxiesConnected(ofKind.size())
-          .setProxiesAcked((int) acked));
+          .setRoutesVersion(entry.getValue().routes())
+          .setProxiesConnected(reached.connected())
+          .setProxiesAcked(reached.applied()));
     }
     return state.build();
   }

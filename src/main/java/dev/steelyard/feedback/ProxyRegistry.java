@@ -1,5 +1,6 @@
 package dev.steelyard.feedback;
 
+import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.translate.ProxyKind;
 import io.envoyproxy.controlplane.cache.Resources;
@@ -163,6 +164,34 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     proxies.sort(Comparator.comparing(ProxyStatus::nodeId)
         .thenComparingLong(ProxyStatus::streamId));
     return proxies;
+  }
+
+  /** Per proxy kind: streams that sent their node, and how many ACKed what is published now. */
+  public record Progress(int connected, int applied) {}
+
+  /**
+   * How far the published routes have reached, per proxy kind. Counted in place: the admin API
+   * answers every weight change with this while the push is still going out, so it must not
+   * copy and sort a status per proxy as {@link #proxies} does.
+   */
+  public Map<ProxyKind, Progress> routesProgress(PublishedState published) {
+    Map<ProxyKind, int[]> counts = new java.util.EnumMap<>(ProxyKind.class);
+    for (StreamState stream : streams.values()) {
+      ProxyKind kind = stream.kind;
+      if (stream.node == null || kind == null) {
+        continue;
+      }
+      int[] count = counts.computeIfAbsent(kind, k -> new int[2]);
+      count[0]++;
+      String acked = stream.acked.get("routes");
+      if (acked != null && acked.equals(published.version(kind, "routes",
+          stream.ackedNames.getOrDefault("routes", List.of())))) {
+        count[1]++;
+      }
+    }
+    Map<ProxyKind, Progress> progress = new java.util.EnumMap<>(ProxyKind.class);
+    counts.forEach((kind, count) -> progress.put(kind, new Progress(count[0], count[1])));
+    return progress;
   }
 
   /** Short names of the SotW types: clusters, endpoints, listeners, routes (or the type URL). */

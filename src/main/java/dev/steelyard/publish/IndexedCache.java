@@ -79,6 +79,22 @@ public final class IndexedCache implements ConfigWatcher {
     }
   }
 
+  /** How many watches of proxies of {@code kind} wait for a change. */
+  public int openWatches(ProxyKind kind) {
+    Group group = group(kind);
+    synchronized (group) {
+      int open = 0;
+      for (Map<RequestedNames, Map<String, Set<Watch>>> byNames : group.open.values()) {
+        for (Map<String, Set<Watch>> byVersion : byNames.values()) {
+          for (Set<Watch> watches : byVersion.values()) {
+            open += watches.size();
+          }
+        }
+      }
+      return open;
+    }
+  }
+
   /** Sets the snapshot for {@code kind} and answers every open watch whose version changed. */
   public void setSnapshot(ProxyKind kind, NamedVersionSnapshot snapshot) {
     Group group = group(kind);
