@@ -5,15 +5,15 @@ import com.google.common.cache.CacheBuilder;
 import com.google.common.collect.Interner;
 import com.google.common.collect.Interners;
 import com.google.protobuf.Internal;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
- * One distinct list of requested resource names, shared by every request that names them. The
- * cache asks a snapshot for the version of every open watch's names on every push; an Envoy
- * names all 150 clusters of a 50-app mesh for EDS, so hashing and comparing those lists per watch
- * was most of a push's work. A request's list is mapped to its shared instance once, by
- * identity, and the snapshot's memo is then keyed by that instance.
+ * One distinct list of requested resource names, shared by every request that names them.
+ * {@link IndexedCache} groups open watches by it and snapshots memoize versions by it. An Envoy
+ * names every cluster for EDS (150 in a 50-app mesh) and all Envoys name the same ones, so
+ * hashing and comparing those lists once per watch and push was most of a push's work; a
+ * request's list is now mapped to its shared instance once, by identity.
  */
 final class RequestedNames {
 
@@ -23,12 +23,12 @@ final class RequestedNames {
   private static final Interner<RequestedNames> SHARED = Interners.newWeakInterner();
 
   private final List<String> names;
-  private final int distinct;
   private final int hash;
+  /** Counted when first asked, on the shared instance only: -1 until then. */
+  private volatile int distinct = -1;
 
   private RequestedNames(List<String> names) {
     this.names = names;
-    this.distinct = Set.copyOf(names).size();
     this.hash = names.hashCode();
   }
 
@@ -37,7 +37,8 @@ final class RequestedNames {
     boolean frozen = requested instanceof Internal.ProtobufList<?> list && !list.isModifiable();
     RequestedNames known = frozen ? BY_REQUEST_LIST.getIfPresent(requested) : null;
     if (known == null) {
-      known = SHARED.intern(new RequestedNames(List.copyOf(requested)));
+      // Every ACK carries a new list; only the first of its content becomes the shared one.
+      known = SHARED.intern(new RequestedNames(frozen ? requested : List.copyOf(requested)));
       if (frozen) {
         BY_REQUEST_LIST.put(requested, known);
       }
@@ -51,7 +52,12 @@ final class RequestedNames {
 
   /** How many different names: a request may repeat one. */
   int distinct() {
-    return distinct;
+    int count = distinct;
+    if (count < 0) {
+      count = new HashSet<>(names).size();
+      distinct = count;
+    }
+    return count;
   }
 
   @Override
