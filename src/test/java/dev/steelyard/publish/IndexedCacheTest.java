@@ -164,4 +164,54 @@ class IndexedCacheTest {
     assertThat(sentOnlyA).singleElement()
         .satisfies(response -> assertThat(names(response)).containsExactly(ROUTES_A, ROUTES_B));
   }
+
+  /** A gRPC client of one route configuration that ACKs every response on another thread. */
+  private final class AckingProxy {
+    final String name;
+    final java.util.concurrent.Executor acks;
+    volatile String lastSeen = "";
+
+    AckingProxy(String name, java.util.concurrent.Executor acks) {
+      this.name = name;
+      this.acks = acks;
+    }
+
+    void request(String version) {
+      cache.createWatch(true, routes(version, name), Set.of(name), response -> {
+        lastSeen = response.version();
+        acks.execute(() -> request(response.version()));
+      }, false, false);
+    }
+  }
+
+  /**
+   * Proxies ACK on their own threads while splits change as fast as the publisher goes: every
+   * one must end on the last published version, none left waiting on an old one.
+   */
+  @Test
+  void proxiesAckingConcurrentlyWithPushesAllEndOnTheLastVersion() throws Exception {
+    var acks = java.util.concurrent.Executors.newFixedThreadPool(4);
+    List<AckingProxy> proxies = new ArrayList<>();
+    try {
+      for (int p = 0; p < 40; p++) {
+        AckingProxy proxy = new AckingProxy(p % 2 == 0 ? ROUTES_A : ROUTES_B, acks);
+        proxies.add(proxy);
+        proxy.request("");
+      }
+      for (int step = 1; step <= 30; step++) {
+        store.set(step % 2 == 0 ? A : B,
+            new AppSplits(SplitPolicy.of("test", step), Optional.empty()));
+        publisher.requestPublish();
+      }
+      split(A, 45);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        for (AckingProxy proxy : proxies) {
+          assertThat(proxy.lastSeen).as(proxy.name).isEqualTo(version(proxy.name));
+        }
+        assertThat(cache.openWatches(ProxyKind.GRPC)).isEqualTo(proxies.size());
+      });
+    } finally {
+      acks.shutdownNow();
+    }
+  }
 }
