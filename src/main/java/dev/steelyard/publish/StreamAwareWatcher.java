@@ -1,7 +1,6 @@
 package dev.steelyard.publish;
 
 import com.google.protobuf.Message;
-import dev.steelyard.translate.ProxyKind;
 import io.envoyproxy.controlplane.cache.ConfigWatcher;
 import io.envoyproxy.controlplane.cache.DeltaResponse;
 import io.envoyproxy.controlplane.cache.DeltaWatch;
