@@ -37,8 +37,8 @@ final class RequestedNames {
     boolean frozen = requested instanceof Internal.ProtobufList<?> list && !list.isModifiable();
     RequestedNames known = frozen ? BY_REQUEST_LIST.getIfPresent(requested) : null;
     if (known == null) {
-      // Every ACK carries a new list; only the first of its content becomes the shared one.
-      known = SHARED.intern(new RequestedNames(frozen ? requested : List.copyOf(requested)));
+      // A copy: holding the request's own list would keep that weak key reachable forever.
+      known = SHARED.intern(new RequestedNames(List.copyOf(requested)));
       if (frozen) {
         BY_REQUEST_LIST.put(requested, known);
       }
