@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The state-of-the-world cache: one snapshot per proxy kind, and the open watches of its proxies.
@@ -45,6 +47,8 @@ import java.util.function.Consumer;
  * routes), on the thread that set the snapshot or created the watch.
  */
 public final class IndexedCache implements ConfigWatcher {
+
+  private static final Logger log = LoggerFactory.getLogger(IndexedCache.class);
 
   private static final List<ResourceType> PUSH_ORDER = List.of(ResourceType.CLUSTER,
       ResourceType.ENDPOINT, ResourceType.LISTENER, ResourceType.ROUTE);
@@ -130,7 +134,14 @@ public final class IndexedCache implements ConfigWatcher {
       }
     }
     for (Due d : due) {
-      respond(d.watch(), d.resources(), d.version());
+      try {
+        respond(d.watch(), d.resources(), d.version());
+      } catch (RuntimeException e) {
+        // One broken stream (a call closed under us) must not cost every later proxy its
+        // update: those watches have already left the index.
+        log.warn("could not send {} to a proxy of kind {}", d.watch().request().getTypeUrl(),
+            kind.label(), e);
+      }
     }
   }
 
@@ -139,11 +150,13 @@ public final class IndexedCache implements ConfigWatcher {
       Consumer<Response> responseConsumer, boolean hasClusterChanged,
       boolean allowDefaultEmptyEdsUpdate) {
     ResourceType type = request.getResourceType();
+    Watch watch = new Watch(ads, allowDefaultEmptyEdsUpdate, request, responseConsumer);
     if (type == null || !PUSH_ORDER.contains(type)) {
-      throw new IllegalArgumentException("unsupported type URL " + request.getTypeUrl());
+      // Secrets, or a type this server has never heard of: nothing will ever be sent for it,
+      // and the client's other types carry on.
+      return watch;
     }
     Group group = group(ProxyKind.of(request.v3Request().getNode()));
-    Watch watch = new Watch(ads, allowDefaultEmptyEdsUpdate, request, responseConsumer);
     RequestedNames names = RequestedNames.of(request.getResourceNamesList());
     NamedVersionSnapshot snapshot;
     String version;

@@ -165,6 +165,33 @@ class IndexedCacheTest {
         .satisfies(response -> assertThat(names(response)).containsExactly(ROUTES_A, ROUTES_B));
   }
 
+  @Test
+  void aStreamThatFailsToSendDoesNotCostTheOthersTheirPush() throws Exception {
+    List<Response> before = new ArrayList<>();
+    List<Response> after = new ArrayList<>();
+    watch(routes(version(ROUTES_A), ROUTES_A), Set.of(ROUTES_A), before);
+    cache.createWatch(true, routes(version(ROUTES_A), ROUTES_A), Set.of(ROUTES_A), response -> {
+      throw new IllegalStateException("call is closed");
+    }, false, false);
+    watch(routes(version(ROUTES_A), ROUTES_A), Set.of(ROUTES_A), after);
+
+    split(A, 15);
+
+    assertThat(before).hasSize(1);
+    assertThat(after).as("answered although the watch before it failed").hasSize(1);
+  }
+
+  @Test
+  void aTypeThisServerDoesNotServeIsParkedWithoutFailingTheStream() {
+    List<Response> answers = new ArrayList<>();
+    Watch watch = cache.createWatch(true, XdsRequest.create(DiscoveryRequest.newBuilder()
+        .setNode(GRPC).setTypeUrl(Resources.V3.SECRET_TYPE_URL).addResourceNames("cert")
+        .build()), Set.of(), answers::add, false, false);
+    assertThat(watch).isNotNull();
+    assertThat(answers).isEmpty();
+    assertThat(cache.openWatches(ProxyKind.GRPC)).isZero();
+  }
+
   /** A gRPC client of one route configuration that ACKs every response on another thread. */
   private final class AckingProxy {
     final String name;
