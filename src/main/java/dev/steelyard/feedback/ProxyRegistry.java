@@ -183,9 +183,8 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       }
       int[] count = counts.computeIfAbsent(kind, k -> new int[2]);
       count[0]++;
-      String acked = stream.acked.get("routes");
-      if (acked != null && acked.equals(published.version(kind, "routes",
-          stream.ackedNames.getOrDefault("routes", List.of())))) {
+      if (ProxyStatus.applied(published, kind, "routes", stream.acked.get("routes"),
+          stream.ackedNames.getOrDefault("routes", List.of()))) {
         count[1]++;
       }
     }

@@ -25,8 +25,13 @@ public record ProxyStatus(
    * listeners, routes). A proxy that names its resources is versioned by those names only.
    */
   public boolean hasApplied(PublishedState published, String type) {
-    String acked = ackedVersions.get(type);
-    return acked != null && acked.equals(
-        published.version(kind, type, ackedNames.getOrDefault(type, List.of())));
+    return applied(published, kind, type, ackedVersions.get(type),
+        ackedNames.getOrDefault(type, List.of()));
+  }
+
+  /** Whether a proxy that ACKed {@code acked} for {@code names} holds what is published. */
+  static boolean applied(PublishedState published, ProxyKind kind, String type, String acked,
+      List<String> names) {
+    return acked != null && acked.equals(published.version(kind, type, names));
   }
 }

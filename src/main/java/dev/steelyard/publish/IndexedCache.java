@@ -219,10 +219,10 @@ public final class IndexedCache implements ConfigWatcher {
   /** The resources a request asks for that exist, in its order; a wildcard gets them all. */
   private static Collection<? extends Message> resources(NamedVersionSnapshot snapshot,
       ResourceType type, List<String> names) {
-    Map<String, NamedVersionSnapshot.Resource> byName = snapshot.hashed(type);
     if (names.isEmpty()) {
       return snapshot.resources(type).values();
     }
+    Map<String, NamedVersionSnapshot.Resource> byName = snapshot.hashed(type);
     List<Message> found = new ArrayList<>(names.size());
     for (String name : names) {
       NamedVersionSnapshot.Resource resource = byName.get(name);

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * Checks resources before they are published, collecting every error. Closure matters most: in
@@ -26,20 +25,15 @@ public final class ResourceValidator {
 
   public static List<String> validate(ProxyKind kind, ProxyResources resources) {
     List<String> errors = new ArrayList<>();
-    Set<String> clusters = resources.clusters().stream().map(Cluster::getName)
-        .collect(Collectors.toSet());
-    Set<String> assignments = resources.endpoints().stream()
-        .map(ClusterLoadAssignment::getClusterName).collect(Collectors.toSet());
-    Set<String> routeConfigs = resources.routes().stream().map(RouteConfiguration::getName)
-        .collect(Collectors.toSet());
     String prefix = kind.label() + ": ";
     // Versions and the cache index resources by name: a name must be unique within its type.
-    unique("cluster", resources.clusters().stream().map(Cluster::getName), prefix, errors);
-    unique("endpoint assignment", resources.endpoints().stream()
-        .map(ClusterLoadAssignment::getClusterName), prefix, errors);
-    unique("listener", resources.listeners().stream().map(Listener::getName), prefix, errors);
-    unique("route configuration", resources.routes().stream().map(RouteConfiguration::getName),
+    Set<String> clusters = names("cluster", resources.clusters().stream().map(Cluster::getName),
         prefix, errors);
+    Set<String> assignments = names("endpoint assignment", resources.endpoints().stream()
+        .map(ClusterLoadAssignment::getClusterName), prefix, errors);
+    names("listener", resources.listeners().stream().map(Listener::getName), prefix, errors);
+    Set<String> routeConfigs = names("route configuration",
+        resources.routes().stream().map(RouteConfiguration::getName), prefix, errors);
 
     for (Cluster cluster : resources.clusters()) {
       String eds = cluster.getEdsClusterConfig().getServiceName();
@@ -86,11 +80,13 @@ public final class ResourceValidator {
     return errors;
   }
 
-  private static void unique(String what, java.util.stream.Stream<String> names, String prefix,
-      List<String> errors) {
+  /** The names of one type's resources; a name defined twice is an error. */
+  private static Set<String> names(String what, java.util.stream.Stream<String> names,
+      String prefix, List<String> errors) {
     Set<String> seen = new HashSet<>();
     names.filter(name -> !seen.add(name)).distinct()
         .forEach(name -> errors.add(prefix + what + " '" + name + "' is defined twice"));
+    return seen;
   }
 
   private static List<HttpConnectionManager> managers(Listener listener, List<String> errors,
