@@ -1,6 +1,7 @@
 package dev.steelyard.feedback;
 
 import dev.steelyard.publish.PublishedState;
+import dev.steelyard.publish.RequestedNames;
 import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.translate.ProxyKind;
 import io.envoyproxy.controlplane.cache.Resources;
@@ -35,9 +36,9 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
   private static final Logger log = LoggerFactory.getLogger(ProxyRegistry.class);
 
   /**
-   * A response sent on a stream, to match the proxy's ACK or NACK against by nonce. Name lists
-   * here are the requests' own (immutable once parsed): an Envoy's EDS request names every
-   * cluster, and copying it per response and per ACK showed up in the fan-out profile.
+   * A response sent on a stream, to match the proxy's ACK or NACK against by nonce. Its names
+   * are the watch's request's, which shares them with every request naming the same
+   * (RequestedNames): an Envoy's EDS request names every cluster.
    */
   private record Sent(String nonce, String version, List<String> names) {}
 
@@ -49,7 +50,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     final Map<String, Sent> lastSent = new ConcurrentHashMap<>();
     final Map<String, String> acked = new ConcurrentHashMap<>();
     /** The resource names of each ACK: named requests are versioned by what they name. */
-    final Map<String, List<String>> ackedNames = new ConcurrentHashMap<>();
+    final Map<String, RequestedNames> ackedNames = new ConcurrentHashMap<>();
     volatile Nack lastNack;
     /**
      * The next EDS response must carry every assignment: none was made on this stream yet,
@@ -61,6 +62,8 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       this.id = id;
     }
   }
+
+  private static final RequestedNames WILDCARD = RequestedNames.of(List.of());
 
   private final Map<Long, StreamState> streams = new ConcurrentHashMap<>();
   private final StreamAwareWatcher watcher;
@@ -104,6 +107,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       stream.node = request.getNode();
     }
     String type = shortType(request.getTypeUrl());
+    RequestedNames names = RequestedNames.of(request.getResourceNamesList());
     Sent sent = stream.lastSent.get(type);
     boolean answersLastResponse = sent != null && sent.nonce().equals(request.getResponseNonce());
     if (answersLastResponse && request.hasErrorDetail()) {
@@ -111,17 +115,17 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
           Instant.now());
       stream.lastNack = nack;
       nacks.increment();
-      watcher.prepareNack(request, stream.node, sent.version(), Set.copyOf(sent.names()),
-          stream.wholeEndpointsNext);
+      watcher.prepareNack(request, stream.node, names, sent.version(),
+          Set.copyOf(sent.names()), stream.wholeEndpointsNext);
       log.warn("{} ({}) rejected {} version {}: {}", nodeId(stream), stream.kind, type,
           sent.version(), nack.message());
       return;
     }
     if (answersLastResponse) {
-      stream.ackedNames.put(type, request.getResourceNamesList());
+      stream.ackedNames.put(type, names);
       stream.acked.put(type, request.getVersionInfo());
     }
-    watcher.prepare(request, stream.node, stream.wholeEndpointsNext);
+    watcher.prepare(request, stream.node, names, stream.wholeEndpointsNext);
   }
 
   /**
@@ -158,7 +162,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       var app = node.getMetadata().getFieldsMap().get(ProxyKind.APP_METADATA_KEY);
       proxies.add(new ProxyStatus(stream.id, node.getId(), node.getCluster(), stream.kind,
           app == null ? "" : app.getStringValue(), node.getUserAgentName(),
-          Map.copyOf(stream.acked), Map.copyOf(stream.ackedNames),
+          Map.copyOf(stream.acked), ackedNames(stream),
           Optional.ofNullable(stream.lastNack), stream.openedAt));
     }
     proxies.sort(Comparator.comparing(ProxyStatus::nodeId)
@@ -183,14 +187,21 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       }
       int[] count = counts.computeIfAbsent(kind, k -> new int[2]);
       count[0]++;
+      RequestedNames names = stream.ackedNames.get("routes");
       if (ProxyStatus.applied(published, kind, "routes", stream.acked.get("routes"),
-          stream.ackedNames.getOrDefault("routes", List.of()))) {
+          names == null ? WILDCARD : names)) {
         count[1]++;
       }
     }
     Map<ProxyKind, Progress> progress = new java.util.EnumMap<>(ProxyKind.class);
     counts.forEach((kind, count) -> progress.put(kind, new Progress(count[0], count[1])));
     return progress;
+  }
+
+  private static Map<String, List<String>> ackedNames(StreamState stream) {
+    Map<String, List<String>> names = new java.util.HashMap<>();
+    stream.ackedNames.forEach((type, requested) -> names.put(type, requested.names()));
+    return Map.copyOf(names);
   }
 
   /** Short names of the SotW types: clusters, endpoints, listeners, routes (or the type URL). */

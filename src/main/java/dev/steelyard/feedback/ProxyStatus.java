@@ -1,6 +1,7 @@
 package dev.steelyard.feedback;
 
 import dev.steelyard.publish.PublishedState;
+import dev.steelyard.publish.RequestedNames;
 import dev.steelyard.translate.ProxyKind;
 import java.time.Instant;
 import java.util.List;
@@ -26,12 +27,12 @@ public record ProxyStatus(
    */
   public boolean hasApplied(PublishedState published, String type) {
     return applied(published, kind, type, ackedVersions.get(type),
-        ackedNames.getOrDefault(type, List.of()));
+        RequestedNames.of(ackedNames.getOrDefault(type, List.of())));
   }
 
   /** Whether a proxy that ACKed {@code acked} for {@code names} holds what is published. */
   static boolean applied(PublishedState published, ProxyKind kind, String type, String acked,
-      List<String> names) {
+      RequestedNames names) {
     return acked != null && acked.equals(published.version(kind, type, names));
   }
 }

@@ -149,6 +149,14 @@ public final class IndexedCache implements ConfigWatcher {
   public Watch createWatch(boolean ads, XdsRequest request, Set<String> knownResourceNames,
       Consumer<Response> responseConsumer, boolean hasClusterChanged,
       boolean allowDefaultEmptyEdsUpdate) {
+    return createWatch(ads, request, RequestedNames.of(request.getResourceNamesList()),
+        knownResourceNames, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
+  }
+
+  /** As the {@link ConfigWatcher} method, with the request's names already looked up. */
+  Watch createWatch(boolean ads, XdsRequest request, RequestedNames names,
+      Set<String> knownResourceNames, Consumer<Response> responseConsumer,
+      boolean hasClusterChanged, boolean allowDefaultEmptyEdsUpdate) {
     ResourceType type = request.getResourceType();
     Watch watch = new Watch(ads, allowDefaultEmptyEdsUpdate, request, responseConsumer);
     if (type == null || !PUSH_ORDER.contains(type)) {
@@ -157,7 +165,6 @@ public final class IndexedCache implements ConfigWatcher {
       return watch;
     }
     Group group = group(ProxyKind.of(request.v3Request().getNode()));
-    RequestedNames names = RequestedNames.of(request.getResourceNamesList());
     NamedVersionSnapshot snapshot;
     String version;
     synchronized (group) {

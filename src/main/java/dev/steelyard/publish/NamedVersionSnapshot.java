@@ -58,7 +58,7 @@ public final class NamedVersionSnapshot extends Snapshot {
   }
 
   /** The version for a list of names, as {@link #version(ResourceType, List)}. */
-  String version(ResourceType type, RequestedNames names) {
+  public String version(ResourceType type, RequestedNames names) {
     if (names.names().isEmpty()) {
       return whole.version(type);
     }

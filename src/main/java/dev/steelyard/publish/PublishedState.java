@@ -26,6 +26,11 @@ public record PublishedState(
    * content hash of the named resources.
    */
   public String version(ProxyKind kind, String type, List<String> names) {
+    return version(kind, type, RequestedNames.of(names));
+  }
+
+  /** As {@link #version(ProxyKind, String, List)}, for names already looked up. */
+  public String version(ProxyKind kind, String type, RequestedNames names) {
     NamedVersionSnapshot snapshot = snapshots.get(kind);
     if (snapshot == null) {
       KindVersions whole = versions.get(kind);

@@ -1,52 +1,45 @@
 package dev.steelyard.publish;
 
-import com.google.common.cache.Cache;
-import com.google.common.cache.CacheBuilder;
 import com.google.common.collect.Interner;
 import com.google.common.collect.Interners;
 import com.google.protobuf.Internal;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import java.util.HashSet;
 import java.util.List;
 
 /**
  * One distinct list of requested resource names, shared by every request that names them.
  * {@link IndexedCache} groups open watches by it and snapshots memoize versions by it. An Envoy
- * names every cluster for EDS (150 in a 50-app mesh) and all Envoys name the same ones, so
- * hashing and comparing those lists once per watch and push was most of a push's work; a
- * request's list is now mapped to its shared instance once, by identity.
+ * names every cluster for EDS (150 in a 50-app mesh), all Envoys name the same ones, and every
+ * ACK names them again: a request is mapped to its shared instance once, as it arrives
+ * ({@code ProxyRegistry}), and what is kept of it afterwards refers to the shared names, so the
+ * strings parsed from each ACK die young instead of being copied from one GC to the next.
  */
-final class RequestedNames {
+public final class RequestedNames {
 
-  /** By the identity of a request's own (immutable) list; an entry goes with its request. */
-  private static final Cache<List<String>, RequestedNames> BY_REQUEST_LIST =
-      CacheBuilder.newBuilder().weakKeys().build();
   private static final Interner<RequestedNames> SHARED = Interners.newWeakInterner();
 
   private final List<String> names;
   private final int hash;
   /** Counted when first asked, on the shared instance only: -1 until then. */
   private volatile int distinct = -1;
+  /** A request carrying only these names, built when first asked. */
+  private volatile DiscoveryRequest namesOnly;
 
   private RequestedNames(List<String> names) {
     this.names = names;
     this.hash = names.hashCode();
   }
 
-  static RequestedNames of(List<String> requested) {
-    // Only a list that can no longer change may be remembered by identity: a request's.
+  /** The shared instance for {@code requested}. */
+  public static RequestedNames of(List<String> requested) {
+    // A request's own list can no longer change, so the first one seen can become the shared
+    // names without a copy; any other list is copied.
     boolean frozen = requested instanceof Internal.ProtobufList<?> list && !list.isModifiable();
-    RequestedNames known = frozen ? BY_REQUEST_LIST.getIfPresent(requested) : null;
-    if (known == null) {
-      // A copy: holding the request's own list would keep that weak key reachable forever.
-      known = SHARED.intern(new RequestedNames(List.copyOf(requested)));
-      if (frozen) {
-        BY_REQUEST_LIST.put(requested, known);
-      }
-    }
-    return known;
+    return SHARED.intern(new RequestedNames(frozen ? requested : List.copyOf(requested)));
   }
 
-  List<String> names() {
+  public List<String> names() {
     return names;
   }
 
@@ -58,6 +51,19 @@ final class RequestedNames {
       distinct = count;
     }
     return count;
+  }
+
+  /**
+   * A request with these names and nothing else. A request built from it with
+   * {@code toBuilder()} shares its name list instead of holding a list of its own.
+   */
+  DiscoveryRequest namesOnly() {
+    DiscoveryRequest request = namesOnly;
+    if (request == null) {
+      request = DiscoveryRequest.newBuilder().addAllResourceNames(names).build();
+      namesOnly = request;
+    }
+    return request;
   }
 
   @Override

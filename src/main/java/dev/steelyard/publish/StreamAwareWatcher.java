@@ -47,8 +47,8 @@ import java.util.function.Consumer;
  */
 public final class StreamAwareWatcher implements ConfigWatcher {
 
-  private record StreamContext(DiscoveryRequest request, Node node, String rejectedVersion,
-      Set<String> rejectedNames, AtomicBoolean wholeEndpointsNext) {}
+  private record StreamContext(DiscoveryRequest request, Node node, RequestedNames names,
+      String rejectedVersion, Set<String> rejectedNames, AtomicBoolean wholeEndpointsNext) {}
 
   private final IndexedCache cache;
   private final EndpointVersions endpointVersions;
@@ -65,18 +65,19 @@ public final class StreamAwareWatcher implements ConfigWatcher {
   }
 
   /**
-   * The stream's node for {@code request}, about to be passed to {@link #createWatch};
-   * {@code wholeEndpointsNext} tells whether the stream's next EDS response must carry every
-   * assignment: none was sent on it yet, or clusters were sent after the last one.
+   * The stream's node for {@code request} and its names' shared instance, about to be passed to
+   * {@link #createWatch}; {@code wholeEndpointsNext} tells whether the stream's next EDS response
+   * must carry every assignment: none was sent on it yet, or clusters were sent after the last.
    */
-  public void prepare(DiscoveryRequest request, Node node, AtomicBoolean wholeEndpointsNext) {
-    pending.set(new StreamContext(request, node, null, Set.of(), wholeEndpointsNext));
+  public void prepare(DiscoveryRequest request, Node node, RequestedNames names,
+      AtomicBoolean wholeEndpointsNext) {
+    pending.set(new StreamContext(request, node, names, null, Set.of(), wholeEndpointsNext));
   }
 
-  /** Like {@link #prepare}, for a NACK of {@code version}, which carried {@code names}. */
-  public void prepareNack(DiscoveryRequest request, Node node, String version,
-      Set<String> names, AtomicBoolean wholeEndpointsNext) {
-    pending.set(new StreamContext(request, node, version, names, wholeEndpointsNext));
+  /** Like {@link #prepare}, for a NACK of {@code version}, which carried {@code rejected}. */
+  public void prepareNack(DiscoveryRequest request, Node node, RequestedNames names,
+      String version, Set<String> rejected, AtomicBoolean wholeEndpointsNext) {
+    pending.set(new StreamContext(request, node, names, version, rejected, wholeEndpointsNext));
   }
 
   @Override
@@ -90,7 +91,6 @@ public final class StreamAwareWatcher implements ConfigWatcher {
           hasClusterChanged, allowDefaultEmptyEdsUpdate);
     }
     DiscoveryRequest original = request.v3Request();
-    Node node = original.hasNode() ? original.getNode() : context.node();
     Set<String> known = knownResourceNames;
     if (ads && request.getResourceType() == ResourceType.CLUSTER) {
       responseConsumer = markingWholeEndpointsNext(context.wholeEndpointsNext(),
@@ -113,20 +113,22 @@ public final class StreamAwareWatcher implements ConfigWatcher {
       responseConsumer = onlyChangedEndpoints(held, context.wholeEndpointsNext(), skipped,
           responseConsumer);
     }
-    if (original.hasNode() && context.rejectedVersion() == null) {
-      return cache.createWatch(ads, request, known, responseConsumer,
-          hasClusterChanged, allowDefaultEmptyEdsUpdate);
-    }
-    DiscoveryRequest.Builder effective = original.toBuilder().setNode(node);
+    // The watch keeps a request of its own: the stream's node (a later request may not carry
+    // one) and the shared names, so the node and names parsed from this ACK are not kept.
+    DiscoveryRequest.Builder kept = context.names().namesOnly().toBuilder()
+        .setTypeUrl(original.getTypeUrl())
+        .setVersionInfo(original.getVersionInfo())
+        .setResponseNonce(original.getResponseNonce())
+        .setNode(context.node());
     if (context.rejectedVersion() != null) {
-      effective.setVersionInfo(context.rejectedVersion());
+      kept.setVersionInfo(context.rejectedVersion());
       // The rejected resources were sent: count them as known, or the cache would treat them
       // as newly requested and respond at once anyway.
       known = new HashSet<>(known);
       known.addAll(context.rejectedNames());
     }
-    return cache.createWatch(ads, XdsRequest.create(effective.build()), known, responseConsumer,
-        hasClusterChanged, allowDefaultEmptyEdsUpdate);
+    return cache.createWatch(ads, XdsRequest.create(kept.build()), context.names(), known,
+        responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
   }
 
   /**
