@@ -113,8 +113,10 @@ final class FloorServer {
         .builder(AggregatedDiscoveryServiceGrpc.SERVICE_NAME)
         .addMethod(method, ServerCalls.asyncBidiStreamingCall(floor::open))
         .build();
+    // On the event loop, as SteelyardServer serves its streams: the floor must not
+    // pay a thread handoff per message that the server it bounds does not.
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-        .addService(service).build().start();
+        .addService(service).directExecutor().build().start();
     return floor.new Target();
   }
 
