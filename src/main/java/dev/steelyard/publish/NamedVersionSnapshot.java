@@ -28,16 +28,27 @@ public final class NamedVersionSnapshot extends Snapshot {
   /** One resource with its content hash; the instance is reused while the content stays. */
   record Resource(String contentHash, Message resource) {}
 
-  private final Snapshot whole;
+  private static final SnapshotResources<Secret> NO_SECRETS =
+      SnapshotResources.create(List.of(), "");
+
+  private final SnapshotResources<Cluster> clusters;
+  private final SnapshotResources<ClusterLoadAssignment> endpoints;
+  private final SnapshotResources<Listener> listeners;
+  private final SnapshotResources<RouteConfiguration> routes;
   private final Map<ResourceType, Map<String, Resource>> byType;
   private final EndpointVersions endpointVersions;
   /** Versions already computed, by the list of names asked for. */
   private final Map<ResourceType, Map<RequestedNames, String>> computed =
       new java.util.EnumMap<>(ResourceType.class);
 
-  NamedVersionSnapshot(Snapshot whole, Map<ResourceType, Map<String, Resource>> byType,
+  NamedVersionSnapshot(SnapshotResources<Cluster> clusters,
+      SnapshotResources<ClusterLoadAssignment> endpoints, SnapshotResources<Listener> listeners,
+      SnapshotResources<RouteConfiguration> routes, Map<ResourceType, Map<String, Resource>> byType,
       EndpointVersions endpointVersions) {
-    this.whole = whole;
+    this.clusters = clusters;
+    this.endpoints = endpoints;
+    this.listeners = listeners;
+    this.routes = routes;
     this.byType = byType;
     this.endpointVersions = endpointVersions;
     for (ResourceType type : ResourceType.values()) {
@@ -49,10 +60,21 @@ public final class NamedVersionSnapshot extends Snapshot {
     return byType.getOrDefault(type, Map.of());
   }
 
+  /** One type as java-control-plane holds it, with the type's version. */
+  SnapshotResources<?> held(ResourceType type) {
+    return switch (type) {
+      case CLUSTER -> clusters;
+      case ENDPOINT -> endpoints;
+      case LISTENER -> listeners;
+      case ROUTE -> routes;
+      default -> NO_SECRETS;
+    };
+  }
+
   @Override
   public String version(ResourceType type, List<String> resourceNames) {
     if (resourceNames == null || resourceNames.isEmpty()) {
-      return whole.version(type);
+      return held(type).version();
     }
     return version(type, RequestedNames.of(resourceNames));
   }
@@ -60,7 +82,7 @@ public final class NamedVersionSnapshot extends Snapshot {
   /** The version for a list of names, as {@link #version(ResourceType, List)}. */
   public String version(ResourceType type, RequestedNames names) {
     if (names.names().isEmpty()) {
-      return whole.version(type);
+      return held(type).version();
     }
     Map<RequestedNames, String> memo = computed.get(type);
     String version = memo.get(names);
@@ -94,31 +116,31 @@ public final class NamedVersionSnapshot extends Snapshot {
   @Override
   @SuppressWarnings("rawtypes")
   public Map versionedResources(ResourceType type) {
-    return whole.versionedResources(type);
+    return held(type).versionedResources();
   }
 
   @Override
   public SnapshotResources<Cluster> clusters() {
-    return whole.clusters();
+    return clusters;
   }
 
   @Override
   public SnapshotResources<ClusterLoadAssignment> endpoints() {
-    return whole.endpoints();
+    return endpoints;
   }
 
   @Override
   public SnapshotResources<Listener> listeners() {
-    return whole.listeners();
+    return listeners;
   }
 
   @Override
   public SnapshotResources<RouteConfiguration> routes() {
-    return whole.routes();
+    return routes;
   }
 
   @Override
   public SnapshotResources<Secret> secrets() {
-    return whole.secrets();
+    return NO_SECRETS;
   }
 }

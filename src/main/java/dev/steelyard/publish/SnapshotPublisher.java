@@ -12,7 +12,8 @@ import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.MeshView;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
-import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.cache.SnapshotResources;
+import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
@@ -280,7 +281,7 @@ public final class SnapshotPublisher implements AutoCloseable {
    * comparing is much cheaper than serializing and hashing it again, and the instance carries
    * its memoized hash code and the serializer's cached Any into the next push.
    */
-  private record Tracked<M extends Message>(List<M> resources,
+  private record Tracked<M extends Message>(SnapshotResources<M> held,
       Map<String, NamedVersionSnapshot.Resource> byName, String version) {}
 
   private static <M extends Message> Tracked<M> track(NamedVersionSnapshot previous,
@@ -289,7 +290,7 @@ public final class SnapshotPublisher implements AutoCloseable {
         previous == null ? Map.of() : previous.hashed(type);
     Map<String, NamedVersionSnapshot.Resource> now = new HashMap<>();
     SortedMap<String, String> hashes = new TreeMap<>();
-    List<M> resources = new ArrayList<>(built.size());
+    List<VersionedResource<M>> resources = new ArrayList<>(built.size());
     for (M resource : built) {
       String name = Resources.getResourceName(resource);
       NamedVersionSnapshot.Resource old = before.get(name);
@@ -299,27 +300,30 @@ public final class SnapshotPublisher implements AutoCloseable {
       hashes.put(name, kept.contentHash());
       @SuppressWarnings("unchecked")
       M instance = (M) kept.resource();
-      resources.add(instance);
+      resources.add(VersionedResource.create(instance, kept.contentHash()));
     }
-    return new Tracked<>(resources, Map.copyOf(now), ContentVersion.ofNamed(hashes));
+    String version = ContentVersion.ofNamed(hashes);
+    // The type as java-control-plane holds it, made from the hashes above: Snapshot.create
+    // would hash every resource again (SHA-256 of its class name and hash code), for every
+    // kind on every change. An unchanged type keeps the previous one.
+    @SuppressWarnings("unchecked")
+    SnapshotResources<M> held = previous != null && previous.held(type).version().equals(version)
+        ? (SnapshotResources<M>) previous.held(type)
+        : SnapshotResources.create(resources, version);
+    return new Tracked<>(held, Map.copyOf(now), version);
   }
 
   private NamedVersionSnapshot snapshot(Tracked<Cluster> clusters,
       Tracked<ClusterLoadAssignment> endpoints, Tracked<Listener> listeners,
       Tracked<RouteConfiguration> routes) {
-    Snapshot whole = Snapshot.create(
-        clusters.resources(), clusters.version(),
-        endpoints.resources(), endpoints.version(),
-        listeners.resources(), listeners.version(),
-        routes.resources(), routes.version(),
-        List.of(), "");
     Map<ResourceType, Map<String, NamedVersionSnapshot.Resource>> byType =
         new EnumMap<>(ResourceType.class);
     byType.put(ResourceType.CLUSTER, clusters.byName());
     byType.put(ResourceType.ENDPOINT, endpoints.byName());
     byType.put(ResourceType.LISTENER, listeners.byName());
     byType.put(ResourceType.ROUTE, routes.byName());
-    return new NamedVersionSnapshot(whole, byType, endpointVersions);
+    return new NamedVersionSnapshot(clusters.held(), endpoints.held(), listeners.held(),
+        routes.held(), byType, endpointVersions);
   }
 
   @Override

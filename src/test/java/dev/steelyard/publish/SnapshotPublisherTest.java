@@ -13,6 +13,7 @@ import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
 import dev.steelyard.view.SubsetRole;
+import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -116,6 +117,36 @@ public class SnapshotPublisherTest {
       // other 49, arriving within a holdoff of it, are merged into one more build.
       assertThat(meters.timer("steelyard_snapshot_build").count() - builds)
           .as("50 requests within one holdoff").isBetween(1L, 2L);
+    } finally {
+      publisher.close();
+    }
+  }
+
+  @Test
+  void aTypeThatDidNotChangeKeepsItsResourcesAndEachResourceIsVersionedByItsContent()
+      throws Exception {
+    MemorySplitStore store = new MemorySplitStore();
+    IndexedCache cache = new IndexedCache();
+    SnapshotPublisher publisher = publisher(new MutableCatalog(List.of(app(APP, "a.io"))), store,
+        cache, new SimpleMeterRegistry(), Duration.ofMillis(10));
+    publisher.start();
+    try {
+      NamedVersionSnapshot before = cache.getSnapshot(ProxyKind.SIDECAR);
+      store.set(APP, new AppSplits(SplitPolicy.of("test", 20), Optional.empty()));
+      publisher.whenPublished(publisher.requestPublish()).get(5, TimeUnit.SECONDS);
+      NamedVersionSnapshot after = cache.getSnapshot(ProxyKind.SIDECAR);
+
+      // A weight step changes routes only: clusters, endpoints and listeners are the same
+      // objects, so nothing about them is rebuilt or re-sent.
+      assertThat(after.routes().version()).isNotEqualTo(before.routes().version());
+      assertThat(after.clusters()).isSameAs(before.clusters());
+      assertThat(after.endpoints()).isSameAs(before.endpoints());
+      assertThat(after.listeners()).isSameAs(before.listeners());
+      // Each resource's version is its content hash, the one named versions are made of.
+      after.routes().versionedResources().forEach((name, versioned) ->
+          assertThat(versioned.version())
+              .isEqualTo(ContentVersion.of(versioned.resource()))
+              .isEqualTo(after.hashed(ResourceType.ROUTE).get(name).contentHash()));
     } finally {
       publisher.close();
     }
