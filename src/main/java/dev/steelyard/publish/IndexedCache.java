@@ -102,6 +102,17 @@ public final class IndexedCache implements ConfigWatcher {
   /** Sets the snapshot for {@code kind} and answers every open watch whose version changed. */
   public void setSnapshot(ProxyKind kind, NamedVersionSnapshot snapshot) {
     Group group = group(kind);
+    // The versions of the lists of names being watched are computed (and memoized by the
+    // snapshot) before the lock is taken: proxies open watches under the same lock, on their
+    // connections' event loops, and an Envoy's endpoints version hashes 150 names.
+    List<Map.Entry<ResourceType, RequestedNames>> watched = new ArrayList<>();
+    synchronized (group) {
+      group.open.forEach((type, byNames) ->
+          byNames.keySet().forEach(names -> watched.add(Map.entry(type, names))));
+    }
+    for (Map.Entry<ResourceType, RequestedNames> entry : watched) {
+      snapshot.version(entry.getKey(), entry.getValue());
+    }
     List<Due> due = new ArrayList<>();
     synchronized (group) {
       group.snapshot = snapshot;

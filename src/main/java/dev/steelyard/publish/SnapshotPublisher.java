@@ -290,7 +290,7 @@ public final class SnapshotPublisher implements AutoCloseable {
         previous == null ? Map.of() : previous.hashed(type);
     Map<String, NamedVersionSnapshot.Resource> now = new HashMap<>();
     SortedMap<String, String> hashes = new TreeMap<>();
-    List<VersionedResource<M>> resources = new ArrayList<>(built.size());
+    List<NamedVersionSnapshot.Resource> inOrder = new ArrayList<>(built.size());
     for (M resource : built) {
       String name = Resources.getResourceName(resource);
       NamedVersionSnapshot.Resource old = before.get(name);
@@ -298,19 +298,24 @@ public final class SnapshotPublisher implements AutoCloseable {
           : new NamedVersionSnapshot.Resource(ContentVersion.of(resource), resource);
       now.put(name, kept);
       hashes.put(name, kept.contentHash());
-      @SuppressWarnings("unchecked")
-      M instance = (M) kept.resource();
-      resources.add(VersionedResource.create(instance, kept.contentHash()));
+      inOrder.add(kept);
     }
     String version = ContentVersion.ofNamed(hashes);
+    if (previous != null && previous.held(type).version().equals(version)) {
+      @SuppressWarnings("unchecked")
+      SnapshotResources<M> unchanged = (SnapshotResources<M>) previous.held(type);
+      return new Tracked<>(unchanged, Map.copyOf(now), version);
+    }
     // The type as java-control-plane holds it, made from the hashes above: Snapshot.create
     // would hash every resource again (SHA-256 of its class name and hash code), for every
-    // kind on every change. An unchanged type keeps the previous one.
-    @SuppressWarnings("unchecked")
-    SnapshotResources<M> held = previous != null && previous.held(type).version().equals(version)
-        ? (SnapshotResources<M>) previous.held(type)
-        : SnapshotResources.create(resources, version);
-    return new Tracked<>(held, Map.copyOf(now), version);
+    // kind on every change.
+    List<VersionedResource<M>> versioned = new ArrayList<>(inOrder.size());
+    for (NamedVersionSnapshot.Resource kept : inOrder) {
+      @SuppressWarnings("unchecked")
+      M instance = (M) kept.resource();
+      versioned.add(VersionedResource.create(instance, kept.contentHash()));
+    }
+    return new Tracked<>(SnapshotResources.create(versioned, version), Map.copyOf(now), version);
   }
 
   private NamedVersionSnapshot snapshot(Tracked<Cluster> clusters,

@@ -86,8 +86,9 @@ public final class SteelyardServer implements AutoCloseable {
         // ADS only: per-type streams would show up as separate proxies that never ACK routes.
         .addService(discovery.getAggregatedDiscoveryServiceImpl())
         // Requests are handled on the connection's event loop instead of being handed to a
-        // pool thread per message: nothing on the request path blocks, and with 1,000 proxies
-        // ACKing a push, that handoff was a thread wake-up per ACK.
+        // pool thread per message: with 1,000 proxies ACKing a push, that was a thread wake-up
+        // per ACK. The request path does no I/O and holds locks briefly (IndexedCache
+        // computes versions before taking its lock); a NACK is logged synchronously.
         .directExecutor()
         // Envoy and gRPC clients send keepalive pings; refusing them would close their streams.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
