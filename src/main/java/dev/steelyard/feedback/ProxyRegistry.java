@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -187,9 +188,8 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
       }
       int[] count = counts.computeIfAbsent(kind, k -> new int[2]);
       count[0]++;
-      RequestedNames names = stream.ackedNames.get("routes");
       if (ProxyStatus.applied(published, kind, "routes", stream.acked.get("routes"),
-          names == null ? WILDCARD : names)) {
+          stream.ackedNames.getOrDefault("routes", WILDCARD))) {
         count[1]++;
       }
     }
@@ -199,7 +199,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
   }
 
   private static Map<String, List<String>> ackedNames(StreamState stream) {
-    Map<String, List<String>> names = new java.util.HashMap<>();
+    Map<String, List<String>> names = new HashMap<>();
     stream.ackedNames.forEach((type, requested) -> names.put(type, requested.names()));
     return Map.copyOf(names);
   }

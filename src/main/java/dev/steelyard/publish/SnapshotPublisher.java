@@ -301,10 +301,11 @@ public final class SnapshotPublisher implements AutoCloseable {
       inOrder.add(kept);
     }
     String version = ContentVersion.ofNamed(hashes);
+    Map<String, NamedVersionSnapshot.Resource> byName = Map.copyOf(now);
     if (previous != null && previous.held(type).version().equals(version)) {
       @SuppressWarnings("unchecked")
       SnapshotResources<M> unchanged = (SnapshotResources<M>) previous.held(type);
-      return new Tracked<>(unchanged, Map.copyOf(now), version);
+      return new Tracked<>(unchanged, byName, version);
     }
     // The type as java-control-plane holds it, made from the hashes above: Snapshot.create
     // would hash every resource again (SHA-256 of its class name and hash code), for every
@@ -315,7 +316,7 @@ public final class SnapshotPublisher implements AutoCloseable {
       M instance = (M) kept.resource();
       versioned.add(VersionedResource.create(instance, kept.contentHash()));
     }
-    return new Tracked<>(SnapshotResources.create(versioned, version), Map.copyOf(now), version);
+    return new Tracked<>(SnapshotResources.create(versioned, version), byName, version);
   }
 
   private NamedVersionSnapshot snapshot(Tracked<Cluster> clusters,
