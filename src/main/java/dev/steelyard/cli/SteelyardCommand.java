@@ -3,7 +3,7 @@ package dev.steelyard.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The one executable entry: {@code steelyard serve|split|status|probe}. */
+/** The one executable entry: {@code steelyard serve|split|status|probe|bootstrap}. */
 @Command(
     name = "steelyard",
     mixinStandardHelpOptions = true,
@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         SplitCommand.class,
         StatusCommand.class,
         ProbeCommand.class,
+        BootstrapCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class SteelyardCommand implements Runnable {

@@ -39,7 +39,7 @@ class SourceReloadTest {
 
       // The canary leaves the file: its 50 % must go to main, not to an empty subset. Its
       // backend keeps running, so a single misrouted RPC would show up as "canary".
-      java.util.List<io.grpc.Server> canary = new java.util.ArrayList<>(
+      java.util.List<dev.steelyard.demo.RoleBackend> canary = new java.util.ArrayList<>(
           mesh.backends.get(SubsetRole.CANARY));
       mesh.backends.get(SubsetRole.CANARY).clear();
       Files.writeString(mesh.appsFile, mesh.appsYaml());
@@ -50,7 +50,7 @@ class SourceReloadTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
           .anyMatch(proxy -> proxy.hasApplied(published, "routes")));
       Binomial.assertSplit(client.count(1_000), 1_000, 1, 0, 0);
-      canary.forEach(io.grpc.Server::shutdownNow);
+      canary.forEach(dev.steelyard.demo.RoleBackend::close);
     }
   }
 
@@ -66,20 +66,20 @@ class SourceReloadTest {
 
       // Main moves to a new pod; only main's assignment changes, so the client is sent that
       // one alone. Once it has ACKed, the old pod goes away: an RPC still sent there fails.
-      List<io.grpc.Server> mains = mesh.backends.get(SubsetRole.MAIN);
-      io.grpc.Server old = mains.remove(0);
+      List<dev.steelyard.demo.RoleBackend> mains = mesh.backends.get(SubsetRole.MAIN);
+      dev.steelyard.demo.RoleBackend old = mains.remove(0);
       mains.add(RoleBackends.start("hello-app", SubsetRole.MAIN, "127.0.0.1", 0));
       double notResent = notResent(mesh);
       Files.writeString(mesh.appsFile, mesh.appsYaml());
       await().atMost(Duration.ofSeconds(5)).until(() -> mesh.server.publisher().current().view()
           .apps().get(0).spec().endpoints(SubsetRole.MAIN).get(0).port()
-          == mains.get(0).getPort());
+          == mains.get(0).port());
       var published = mesh.server.publisher().current();
       await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
           .anyMatch(proxy -> proxy.hasApplied(published, "endpoints")));
       assertThat(notResent(mesh)).as("the canary assignment was left out of the response")
           .isGreaterThanOrEqualTo(notResent + 1);
-      old.shutdownNow();
+      old.close();
       Binomial.assertSplit(client.count(1_000), 1_000, 0.5, 0, 0.5);
     }
   }

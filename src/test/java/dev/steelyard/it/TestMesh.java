@@ -5,7 +5,7 @@ import dev.steelyard.server.ServerConfig;
 import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.FileAppCatalog;
 import dev.steelyard.view.SubsetRole;
-import io.grpc.Server;
+import dev.steelyard.demo.RoleBackend;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,7 +29,7 @@ final class TestMesh implements AutoCloseable {
   final Path dir;
   final Path appsFile;
   final Path dataDir;
-  final Map<SubsetRole, List<Server>> backends = new EnumMap<>(SubsetRole.class);
+  final Map<SubsetRole, List<RoleBackend>> backends = new EnumMap<>(SubsetRole.class);
   private final HttpClient http = HttpClient.newHttpClient();
   private final Optional<String> token;
   SteelyardServer server;
@@ -41,7 +41,7 @@ final class TestMesh implements AutoCloseable {
     this.dataDir = dir.resolve("data");
     this.token = token;
     for (SubsetRole role : SubsetRole.values()) {
-      List<Server> servers = new ArrayList<>();
+      List<RoleBackend> servers = new ArrayList<>();
       for (int i = 0; i < perRole[role.ordinal()]; i++) {
         servers.add(RoleBackends.start("hello-app", role, "127.0.0.1", 0));
       }
@@ -77,7 +77,7 @@ final class TestMesh implements AutoCloseable {
     for (SubsetRole role : SubsetRole.values()) {
       yaml.append("      ").append(role.label()).append(": [");
       List<String> addresses = backends.get(role).stream()
-          .map(server -> "\"127.0.0.1:" + server.getPort() + "\"").toList();
+          .map(server -> "\"127.0.0.1:" + server.port() + "\"").toList();
       yaml.append(String.join(", ", addresses)).append("]\n");
     }
     return yaml.toString();
@@ -110,6 +110,6 @@ final class TestMesh implements AutoCloseable {
     if (server != null) {
       server.close();
     }
-    backends.values().forEach(servers -> servers.forEach(Server::shutdownNow));
+    backends.values().forEach(servers -> servers.forEach(RoleBackend::close));
   }
 }

@@ -16,7 +16,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.grpc.NameResolverProvider;
 import io.grpc.NameResolverRegistry;
-import io.grpc.Server;
+import dev.steelyard.demo.RoleBackend;
 import io.grpc.xds.XdsNameResolverProvider;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,14 +44,14 @@ class KubernetesXdsClientTest {
   private MockCluster cluster;
   private KubernetesClient kubectl;
   private KubernetesControlPlane plane;
-  private final List<Server> backends = new ArrayList<>();
+  private final List<RoleBackend> backends = new ArrayList<>();
   private NameResolverProvider resolver;
 
   @BeforeEach
   void start() throws Exception {
-    Server main = RoleBackends.start("hello-app", SubsetRole.MAIN, "127.0.0.1", 0);
+    RoleBackend main = RoleBackends.start("hello-app", SubsetRole.MAIN, "127.0.0.1", 0);
     backends.add(main);
-    int port = main.getPort();
+    int port = main.port();
     backends.add(RoleBackends.start("hello-app", SubsetRole.BASELINE, "127.0.0.2", port));
     backends.add(RoleBackends.start("hello-app", SubsetRole.CANARY, "127.0.0.3", port));
 
@@ -85,7 +85,7 @@ class KubernetesXdsClientTest {
     plane.close();
     kubectl.close();
     cluster.close();
-    backends.forEach(Server::shutdownNow);
+    backends.forEach(RoleBackend::close);
   }
 
   /** A {@code kubectl apply} of the TrafficSplit: create, or replace the spec. */

@@ -1,0 +1,92 @@
+package dev.steelyard.cli;
+
+import dev.steelyard.envoy.EnvoyBootstrap;
+import dev.steelyard.translate.ProxyKind;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bootstrap", mixinStandardHelpOptions = true,
+    description = "Print an Envoy bootstrap for a gateway or a sidecar of this control plane "
+        + "(envoy-configs/ holds the defaults). Run Envoy with it: "
+        + "envoy -c FILE --service-node NAME")
+final class BootstrapCommand implements Callable<Integer> {
+
+  @Option(names = "--kind", required = true, description = "gateway or sidecar")
+  String kind;
+
+  @Option(names = "--xds", defaultValue = "127.0.0.1:18000",
+      description = "The control plane's xDS address HOST:PORT. Default ${DEFAULT-VALUE}.")
+  String xds;
+
+  @Option(names = "--admin", paramLabel = "HOST:PORT",
+      description = "Envoy's admin address. Default 127.0.0.1:9901 (gateway), "
+          + "127.0.0.1:9902 (sidecar).")
+  String admin;
+
+  @Option(names = "--node-id", description = "node.id; --service-node overrides it; empty "
+      + "for none (then --service-node is required). Default: the kind.")
+  String nodeId;
+
+  @Option(names = "--cluster", description = "node.cluster. Default steelyard-KIND.")
+  String cluster;
+
+  @Option(names = "--app", description = "with --kind sidecar: the app this sidecar belongs "
+      + "to, namespace/name. Default default/hello-app.")
+  String app;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    ProxyKind proxyKind = switch (kind.toLowerCase(Locale.ROOT)) {
+      case "gateway" -> ProxyKind.GATEWAY;
+      case "sidecar" -> ProxyKind.SIDECAR;
+      default -> throw new CommandLine.ParameterException(spec.commandLine(),
+          "--kind is '" + kind + "': expected gateway or sidecar");
+    };
+    if (app != null && proxyKind != ProxyKind.SIDECAR) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--app is for sidecars");
+    }
+    if (app != null && !app.matches("[a-z0-9-]+/[a-z0-9-]+")) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--app is '" + app + "': expected namespace/name");
+    }
+    EnvoyBootstrap bootstrap = EnvoyBootstrap.local(proxyKind);
+    HostPort xdsAddress = HostPort.parse(spec, "--xds", xds);
+    bootstrap = bootstrap.withXds(xdsAddress.host(), xdsAddress.port());
+    if (admin != null) {
+      HostPort adminAddress = HostPort.parse(spec, "--admin", admin);
+      bootstrap = bootstrap.withAdmin(adminAddress.host(), adminAddress.port());
+    }
+    bootstrap = bootstrap.withNode(
+        nodeId != null ? Optional.of(nodeId).filter(id -> !id.isEmpty()) : bootstrap.nodeId(),
+        cluster != null ? cluster : bootstrap.nodeCluster(),
+        app != null ? Optional.of(app) : bootstrap.app());
+    spec.commandLine().getOut().print(bootstrap.annotatedYaml());
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+
+  record HostPort(String host, int port) {
+    static HostPort parse(CommandLine.Model.CommandSpec spec, String option, String value) {
+      int colon = value.lastIndexOf(':');
+      try {
+        if (colon <= 0) {
+          throw new NumberFormatException();
+        }
+        int port = Integer.parseInt(value.substring(colon + 1));
+        if (port < 1 || port > 65535) {
+          throw new NumberFormatException();
+        }
+        return new HostPort(value.substring(0, colon), port);
+      } catch (NumberFormatException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            option + " is '" + value + "': expected HOST:PORT");
+      }
+    }
+  }
+}

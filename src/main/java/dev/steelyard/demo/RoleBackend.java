@@ -1,0 +1,153 @@
+package dev.steelyard.demo;
+
+import dev.steelyard.demo.v1.StreamRequest;
+import dev.steelyard.demo.v1.WhoAreYouReply;
+import dev.steelyard.demo.v1.WhoAreYouRequest;
+import dev.steelyard.view.SubsetRole;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.server.GrpcServer;
+import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A backend that answers with the role it serves, on one port, over gRPC and plain HTTP:
+ * <ul>
+ *   <li>gRPC {@code steelyard.demo.v1.RoleService} (proto/steelyard/demo/v1/role.proto), for
+ *       proxyless clients and gRPC through Envoy;
+ *   <li>HTTP/1.1 and HTTP/2 {@code GET} on any path, for curl and Envoy: the body is the role and a
+ *       newline, the header {@value #ROLE_HEADER} the role; {@code ?delay_ms=N} answers after N ms.
+ * </ul>
+ * Used by {@code serve --demo}, the tests and the benchmark.
+ */
+public final class RoleBackend implements AutoCloseable {
+
+  public static final String ROLE_HEADER = "x-steelyard-role";
+  private static final ServiceName SERVICE = ServiceName.create(RoleServiceDescriptor.SERVICE);
+
+  private final Vertx vertx;
+  private final HttpServer server;
+  private final SubsetRole role;
+  private final AtomicLong requests = new AtomicLong();
+
+  private RoleBackend(Vertx vertx, HttpServer server, SubsetRole role) {
+    this.vertx = vertx;
+    this.server = server;
+    this.role = role;
+  }
+
+  /** One backend answering as {@code role} of {@code app}, on {@code host:port} (0 = any). */
+  public static RoleBackend start(String app, SubsetRole role, String host, int port)
+      throws IOException {
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+    WhoAreYouReply reply = WhoAreYouReply.newBuilder().setApp(app).setRole(role.label()).build();
+    RoleBackend[] self = new RoleBackend[1];
+    GrpcServer grpc = GrpcServer.server(vertx)
+        .callHandler(ServiceMethod.server(SERVICE, "WhoAreYou", GrpcMessageEncoder.<WhoAreYouReply>encoder(),
+            GrpcMessageDecoder.decoder(WhoAreYouRequest.newBuilder())), call -> {
+              self[0].requests.incrementAndGet();
+              call.handler(request -> call.response().end(reply));
+            })
+        .callHandler(ServiceMethod.server(SERVICE, "Stream", GrpcMessageEncoder.<WhoAreYouReply>encoder(),
+            GrpcMessageDecoder.<StreamRequest>decoder(StreamRequest.newBuilder())), call -> {
+              self[0].requests.incrementAndGet();
+              call.handler(request -> stream(vertx, call.response(), reply, request));
+            });
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions()
+            .setHost(host).setPort(port).setHttp2ClearTextEnabled(true)
+            // grpc-java resets each finished stream; Netty's RST-flood guard (200 per 30 s)
+            // would close a client's connection after 200 RPCs.
+            .setHttp2RstFloodMaxRstFramePerWindow(Integer.MAX_VALUE))
+        .requestHandler(request -> {
+          String type = request.getHeader("content-type");
+          if (type != null && type.startsWith("application/grpc")) {
+            grpc.handle(request);
+          } else {
+            self[0].requests.incrementAndGet();
+            answerHttp(vertx, request, role);
+          }
+        });
+    try {
+      server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      vertx.close();
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new IOException("cannot listen on " + host + ":" + port + ": " + cause.getMessage(),
+          cause);
+    }
+    self[0] = new RoleBackend(vertx, server, role);
+    return self[0];
+  }
+
+  private static void answerHttp(Vertx vertx, HttpServerRequest request, SubsetRole role) {
+    long delay = 0;
+    String asked = request.getParam("delay_ms");
+    if (asked != null) {
+      try {
+        delay = Long.parseLong(asked);
+      } catch (NumberFormatException e) {
+        request.response().setStatusCode(400).end("delay_ms must be a number\n");
+        return;
+      }
+    }
+    Runnable answer = () -> request.response()
+        .putHeader(ROLE_HEADER, role.label())
+        .putHeader("content-type", "text/plain")
+        .end(role.label() + "\n");
+    if (delay > 0) {
+      vertx.setTimer(delay, id -> answer.run());
+    } else {
+      answer.run();
+    }
+  }
+
+  private static void stream(Vertx vertx, io.vertx.grpc.server.GrpcServerResponse<StreamRequest,
+      WhoAreYouReply> response, WhoAreYouReply reply, StreamRequest request) {
+    int count = Math.max(1, request.getCount());
+    long interval = Math.max(1, request.getIntervalMillis());
+    int[] sent = {0};
+    vertx.setPeriodic(interval, id -> {
+      sent[0]++;
+      if (sent[0] >= count) {
+        vertx.cancelTimer(id);
+        response.end(reply);
+      } else {
+        response.write(reply);
+      }
+    });
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public SubsetRole role() {
+    return role;
+  }
+
+  /** Requests answered so far (gRPC calls and HTTP requests). */
+  public long requests() {
+    return requests.get();
+  }
+
+  @Override
+  public void close() {
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // closing is best effort: the process is going away or the test is over
+    }
+  }
+}
