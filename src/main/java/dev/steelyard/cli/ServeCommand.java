@@ -75,6 +75,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "How often the config file is checked (ISO-8601). Default ${DEFAULT-VALUE}.")
   Duration pollInterval;
 
+  @Option(names = "--xds-keepalive", defaultValue = "PT30S",
+      description = "Ping an xDS connection silent for this long; close it when the ping is "
+          + "not answered within as long again (ISO-8601). Default ${DEFAULT-VALUE}.")
+  Duration xdsKeepalive;
+
   @Option(names = "--kubernetes",
       description = "Discover apps from pods and Services and keep splits in TrafficSplit "
           + "resources (in-cluster config, else ~/.kube/config or KUBECONFIG).")
@@ -149,7 +154,8 @@ final class ServeCommand implements Callable<Integer> {
         .withPorts(xdsPort, adminPort)
         .withBindHost(bind)
         .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
-        .withAdminToken(token());
+        .withAdminToken(token())
+        .withXdsKeepalive(xdsKeepalive);
   }
 
   private Integer serveKubernetes() throws Exception {

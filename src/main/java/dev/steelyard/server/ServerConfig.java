@@ -5,7 +5,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
-/** How a Steelyard server is run; the CLI's {@code serve} flags map onto this one to one. */
+/**
+ * How a Steelyard server is run; the CLI's {@code serve} flags map onto this one to one.
+ *
+ * @param xdsKeepalive how long an xDS connection may be silent before the server pings it; a
+ *     ping unanswered for as long again closes the connection, so a proxy behind a half-open
+ *     connection leaves {@code /api/v1/proxies} within twice this
+ */
 public record ServerConfig(
     String bindHost,
     int xdsPort,
@@ -14,30 +20,41 @@ public record ServerConfig(
     TranslatorSettings translator,
     Optional<String> adminToken,
     Duration holdoff,
-    Duration maxHoldoff) {
+    Duration maxHoldoff,
+    Duration xdsKeepalive) {
 
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig("0.0.0.0", 18000, 18080, dataDir, TranslatorSettings.DEFAULTS,
-        Optional.empty(), Duration.ofMillis(20), Duration.ofMillis(200));
+        Optional.empty(), Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30));
   }
 
   public ServerConfig withPorts(int xds, int admin) {
     return new ServerConfig(bindHost, xds, admin, dataDir, translator, adminToken, holdoff,
-        maxHoldoff);
+        maxHoldoff, xdsKeepalive);
   }
 
   public ServerConfig withBindHost(String host) {
     return new ServerConfig(host, xdsPort, adminPort, dataDir, translator, adminToken, holdoff,
-        maxHoldoff);
+        maxHoldoff, xdsKeepalive);
   }
 
   public ServerConfig withAdminToken(Optional<String> token) {
     return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, token, holdoff,
-        maxHoldoff);
+        maxHoldoff, xdsKeepalive);
   }
 
   public ServerConfig withTranslator(TranslatorSettings settings) {
     return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, settings, adminToken, holdoff,
-        maxHoldoff);
+        maxHoldoff, xdsKeepalive);
+  }
+
+  public ServerConfig withHoldoff(Duration quiet, Duration max) {
+    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken, quiet,
+        max, xdsKeepalive);
+  }
+
+  public ServerConfig withXdsKeepalive(Duration keepalive) {
+    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken,
+        holdoff, maxHoldoff, keepalive);
   }
 }

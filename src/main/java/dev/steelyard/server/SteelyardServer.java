@@ -93,6 +93,10 @@ public final class SteelyardServer implements AutoCloseable {
         // Envoy and gRPC clients send keepalive pings; refusing them would close their streams.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
+        // And the server pings a silent connection itself: a proxy behind a half-open
+        // connection (its host gone without a FIN) is dropped instead of counted as connected.
+        .keepAliveTime(config.xdsKeepalive().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(config.xdsKeepalive().toMillis(), TimeUnit.MILLISECONDS)
         .build()
         .start();
 

@@ -1,5 +1,6 @@
 package dev.steelyard.translate;
 
+import com.google.protobuf.Duration;
 import com.google.protobuf.UInt32Value;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
@@ -19,15 +20,25 @@ import java.util.Map;
 /**
  * Route configurations: the only resources that carry weights. Weights are basis points, so a
  * route's cluster weights always sum to {@link SubsetWeights#TOTAL}; subsets at 0 are left out.
+ *
+ * <p>Every route sets {@code timeout: 0s}: Envoy's default of 15 s would cut off long requests
+ * and every gRPC stream with "upstream request timeout". Time limits are the app's business (a
+ * client deadline, a gRPC timeout header); an idle stream still ends after Envoy's
+ * {@code stream_idle_timeout} (5 min).
  */
 public final class RouteTranslator {
+
+  private static final Duration NO_TIMEOUT = Duration.getDefaultInstance();
 
   private RouteTranslator() {}
 
   /** One route configuration for the gateway: a virtual host per app with gateway hosts. */
   public static RouteConfiguration gateway(MeshView view) {
     RouteConfiguration.Builder routes =
-        RouteConfiguration.newBuilder().setName(ResourceNames.GATEWAY_ROUTES);
+        RouteConfiguration.newBuilder().setName(ResourceNames.GATEWAY_ROUTES)
+            // Clients send "Host: hello-app.example.com:10080" when the gateway's port is not
+            // the scheme's default; Envoy would otherwise match the port too and answer 404.
+            .setIgnorePortInHostMatching(true);
     for (AppView app : view.apps()) {
       if (app.spec().gatewayHosts().isEmpty()) {
         continue;
@@ -70,7 +81,9 @@ public final class RouteTranslator {
         .addRoutes(Route.newBuilder()
             .setName(app + "/split")
             .setMatch(RouteMatch.newBuilder().setPrefix(""))
-            .setRoute(RouteAction.newBuilder().setWeightedClusters(weightedClusters(app, weights))))
+            .setRoute(RouteAction.newBuilder()
+                .setWeightedClusters(weightedClusters(app, weights))
+                .setTimeout(NO_TIMEOUT)))
         .build();
   }
 

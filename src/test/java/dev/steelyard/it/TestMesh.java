@@ -52,9 +52,9 @@ final class TestMesh implements AutoCloseable {
   }
 
   void start(int xdsPort) throws Exception {
-    ServerConfig config = new ServerConfig("127.0.0.1", xdsPort, 0, dataDir,
-        dev.steelyard.translate.TranslatorSettings.DEFAULTS, token, Duration.ofMillis(10),
-        Duration.ofMillis(100));
+    ServerConfig config = ServerConfig.defaults(dataDir).withBindHost("127.0.0.1")
+        .withPorts(xdsPort, 0).withAdminToken(token)
+        .withHoldoff(Duration.ofMillis(10), Duration.ofMillis(100));
     server = new SteelyardServer(config,
         FileAppCatalog.open(appsFile, Duration.ofMillis(50))).start();
   }

@@ -137,9 +137,8 @@ public final class BenchServer {
         .withBindHost("127.0.0.1");
     String holdoff = System.getProperty("bench.holdoffMs");
     if (holdoff != null) {
-      config = new ServerConfig(config.bindHost(), config.xdsPort(), config.adminPort(),
-          config.dataDir(), config.translator(), config.adminToken(),
-          java.time.Duration.ofMillis(Long.parseLong(holdoff)), config.maxHoldoff());
+      config = config.withHoldoff(java.time.Duration.ofMillis(Long.parseLong(holdoff)),
+          config.maxHoldoff());
     }
     SteelyardServer server = new SteelyardServer(config, fleet, FileSplitStore.open(dir)).start();
     return (app, percent) -> {
