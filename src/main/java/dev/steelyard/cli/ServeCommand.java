@@ -7,6 +7,7 @@ import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.source.AppFileParser;
 import dev.steelyard.source.FileAppCatalog;
+import dev.steelyard.source.FileReadErrors;
 import dev.steelyard.source.InvalidAppFileException;
 import dev.steelyard.source.StaticAppCatalog;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
@@ -216,7 +217,12 @@ final class ServeCommand implements Callable<Integer> {
 
   private Optional<String> token() throws IOException {
     if (tokenFile != null) {
-      String token = Files.readString(tokenFile).strip();
+      String token;
+      try {
+        token = Files.readString(tokenFile).strip();
+      } catch (IOException e) {
+        throw new IOException(FileReadErrors.describe("admin token file", tokenFile, e), e);
+      }
       if (token.isEmpty()) {
         // Asked for a token but got none: fail closed rather than serve changes to anyone.
         throw new IOException("admin token file " + tokenFile + " is empty");

@@ -48,8 +48,18 @@ public final class FileAppCatalog implements AppCatalog {
   /** Loads the file; a file that is missing or invalid at start is an error, not an empty mesh. */
   public static FileAppCatalog open(Path file, Duration pollInterval)
       throws IOException, InvalidAppFileException {
-    byte[] bytes = Files.readAllBytes(file);
-    List<AppSpec> apps = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new IOException(FileReadErrors.describe("apps file", file, e), e);
+    }
+    List<AppSpec> apps;
+    try {
+      apps = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
+    } catch (InvalidAppFileException e) {
+      throw new InvalidAppFileException("apps file " + file + ": " + e.getMessage());
+    }
     log.info("loaded {} app(s) from {}", apps.size(), file);
     return new FileAppCatalog(file, bytes, apps, pollInterval);
   }
@@ -80,7 +90,7 @@ public final class FileAppCatalog implements AppCatalog {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      report(file + " cannot be read: " + e.getMessage() + "; keeping the last good apps");
+      report(FileReadErrors.describe("apps file", file, e) + "; keeping the last good apps");
       return;
     }
     if (Arrays.equals(bytes, lastBytes)) {
@@ -90,7 +100,7 @@ public final class FileAppCatalog implements AppCatalog {
     try {
       apps = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
     } catch (InvalidAppFileException e) {
-      report(file + ": " + e.getMessage() + "; keeping the last good apps");
+      report("apps file " + file + ": " + e.getMessage() + "; keeping the last good apps");
       return;
     }
     lastError = Optional.empty();

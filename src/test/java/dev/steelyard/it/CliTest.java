@@ -120,6 +120,38 @@ class CliTest {
   }
 
   @Test
+  void serveNamesAMissingFileAndWhatIsWrongWithIt(@TempDir Path dir) {
+    Path data = dir.resolve("data");
+    Run noConfig = runServe("serve", "--config", dir.resolve("nope.yaml").toString(),
+        "--xds-port", "0", "--admin-port", "0", "--data-dir", data.toString());
+    assertThat(noConfig.code()).isEqualTo(2);
+    assertThat(noConfig.err()).contains(
+        "steelyard: apps file " + dir.resolve("nope.yaml") + ": no such file");
+
+    Run noTokenFile = runServe("serve", "--config", mesh.appsFile.toString(),
+        "--admin-token-file", dir.resolve("no-token").toString(), "--xds-port", "0",
+        "--admin-port", "0", "--data-dir", data.toString());
+    assertThat(noTokenFile.code()).isEqualTo(2);
+    assertThat(noTokenFile.err()).contains(
+        "steelyard: admin token file " + dir.resolve("no-token") + ": no such file");
+  }
+
+  /** {@code serve} reports start-up errors on the process's stderr, not picocli's writer. */
+  private Run runServe(String... args) {
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true,
+        java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      Run run = run(args);
+      return new Run(run.code(), run.out(), run.err()
+          + captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(stderr);
+    }
+  }
+
+  @Test
   void anUnreachableServerExitsWithOne() {
     Run down = run("status", "--admin", "http://127.0.0.1:1");
     assertThat(down.code()).isEqualTo(1);
