@@ -23,7 +23,9 @@ import dev.steelyard.split.SplitStore;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -78,20 +80,20 @@ public final class AdminServer implements AutoCloseable {
   /** Binds and returns the port actually bound (useful with port 0). */
   public int start(String host, int port) throws Exception {
     Router router = Router.router(vertx);
-    router.get("/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
-    router.get("/readyz").handler(this::ready);
-    router.get("/metrics").handler(ctx -> ctx.response()
-        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(meters.scrape()));
-    router.get("/api/v1/status").handler(ctx -> safely(ctx, () -> proto(ctx, 200, status())));
-    router.get("/api/v1/apps").handler(ctx -> safely(ctx, () -> proto(ctx, 200, apps())));
-    router.get("/api/v1/apps/:namespace/:name")
-        .handler(ctx -> safely(ctx, () -> proto(ctx, 200, app(key(ctx)))));
+    get(router, "/healthz", ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
+    get(router, "/readyz", this::ready);
+    get(router, "/metrics", ctx -> send(ctx, 200, "text/plain; version=0.0.4; charset=utf-8",
+        meters.scrape()));
+    get(router, "/api/v1/status", ctx -> safely(ctx, () -> proto(ctx, 200, status())));
+    get(router, "/api/v1/apps", ctx -> safely(ctx, () -> proto(ctx, 200, apps())));
+    get(router, "/api/v1/apps/:namespace/:name",
+        ctx -> safely(ctx, () -> proto(ctx, 200, app(key(ctx)))));
     // The only route with a body; no file uploads, so nothing unauthenticated reaches the disk.
     router.put("/api/v1/apps/:namespace/:name/split")
         .handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
         .blockingHandler(ctx -> safely(ctx, () -> proto(ctx, 200, setSplit(ctx))));
-    router.get("/api/v1/proxies").handler(ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
+    methodNotAllowed(router, "/api/v1/apps/:namespace/:name/split", "PUT");
+    get(router, "/api/v1/proxies", ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
     router.route().last().handler(ctx -> error(ctx, 404,
         "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
     router.route().failureHandler(ctx -> {
@@ -104,6 +106,21 @@ public final class AdminServer implements AutoCloseable {
     server = vertx.createHttpServer().requestHandler(router).listen(port, host)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     return server.actualPort();
+  }
+
+  /** A read-only resource: GET, and HEAD as GET without the body; other methods get 405. */
+  private static void get(Router router, String path, Handler<RoutingContext> handler) {
+    router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(handler);
+    methodNotAllowed(router, path, "GET, HEAD");
+  }
+
+  /** Registered after a path's own routes: the path exists, so this is 405, not 404. */
+  private static void methodNotAllowed(Router router, String path, String allowed) {
+    router.route(path).handler(ctx -> {
+      ctx.response().putHeader("Allow", allowed);
+      error(ctx, 405, "method " + ctx.request().method() + " is not allowed on "
+          + ctx.request().path() + "; allowed: " + allowed);
+    });
   }
 
   private void ready(RoutingContext ctx) {
@@ -242,13 +259,26 @@ public final class AdminServer implements AutoCloseable {
     if (token.isEmpty()) {
       return;
     }
-    String header = ctx.request().getHeader("Authorization");
-    String expected = "Bearer " + token.get();
-    if (header == null || !MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
-        expected.getBytes(StandardCharsets.UTF_8))) {
+    Optional<String> presented = bearerToken(ctx.request().getHeader("Authorization"));
+    if (presented.isEmpty() || !MessageDigest.isEqual(
+        presented.get().getBytes(StandardCharsets.UTF_8),
+        token.get().getBytes(StandardCharsets.UTF_8))) {
       throw new ApiException(401, "this call changes traffic and needs "
           + "'Authorization: Bearer <token>' with the server's admin token");
     }
+  }
+
+  /** The credentials of a Bearer header; the scheme is case-insensitive (RFC 9110, 11.1). */
+  static Optional<String> bearerToken(String header) {
+    if (header == null) {
+      return Optional.empty();
+    }
+    String trimmed = header.strip();
+    int space = trimmed.indexOf(' ');
+    if (space < 0 || !trimmed.substring(0, space).equalsIgnoreCase("Bearer")) {
+      return Optional.empty();
+    }
+    return Optional.of(trimmed.substring(space + 1).strip()).filter(value -> !value.isEmpty());
   }
 
   private static AppKey key(RoutingContext ctx) {
@@ -272,15 +302,22 @@ public final class AdminServer implements AutoCloseable {
 
   private static void proto(RoutingContext ctx, int status, Message message)
       throws InvalidProtocolBufferException {
-    ctx.response().setStatusCode(status)
-        .putHeader("content-type", "application/json")
-        .end(JSON.print(message) + "\n");
+    send(ctx, status, "application/json", JSON.print(message) + "\n");
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status)
-        .putHeader("content-type", "application/json")
-        .end(body.encode() + "\n");
+    send(ctx, status, "application/json", body.encode() + "\n");
+  }
+
+  /** Every answer goes out here; a HEAD request gets the headers of its GET, not the body. */
+  private static void send(RoutingContext ctx, int status, String contentType, String body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", contentType);
+    if (ctx.request().method() == HttpMethod.HEAD) {
+      ctx.response().putHeader("content-length",
+          String.valueOf(body.getBytes(StandardCharsets.UTF_8).length)).end();
+    } else {
+      ctx.response().end(body);
+    }
   }
 
   private static void error(RoutingContext ctx, int status, String message) {
