@@ -10,6 +10,7 @@ import dev.steelyard.admin.v1.ProxyList;
 import dev.steelyard.admin.v1.ProxyState;
 import dev.steelyard.admin.v1.ServerStatus;
 import dev.steelyard.admin.v1.SetSplitRequest;
+import dev.steelyard.admin.v1.Split;
 import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.publish.PublishedState;
@@ -36,6 +37,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -195,12 +197,21 @@ public final class AdminServer implements AutoCloseable {
     AppSplits previous = splits.get(key);
     AppSplits next;
     try {
-      SplitPolicy mesh = SplitPolicy.of(request.getMode(), request.getCanaryWeight());
+      boolean meshGiven = !request.getMode().isEmpty() || request.hasCanaryWeight();
+      if (!meshGiven && !request.hasGateway() && !request.getGatewayFollowsMesh()) {
+        throw new InvalidSplitException("mode is required: off, test or deploy (to change only "
+            + "the gateway split, send gateway or gatewayFollowsMesh alone)");
+      }
+      // Without mode and weight the mesh split stays, so the gateway can change on its own.
+      SplitPolicy mesh = meshGiven
+          ? SplitPolicy.of(request.getMode(), request.hasCanaryWeight()
+              ? OptionalDouble.of(request.getCanaryWeight()) : OptionalDouble.empty())
+          : previous.mesh();
       Optional<SplitPolicy> gateway;
       if (request.hasGateway() && request.getGatewayFollowsMesh()) {
         throw new InvalidSplitException("set either gateway or gatewayFollowsMesh, not both");
       } else if (request.hasGateway()) {
-        gateway = Optional.of(SplitProtos.fromProto(request.getGateway()));
+        gateway = Optional.of(gatewayPolicy(request.getGateway()));
       } else if (request.getGatewayFollowsMesh()) {
         gateway = Optional.empty();
       } else {
@@ -218,6 +229,14 @@ public final class AdminServer implements AutoCloseable {
     }
     log.info("split of {} set to mesh {}, gateway {}", key, next.mesh(),
         next.gatewayOverride().map(Object::toString).orElse("following mesh"));
+  }
+
+  private static SplitPolicy gatewayPolicy(Split split) throws InvalidSplitException {
+    try {
+      return SplitProtos.fromRequest(split);
+    } catch (InvalidSplitException e) {
+      throw new InvalidSplitException("gateway: " + e.getMessage());
+    }
   }
 
   private static SetSplitRequest parse(String body) {

@@ -81,6 +81,11 @@ class AdminApiTest {
       "weight as text | {\"mode\":\"test\",\"canaryWeight\":\"ten\"} | malformed request",
       "bad gateway split | {\"mode\":\"test\",\"canaryWeight\":1,\"gateway\":{\"mode\":\"deploy\",\"canaryWeight\":60}} | out of range for mode deploy",
       "gateway and follows | {\"mode\":\"test\",\"canaryWeight\":1,\"gateway\":{\"mode\":\"off\"},\"gatewayFollowsMesh\":true} | not both",
+      "test without weight | {\"mode\":\"test\"} | mode test needs canaryWeight: 0 <= n <= 100",
+      "deploy without weight | {\"mode\":\"deploy\"} | mode deploy needs canaryWeight: 0 <= n <= 50",
+      "gateway without weight | {\"mode\":\"test\",\"canaryWeight\":1,\"gateway\":{\"mode\":\"deploy\"}} | gateway: mode deploy needs canaryWeight",
+      "gateway alone without weight | {\"gateway\":{\"mode\":\"test\"}} | gateway: mode test needs canaryWeight",
+      "nothing to set | {} | mode is required",
   })
   void badInputIsRejectedAndChangesNothing(String name, String body, String message)
       throws Exception {
@@ -94,6 +99,22 @@ class AdminApiTest {
     assertThat(mesh.get("/api/v1/apps/default/hello-app").body()).isEqualTo(stateBefore);
     assertThat(Files.readString(mesh.dataDir.resolve(FileSplitStore.FILE_NAME)))
         .isEqualTo(fileBefore);
+  }
+
+  @Test
+  void theGatewaySplitChangesAloneWithoutRestatingTheMeshOne() throws Exception {
+    HttpResponse<String> gatewayOnly = put("{\"gateway\":{\"mode\":\"deploy\",\"canaryWeight\":5}}");
+    assertThat(gatewayOnly.statusCode()).as(gatewayOnly.body()).isEqualTo(200);
+    assertThat(gatewayOnly.body())
+        .contains("\"meshSplit\": {\n    \"mode\": \"test\",\n    \"canaryWeight\": 5.0")
+        .contains("\"gatewaySplit\": {\n    \"mode\": \"deploy\",\n    \"canaryWeight\": 5.0")
+        .contains("\"gatewayFollowsMesh\": false");
+
+    HttpResponse<String> follow = put("{\"gatewayFollowsMesh\":true}");
+    assertThat(follow.statusCode()).as(follow.body()).isEqualTo(200);
+    assertThat(follow.body())
+        .contains("\"meshSplit\": {\n    \"mode\": \"test\",\n    \"canaryWeight\": 5.0")
+        .contains("\"gatewayFollowsMesh\": true");
   }
 
   @Test
