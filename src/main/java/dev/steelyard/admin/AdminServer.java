@@ -55,6 +55,8 @@ public final class AdminServer implements AutoCloseable {
   private static final JsonFormat.Printer JSON =
       JsonFormat.printer().alwaysPrintFieldsWithNoPresence().sortingMapKeys();
   private static final long PUBLISH_WAIT_SECONDS = 10;
+  /** How the CLI introduces itself, so the log can tell its changes from other REST calls. */
+  public static final String CLI_USER_AGENT_PREFIX = "steelyard-cli/";
 
   private final AppCatalog catalog;
   private final SplitStore splits;
@@ -173,7 +175,7 @@ public final class AdminServer implements AutoCloseable {
     }
     SetSplitRequest request = parse(ctx.body().asString());
     synchronized (splitWriteLock) {
-      storeSplit(key, request);
+      storeSplit(key, request, caller(ctx));
     }
     long ticket = publisher.requestPublish();
     PublishedState published;
@@ -192,8 +194,19 @@ public final class AdminServer implements AutoCloseable {
     return app(key);
   }
 
+  /**
+   * Who changed traffic, for the log: with a token configured, only its holder gets here; the
+   * CLI says so in its User-Agent.
+   */
+  private String caller(RoutingContext ctx) {
+    String userAgent = String.valueOf(ctx.request().getHeader("User-Agent"));
+    return (token.isPresent() ? "the admin token" : "unauthenticated")
+        + (userAgent.startsWith(CLI_USER_AGENT_PREFIX) ? " via CLI" : " via REST")
+        + " from " + ctx.request().remoteAddress();
+  }
+
   /** Read-modify-write of one app's splits; the caller holds the write lock. */
-  private void storeSplit(AppKey key, SetSplitRequest request) {
+  private void storeSplit(AppKey key, SetSplitRequest request, String caller) {
     AppSplits previous = splits.get(key);
     AppSplits next;
     try {
@@ -227,8 +240,13 @@ public final class AdminServer implements AutoCloseable {
       log.error("cannot store the split of {}", key, e);
       throw new ApiException(500, "cannot store the split: " + e.getMessage());
     }
-    log.info("split of {} set to mesh {}, gateway {}", key, next.mesh(),
-        next.gatewayOverride().map(Object::toString).orElse("following mesh"));
+    log.info("split of {} set to {} (was {}) by {}", key, describe(next), describe(previous),
+        caller);
+  }
+
+  private static String describe(AppSplits splits) {
+    return "mesh " + splits.mesh() + ", gateway "
+        + splits.gatewayOverride().map(Object::toString).orElse("following mesh");
   }
 
   private static SplitPolicy gatewayPolicy(Split split) throws InvalidSplitException {

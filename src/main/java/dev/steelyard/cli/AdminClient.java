@@ -3,6 +3,8 @@ package dev.steelyard.cli;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
+import dev.steelyard.admin.AdminServer;
+import dev.steelyard.server.SteelyardServer;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -63,7 +65,9 @@ final class AdminClient {
       throws AdminError {
     HttpResponse<String> response;
     try {
-      response = http.send(request.timeout(Duration.ofSeconds(30)).build(),
+      response = http.send(request.timeout(Duration.ofSeconds(30))
+              .header("User-Agent", AdminServer.CLI_USER_AGENT_PREFIX + SteelyardServer.VERSION)
+              .build(),
           HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       throw new AdminError(0, "cannot reach the admin API at " + base

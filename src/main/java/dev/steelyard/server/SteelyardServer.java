@@ -131,6 +131,10 @@ public final class SteelyardServer implements AutoCloseable {
 
   @Override
   public void close() {
+    boolean serving = xds != null;
+    if (serving) {
+      log.info("stopping: closing the admin API and the xDS streams");
+    }
     if (admin != null) {
       admin.close();
     }
@@ -147,5 +151,8 @@ public final class SteelyardServer implements AutoCloseable {
     }
     catalog.close();
     meters.close();
+    if (serving) {
+      log.info("stopped");
+    }
   }
 }
