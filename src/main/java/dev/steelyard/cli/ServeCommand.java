@@ -76,6 +76,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "How often the config file is checked (ISO-8601). Default ${DEFAULT-VALUE}.")
   Duration pollInterval;
 
+  @Option(names = "--allow-empty-apps",
+      description = "Let a reload of the apps file that lists no apps withdraw them all; "
+          + "refused otherwise.")
+  boolean allowEmptyApps;
+
   @Option(names = "--kubernetes",
       description = "Discover apps from pods and Services and keep splits in TrafficSplit "
           + "resources (in-cluster config, else ~/.kube/config or KUBECONFIG).")
@@ -201,7 +206,7 @@ final class ServeCommand implements Callable<Integer> {
 
   private AppCatalog catalog() throws IOException, InvalidAppFileException {
     if (config != null) {
-      return FileAppCatalog.open(config, pollInterval);
+      return FileAppCatalog.open(config, pollInterval, allowEmptyApps);
     }
     if (!demo) {
       throw new IOException("give the apps file with --config FILE, or run --demo");

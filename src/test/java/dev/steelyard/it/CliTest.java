@@ -192,6 +192,13 @@ class CliTest {
         "steelyard: admin token file " + dir.resolve("no-token") + ": no such file");
   }
 
+  @Test
+  void serveOffersToAllowAnEmptyAppsFile() {
+    Run help = run("serve", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("--allow-empty-apps");
+  }
+
   /** {@code serve} reports start-up errors on the process's stderr, not picocli's writer. */
   private Run runServe(String... args) {
     java.io.PrintStream stderr = System.err;

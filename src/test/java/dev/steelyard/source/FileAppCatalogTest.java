@@ -85,6 +85,27 @@ class FileAppCatalogTest {
   }
 
   @Test
+  void aReloadThatListsNoAppsIsRefusedUnlessAllowed(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("apps.yaml");
+    Files.writeString(file, ONE_ENDPOINT);
+    try (FileAppCatalog catalog = FileAppCatalog.open(file, Duration.ofHours(1))) {
+      Files.writeString(file, "apps: []\n");
+      catalog.reloadIfChanged();
+      assertThat(catalog.lastError()).hasValue("apps file " + file + ": lists no apps, which "
+          + "would withdraw all 1 app(s) from every proxy; keeping the last good apps (serve "
+          + "with --allow-empty-apps to allow this)");
+      assertThat(mainEndpoints(catalog.apps())).containsExactly(new Endpoint("10.0.0.1", 80));
+    }
+    Files.writeString(file, ONE_ENDPOINT);
+    try (FileAppCatalog catalog = FileAppCatalog.open(file, Duration.ofHours(1), true)) {
+      Files.writeString(file, "apps: []\n");
+      catalog.reloadIfChanged();
+      assertThat(catalog.lastError()).isEmpty();
+      assertThat(catalog.apps()).isEmpty();
+    }
+  }
+
+  @Test
   void aDeletedFileIsReportedWithItsReasonAndTheAppsStay(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("apps.yaml");
     Files.writeString(file, ONE_ENDPOINT);
