@@ -21,9 +21,27 @@ SERVER_OPTS=${SERVER_OPTS:-"-Xms2g -Xmx2g -XX:+UseG1GC"}
 CLIENT_OPTS=${CLIENT_OPTS:-"-Xms3g -Xmx3g -XX:+UseG1GC"}
 STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%M)}
 
+# Offline when the local repository has everything, as it does after one build; online
+# otherwise (a fresh machine), where -o fails for want of the plugins and dependencies.
+build() {
+  local log
+  log="$(mktemp)"
+  if mvn -B -q -o -Dstyle.color=never "$@" >"$log" 2>&1; then
+    rm -f "$log"
+    return
+  fi
+  if ! grep -q "offline mode" "$log"; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+  echo "bench: the local Maven repository lacks artifacts; building online (mvn $*)" >&2
+  mvn -B -q -Dstyle.color=never "$@"
+}
 if [[ -z "${SKIP_BUILD:-}" ]]; then
-  (cd .. && mvn -B -q -o install -DskipTests)
-  mvn -B -q -o package
+  (cd .. && build install -DskipTests)
+  build package
 fi
 JAR=target/steelyard-bench.jar
 mkdir -p results target/raw

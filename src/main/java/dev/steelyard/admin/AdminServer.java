@@ -10,6 +10,7 @@ import dev.steelyard.admin.v1.ProxyList;
 import dev.steelyard.admin.v1.ProxyState;
 import dev.steelyard.admin.v1.ServerStatus;
 import dev.steelyard.admin.v1.SetSplitRequest;
+import dev.steelyard.admin.v1.Split;
 import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.publish.PublishedState;
@@ -23,7 +24,9 @@ import dev.steelyard.split.SplitStore;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -34,6 +37,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -51,6 +55,8 @@ public final class AdminServer implements AutoCloseable {
   private static final JsonFormat.Printer JSON =
       JsonFormat.printer().alwaysPrintFieldsWithNoPresence().sortingMapKeys();
   private static final long PUBLISH_WAIT_SECONDS = 10;
+  /** How the CLI introduces itself, so the log can tell its changes from other REST calls. */
+  public static final String CLI_USER_AGENT_PREFIX = "steelyard-cli/";
 
   private final AppCatalog catalog;
   private final SplitStore splits;
@@ -78,20 +84,20 @@ public final class AdminServer implements AutoCloseable {
   /** Binds and returns the port actually bound (useful with port 0). */
   public int start(String host, int port) throws Exception {
     Router router = Router.router(vertx);
-    router.get("/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
-    router.get("/readyz").handler(this::ready);
-    router.get("/metrics").handler(ctx -> ctx.response()
-        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(meters.scrape()));
-    router.get("/api/v1/status").handler(ctx -> safely(ctx, () -> proto(ctx, 200, status())));
-    router.get("/api/v1/apps").handler(ctx -> safely(ctx, () -> proto(ctx, 200, apps())));
-    router.get("/api/v1/apps/:namespace/:name")
-        .handler(ctx -> safely(ctx, () -> proto(ctx, 200, app(key(ctx)))));
+    get(router, "/healthz", ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
+    get(router, "/readyz", this::ready);
+    get(router, "/metrics", ctx -> send(ctx, 200, "text/plain; version=0.0.4; charset=utf-8",
+        meters.scrape()));
+    get(router, "/api/v1/status", ctx -> safely(ctx, () -> proto(ctx, 200, status())));
+    get(router, "/api/v1/apps", ctx -> safely(ctx, () -> proto(ctx, 200, apps())));
+    get(router, "/api/v1/apps/:namespace/:name",
+        ctx -> safely(ctx, () -> proto(ctx, 200, app(key(ctx)))));
     // The only route with a body; no file uploads, so nothing unauthenticated reaches the disk.
     router.put("/api/v1/apps/:namespace/:name/split")
         .handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
         .blockingHandler(ctx -> safely(ctx, () -> proto(ctx, 200, setSplit(ctx))));
-    router.get("/api/v1/proxies").handler(ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
+    methodNotAllowed(router, "/api/v1/apps/:namespace/:name/split", "PUT");
+    get(router, "/api/v1/proxies", ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
     router.route().last().handler(ctx -> error(ctx, 404,
         "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
     router.route().failureHandler(ctx -> {
@@ -104,6 +110,21 @@ public final class AdminServer implements AutoCloseable {
     server = vertx.createHttpServer().requestHandler(router).listen(port, host)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     return server.actualPort();
+  }
+
+  /** A read-only resource: GET, and HEAD as GET without the body; other methods get 405. */
+  private static void get(Router router, String path, Handler<RoutingContext> handler) {
+    router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(handler);
+    methodNotAllowed(router, path, "GET, HEAD");
+  }
+
+  /** Registered after a path's own routes: the path exists, so this is 405, not 404. */
+  private static void methodNotAllowed(Router router, String path, String allowed) {
+    router.route(path).handler(ctx -> {
+      ctx.response().putHeader("Allow", allowed);
+      error(ctx, 405, "method " + ctx.request().method() + " is not allowed on "
+          + ctx.request().path() + "; allowed: " + allowed);
+    });
   }
 
   private void ready(RoutingContext ctx) {
@@ -154,7 +175,7 @@ public final class AdminServer implements AutoCloseable {
     }
     SetSplitRequest request = parse(ctx.body().asString());
     synchronized (splitWriteLock) {
-      storeSplit(key, request);
+      storeSplit(key, request, caller(ctx));
     }
     long ticket = publisher.requestPublish();
     PublishedState published;
@@ -173,17 +194,37 @@ public final class AdminServer implements AutoCloseable {
     return app(key);
   }
 
+  /**
+   * Who changed traffic, for the log: with a token configured, only its holder gets here; the
+   * CLI says so in its User-Agent.
+   */
+  private String caller(RoutingContext ctx) {
+    String userAgent = String.valueOf(ctx.request().getHeader("User-Agent"));
+    return (token.isPresent() ? "the admin token" : "unauthenticated")
+        + (userAgent.startsWith(CLI_USER_AGENT_PREFIX) ? " via CLI" : " via REST")
+        + " from " + ctx.request().remoteAddress();
+  }
+
   /** Read-modify-write of one app's splits; the caller holds the write lock. */
-  private void storeSplit(AppKey key, SetSplitRequest request) {
+  private void storeSplit(AppKey key, SetSplitRequest request, String caller) {
     AppSplits previous = splits.get(key);
     AppSplits next;
     try {
-      SplitPolicy mesh = SplitPolicy.of(request.getMode(), request.getCanaryWeight());
+      boolean meshGiven = !request.getMode().isEmpty() || request.hasCanaryWeight();
+      if (!meshGiven && !request.hasGateway() && !request.getGatewayFollowsMesh()) {
+        throw new InvalidSplitException("mode is required: off, test or deploy (to change only "
+            + "the gateway split, send gateway or gatewayFollowsMesh alone)");
+      }
+      // Without mode and weight the mesh split stays, so the gateway can change on its own.
+      SplitPolicy mesh = meshGiven
+          ? SplitPolicy.of(request.getMode(), request.hasCanaryWeight()
+              ? OptionalDouble.of(request.getCanaryWeight()) : OptionalDouble.empty())
+          : previous.mesh();
       Optional<SplitPolicy> gateway;
       if (request.hasGateway() && request.getGatewayFollowsMesh()) {
         throw new InvalidSplitException("set either gateway or gatewayFollowsMesh, not both");
       } else if (request.hasGateway()) {
-        gateway = Optional.of(SplitProtos.fromProto(request.getGateway()));
+        gateway = Optional.of(gatewayPolicy(request.getGateway()));
       } else if (request.getGatewayFollowsMesh()) {
         gateway = Optional.empty();
       } else {
@@ -199,8 +240,21 @@ public final class AdminServer implements AutoCloseable {
       log.error("cannot store the split of {}", key, e);
       throw new ApiException(500, "cannot store the split: " + e.getMessage());
     }
-    log.info("split of {} set to mesh {}, gateway {}", key, next.mesh(),
-        next.gatewayOverride().map(Object::toString).orElse("following mesh"));
+    log.info("split of {} set to {} (was {}) by {}", key, describe(next), describe(previous),
+        caller);
+  }
+
+  private static String describe(AppSplits splits) {
+    return "mesh " + splits.mesh() + ", gateway "
+        + splits.gatewayOverride().map(Object::toString).orElse("following mesh");
+  }
+
+  private static SplitPolicy gatewayPolicy(Split split) throws InvalidSplitException {
+    try {
+      return SplitProtos.fromRequest(split);
+    } catch (InvalidSplitException e) {
+      throw new InvalidSplitException("gateway: " + e.getMessage());
+    }
   }
 
   private static SetSplitRequest parse(String body) {
@@ -242,13 +296,26 @@ public final class AdminServer implements AutoCloseable {
     if (token.isEmpty()) {
       return;
     }
-    String header = ctx.request().getHeader("Authorization");
-    String expected = "Bearer " + token.get();
-    if (header == null || !MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
-        expected.getBytes(StandardCharsets.UTF_8))) {
+    Optional<String> presented = bearerToken(ctx.request().getHeader("Authorization"));
+    if (presented.isEmpty() || !MessageDigest.isEqual(
+        presented.get().getBytes(StandardCharsets.UTF_8),
+        token.get().getBytes(StandardCharsets.UTF_8))) {
       throw new ApiException(401, "this call changes traffic and needs "
           + "'Authorization: Bearer <token>' with the server's admin token");
     }
+  }
+
+  /** The credentials of a Bearer header; the scheme is case-insensitive (RFC 9110, 11.1). */
+  static Optional<String> bearerToken(String header) {
+    if (header == null) {
+      return Optional.empty();
+    }
+    String trimmed = header.strip();
+    int space = trimmed.indexOf(' ');
+    if (space < 0 || !trimmed.substring(0, space).equalsIgnoreCase("Bearer")) {
+      return Optional.empty();
+    }
+    return Optional.of(trimmed.substring(space + 1).strip()).filter(value -> !value.isEmpty());
   }
 
   private static AppKey key(RoutingContext ctx) {
@@ -272,15 +339,22 @@ public final class AdminServer implements AutoCloseable {
 
   private static void proto(RoutingContext ctx, int status, Message message)
       throws InvalidProtocolBufferException {
-    ctx.response().setStatusCode(status)
-        .putHeader("content-type", "application/json")
-        .end(JSON.print(message) + "\n");
+    send(ctx, status, "application/json", JSON.print(message) + "\n");
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status)
-        .putHeader("content-type", "application/json")
-        .end(body.encode() + "\n");
+    send(ctx, status, "application/json", body.encode() + "\n");
+  }
+
+  /** Every answer goes out here; a HEAD request gets the headers of its GET, not the body. */
+  private static void send(RoutingContext ctx, int status, String contentType, String body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", contentType);
+    if (ctx.request().method() == HttpMethod.HEAD) {
+      ctx.response().putHeader("content-length",
+          String.valueOf(body.getBytes(StandardCharsets.UTF_8).length)).end();
+    } else {
+      ctx.response().end(body);
+    }
   }
 
   private static void error(RoutingContext ctx, int status, String message) {

@@ -3,6 +3,8 @@ package dev.steelyard.cli;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
+import dev.steelyard.admin.AdminServer;
+import dev.steelyard.server.SteelyardServer;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -25,13 +27,18 @@ final class AdminClient {
     }
   }
 
+  private final String given;
   private final URI base;
   private final Optional<String> token;
+  // HTTP/1.1 only: the admin API speaks nothing else, and an h2c upgrade offer sent to the
+  // xDS port (gRPC, HTTP/2) only blurs what went wrong.
   private final HttpClient http = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5))
       .build();
 
   AdminClient(String base, Optional<String> token) {
+    this.given = base;
     this.base = URI.create(base.endsWith("/") ? base : base + "/");
     this.token = token;
   }
@@ -58,12 +65,18 @@ final class AdminClient {
       throws AdminError {
     HttpResponse<String> response;
     try {
-      response = http.send(request.timeout(Duration.ofSeconds(30)).build(),
+      response = http.send(request.timeout(Duration.ofSeconds(30))
+              .header("User-Agent", AdminServer.CLI_USER_AGENT_PREFIX + SteelyardServer.VERSION)
+              .build(),
           HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       throw new AdminError(0, "cannot reach the admin API at " + base
           + " (is `steelyard serve` running?)");
     } catch (IOException e) {
+      if (notHttp(e)) {
+        throw new AdminError(0, "--admin " + given
+            + ": not an HTTP/1.1 admin API (is that the xDS port?)");
+      }
       throw new AdminError(0, "admin API at " + base + ": " + e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -78,6 +91,16 @@ final class AdminClient {
       throw new AdminError(0, "unexpected answer from the admin API: " + e.getMessage());
     }
     return into;
+  }
+
+  /**
+   * The peer answered with something that is not an HTTP/1.1 response. The JDK says so only in
+   * its message, which quotes the bytes it got (an HTTP/2 GOAWAY frame from the xDS port).
+   */
+  private static boolean notHttp(IOException e) {
+    String message = String.valueOf(e.getMessage());
+    return e instanceof java.net.ProtocolException || message.contains("status line")
+        || message.contains("header parser");
   }
 
   private static String errorMessage(String body) {

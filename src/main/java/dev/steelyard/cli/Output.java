@@ -12,17 +12,31 @@ import picocli.CommandLine;
 final class Output {
 
   interface Action {
-    void run() throws AdminClient.AdminError;
+    void run() throws AdminClient.AdminError, BadArgument;
+  }
+
+  /** Arguments that cannot mean what the user wants; reported in one line, exit 2. */
+  static final class BadArgument extends Exception {
+    BadArgument(String message) {
+      super(message);
+    }
   }
 
   private Output() {}
 
-  /** Runs an admin call: exit 0, 2 for input the server rejected (400/404), 1 otherwise. */
+  /**
+   * Runs an admin call: exit 0, 2 for bad arguments and input the server rejected (400, 401,
+   * 404), 1 otherwise.
+   */
   static int run(CommandLine.Model.CommandSpec spec, Action action) {
     try {
       action.run();
       spec.commandLine().getOut().flush();
       return 0;
+    } catch (BadArgument e) {
+      spec.commandLine().getErr().println("steelyard: " + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return SteelyardCommand.BAD_INPUT;
     } catch (AdminClient.AdminError e) {
       spec.commandLine().getErr().println("steelyard: " + e.getMessage());
       spec.commandLine().getErr().flush();

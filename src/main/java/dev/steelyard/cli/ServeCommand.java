@@ -7,6 +7,7 @@ import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.source.AppFileParser;
 import dev.steelyard.source.FileAppCatalog;
+import dev.steelyard.source.FileReadErrors;
 import dev.steelyard.source.InvalidAppFileException;
 import dev.steelyard.source.StaticAppCatalog;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
@@ -79,6 +80,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Ping an xDS connection silent for this long; close it when the ping is "
           + "not answered within as long again (ISO-8601). Default ${DEFAULT-VALUE}.")
   Duration xdsKeepalive;
+
+  @Option(names = "--allow-empty-apps",
+      description = "Let a reload of the apps file that lists no apps withdraw them all; "
+          + "refused otherwise.")
+  boolean allowEmptyApps;
 
   @Option(names = "--kubernetes",
       description = "Discover apps from pods and Services and keep splits in TrafficSplit "
@@ -206,7 +212,7 @@ final class ServeCommand implements Callable<Integer> {
 
   private AppCatalog catalog() throws IOException, InvalidAppFileException {
     if (config != null) {
-      return FileAppCatalog.open(config, pollInterval);
+      return FileAppCatalog.open(config, pollInterval, allowEmptyApps);
     }
     if (!demo) {
       throw new IOException("give the apps file with --config FILE, or run --demo");
@@ -222,7 +228,12 @@ final class ServeCommand implements Callable<Integer> {
 
   private Optional<String> token() throws IOException {
     if (tokenFile != null) {
-      String token = Files.readString(tokenFile).strip();
+      String token;
+      try {
+        token = Files.readString(tokenFile).strip();
+      } catch (IOException e) {
+        throw new IOException(FileReadErrors.describe("admin token file", tokenFile, e), e);
+      }
       if (token.isEmpty()) {
         // Asked for a token but got none: fail closed rather than serve changes to anyone.
         throw new IOException("admin token file " + tokenFile + " is empty");

@@ -4,6 +4,7 @@ import dev.steelyard.admin.v1.AppState;
 import dev.steelyard.admin.v1.SetSplitRequest;
 import dev.steelyard.admin.v1.Split;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,6 +16,8 @@ import picocli.CommandLine.Parameters;
     subcommands = {SplitCommand.Set.class, SplitCommand.Get.class})
 final class SplitCommand implements Runnable {
 
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -23,24 +26,47 @@ final class SplitCommand implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "missing: set or get");
   }
 
-  /** {@code name} or {@code namespace/name}. */
-  static String appPath(String app, String namespace) {
-    String full = app.contains("/") ? app : namespace + "/" + app;
+  /**
+   * The API path of APP, {@code name} or {@code namespace/name}; {@code namespace} is the
+   * {@code -n} option, null when not given. A malformed APP would otherwise reach the server as
+   * some other path and come back as "no such endpoint".
+   */
+  static String appPath(String app, String namespace) throws Output.BadArgument {
+    String[] parts = app.split("/", -1);
+    boolean wellFormed = parts.length <= 2;
+    for (String part : parts) {
+      wellFormed &= DNS_LABEL.matcher(part).matches();
+    }
+    if (!wellFormed) {
+      throw new Output.BadArgument("APP '" + app + "' must be name or namespace/name, each a "
+          + "DNS label (lower-case letters, digits and '-')");
+    }
+    if (parts.length == 2 && namespace != null && !namespace.equals(parts[0])) {
+      throw new Output.BadArgument("APP '" + app + "' is in namespace " + parts[0]
+          + " but -n says " + namespace + "; give the namespace once");
+    }
+    String full = parts.length == 2 ? app
+        : (namespace != null ? namespace : "default") + "/" + app;
     return "api/v1/apps/" + full;
   }
 
   @Command(name = "set", mixinStandardHelpOptions = true,
       description = "Set the split: off, test (main 100-n, canary n) or deploy "
-          + "(main 100-2n, baseline n, canary n).")
+          + "(main 100-2n, baseline n, canary n). Without --mode, only the gateway split "
+          + "changes.")
   static final class Set implements Callable<Integer> {
     @Parameters(paramLabel = "APP", description = "name or namespace/name") String app;
-    @Option(names = {"-n", "--namespace"}, defaultValue = "default") String namespace;
-    @Option(names = "--mode", required = true, description = "off, test or deploy") String mode;
-    @Option(names = "--weight", defaultValue = "0",
-        description = "canary weight n in percent, steps of 0.01") double weight;
+    @Option(names = {"-n", "--namespace"}, description = "namespace of APP; default default")
+    String namespace;
+    @Option(names = "--mode", description = "off, test or deploy") String mode;
+    @Option(names = "--weight",
+        description = "canary weight n in percent, steps of 0.01; required for test and deploy")
+    Double weight;
     @Option(names = "--gateway-mode", description = "a separate split for gateway traffic")
     String gatewayMode;
-    @Option(names = "--gateway-weight") Double gatewayWeight;
+    @Option(names = "--gateway-weight",
+        description = "the gateway's canary weight; required for test and deploy")
+    Double gatewayWeight;
     @Option(names = "--gateway-follows-mesh",
         description = "drop the gateway's own split") boolean gatewayFollowsMesh;
     @Mixin AdminOptions admin;
@@ -48,28 +74,55 @@ final class SplitCommand implements Runnable {
 
     @Override
     public Integer call() {
+      return Output.run(spec, () -> Output.printApp(spec.commandLine().getOut(),
+          admin.client().put(appPath(app, namespace) + "/split", request(),
+              AppState.newBuilder()).build()));
+    }
+
+    private SetSplitRequest request() throws Output.BadArgument {
+      if (mode == null && gatewayMode == null && !gatewayFollowsMesh) {
+        throw new Output.BadArgument("give --mode (off, test or deploy), or --gateway-mode or "
+            + "--gateway-follows-mesh to change only the gateway split");
+      }
       SetSplitRequest.Builder request = SetSplitRequest.newBuilder()
-          .setMode(mode)
-          .setCanaryWeight(weight)
           .setGatewayFollowsMesh(gatewayFollowsMesh);
-      if (gatewayWeight != null && gatewayMode == null) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "--gateway-weight needs --gateway-mode");
+      if (mode != null) {
+        request.setMode(mode);
+        requireWeight("--mode", mode, "--weight", weight);
+        if (weight != null) {
+          request.setCanaryWeight(weight);
+        }
+      } else if (weight != null) {
+        throw new Output.BadArgument("--weight needs --mode");
       }
       if (gatewayMode != null) {
-        request.setGateway(Split.newBuilder().setMode(gatewayMode)
-            .setCanaryWeight(gatewayWeight == null ? 0 : gatewayWeight));
+        requireWeight("--gateway-mode", gatewayMode, "--gateway-weight", gatewayWeight);
+        Split.Builder gateway = Split.newBuilder().setMode(gatewayMode);
+        if (gatewayWeight != null) {
+          gateway.setCanaryWeight(gatewayWeight);
+        }
+        request.setGateway(gateway);
+      } else if (gatewayWeight != null) {
+        throw new Output.BadArgument("--gateway-weight needs --gateway-mode");
       }
-      return Output.run(spec, () -> Output.printApp(spec.commandLine().getOut(),
-          admin.client().put(appPath(app, namespace) + "/split", request.build(),
-              AppState.newBuilder()).build()));
+      return request.build();
+    }
+
+    /** test and deploy need their weight; an absent one used to mean 0, all traffic to main. */
+    private static void requireWeight(String modeOption, String mode, String weightOption,
+        Double weight) throws Output.BadArgument {
+      if (weight == null && (mode.equals("test") || mode.equals("deploy"))) {
+        throw new Output.BadArgument(modeOption + " " + mode + " needs " + weightOption
+            + " N (test: 0 <= N <= 100, deploy: 0 <= N <= 50)");
+      }
     }
   }
 
   @Command(name = "get", mixinStandardHelpOptions = true, description = "Show the split.")
   static final class Get implements Callable<Integer> {
     @Parameters(paramLabel = "APP", description = "name or namespace/name") String app;
-    @Option(names = {"-n", "--namespace"}, defaultValue = "default") String namespace;
+    @Option(names = {"-n", "--namespace"}, description = "namespace of APP; default default")
+    String namespace;
     @Mixin AdminOptions admin;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -80,6 +80,7 @@ public final class SteelyardServer implements AutoCloseable {
     // The cached serializer packs each resource into an Any once per snapshot instead of once
     // per stream: a push to N proxies otherwise serializes the same resources N times
     // (bench/README.md: server CPU per weight push and time to the last ACK).
+    TransportFailureLog.install();
     V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(proxies), watcher,
         new DefaultExecutorGroup(), new CachedProtoResourcesSerializer());
     xds = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort()))
@@ -134,6 +135,10 @@ public final class SteelyardServer implements AutoCloseable {
 
   @Override
   public void close() {
+    boolean serving = xds != null;
+    if (serving) {
+      log.info("stopping: closing the admin API and the xDS streams");
+    }
     if (admin != null) {
       admin.close();
     }
@@ -150,5 +155,8 @@ public final class SteelyardServer implements AutoCloseable {
     }
     catalog.close();
     meters.close();
+    if (serving) {
+      log.info("stopped");
+    }
   }
 }

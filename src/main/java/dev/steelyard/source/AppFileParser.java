@@ -1,15 +1,21 @@
 package dev.steelyard.source;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
 import dev.steelyard.view.SubsetRole;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -51,12 +57,20 @@ public final class AppFileParser {
       throw new InvalidAppFileException("the file is empty; expected an 'apps' list");
     }
     AppsFile file;
+    // A parser of our own rather than readValue(String): it is still open in the catch, so the
+    // error can say what token was found.
+    JsonParser parser = null;
     try {
-      file = YAML.readValue(yaml, AppsFile.class);
+      parser = YAML.createParser(yaml);
+      file = YAML.readValue(parser, AppsFile.class);
+    } catch (MismatchedInputException e) {
+      throw new InvalidAppFileException(shapeError(e, parser) + at(e));
     } catch (JsonProcessingException e) {
-      throw new InvalidAppFileException("malformed YAML: " + e.getOriginalMessage()
-          + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr() + ")" : ""));
+      throw new InvalidAppFileException("malformed YAML: " + e.getOriginalMessage() + at(e));
+    } catch (IOException e) {
+      throw new InvalidAppFileException("cannot read the YAML: " + e.getMessage());
+    } finally {
+      closeQuietly(parser);
     }
     if (file == null || file.apps() == null) {
       throw new InvalidAppFileException("the file has no 'apps' list");
@@ -91,6 +105,83 @@ public final class AppFileParser {
       specs.add(spec);
     }
     return List.copyOf(specs);
+  }
+
+  /**
+   * A value of the wrong shape, said in the file's terms: Jackson's own message names Java types
+   * ({@code java.util.LinkedHashMap<...>}, {@code AppFileParser$AppEntry}).
+   */
+  private static String shapeError(MismatchedInputException e, JsonParser parser) {
+    StringBuilder where = new StringBuilder();
+    List<JsonMappingException.Reference> path = e.getPath();
+    int end = e instanceof UnrecognizedPropertyException ? path.size() - 1 : path.size();
+    for (JsonMappingException.Reference reference : path.subList(0, Math.max(end, 0))) {
+      if (reference.getIndex() >= 0) {
+        where.append('[').append(reference.getIndex()).append(']');
+      } else {
+        where.append(where.length() == 0 ? "" : ".").append(reference.getFieldName());
+      }
+    }
+    String location = where.length() == 0 ? "the file" : where.toString();
+    if (e instanceof UnrecognizedPropertyException unknown) {
+      List<String> known = unknown.getKnownPropertyIds().stream().map(String::valueOf)
+          .sorted().toList();
+      return location + ": unknown key '" + unknown.getPropertyName() + "'; expected "
+          + (known.size() == 1 ? known.get(0) : "one of " + String.join(", ", known));
+    }
+    String shape = where.toString().replaceAll("\\[\\d+]", "[]")
+        .replaceFirst("^apps\\[]\\.endpoints\\.[^.\\[]+", "apps[].endpoints.ROLE");
+    String expected = switch (shape) {
+      case "" -> "a map with an 'apps' list";
+      case "apps" -> "a list of apps";
+      case "apps[]" -> "an app: a map with name, port, endpoints and so on";
+      case "apps[].name", "apps[].namespace" -> "a DNS label";
+      case "apps[].protocol" -> "http or grpc";
+      case "apps[].port" -> "a port number 1..65535";
+      case "apps[].gatewayHosts" -> "a list of host names";
+      case "apps[].gatewayHosts[]" -> "a host name";
+      case "apps[].endpoints" -> "a map of role to list of endpoints";
+      case "apps[].endpoints.ROLE" -> "a list of endpoints (ip or ip:port)";
+      case "apps[].endpoints.ROLE[]" -> "an endpoint (ip or ip:port)";
+      default -> "another kind of value";
+    };
+    return location + ": expected " + expected + got(e, parser);
+  }
+
+  /** What was there instead, as YAML calls it. */
+  private static String got(MismatchedInputException e, JsonParser parser) {
+    if (e instanceof InvalidFormatException invalid) {
+      return ", got '" + invalid.getValue() + "'";
+    }
+    if (parser == null || parser.currentToken() == null) {
+      return "";
+    }
+    try {
+      return switch (parser.currentToken()) {
+        case START_ARRAY -> ", got a list";
+        case START_OBJECT -> ", got a map";
+        case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
+            ", got '" + parser.getText() + "'";
+        default -> "";
+      };
+    } catch (IOException ignored) {
+      return "";
+    }
+  }
+
+  private static void closeQuietly(JsonParser parser) {
+    if (parser != null) {
+      try {
+        parser.close();
+      } catch (IOException ignored) {
+        // Parsing a string: nothing to release that matters.
+      }
+    }
+  }
+
+  private static String at(JsonProcessingException e) {
+    return e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ", column "
+        + e.getLocation().getColumnNr() + ")" : "";
   }
 
   private static AppSpec toSpec(AppEntry entry) {

@@ -26,14 +26,17 @@ public final class FileAppCatalog implements AppCatalog {
   private static final Logger log = LoggerFactory.getLogger(FileAppCatalog.class);
 
   private final Path file;
+  private final boolean allowEmptyApps;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService poller;
   private volatile List<AppSpec> apps;
   private volatile Optional<String> lastError = Optional.empty();
   private byte[] lastBytes;
 
-  private FileAppCatalog(Path file, byte[] bytes, List<AppSpec> apps, Duration pollInterval) {
+  private FileAppCatalog(Path file, byte[] bytes, List<AppSpec> apps, Duration pollInterval,
+      boolean allowEmptyApps) {
     this.file = file;
+    this.allowEmptyApps = allowEmptyApps;
     this.lastBytes = bytes;
     this.apps = apps;
     this.poller = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -48,10 +51,30 @@ public final class FileAppCatalog implements AppCatalog {
   /** Loads the file; a file that is missing or invalid at start is an error, not an empty mesh. */
   public static FileAppCatalog open(Path file, Duration pollInterval)
       throws IOException, InvalidAppFileException {
-    byte[] bytes = Files.readAllBytes(file);
-    List<AppSpec> apps = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
+    return open(file, pollInterval, false);
+  }
+
+  /**
+   * As {@link #open(Path, Duration)}; {@code allowEmptyApps} lets a reload that lists no apps
+   * withdraw them all, which is otherwise refused as the likelier accident (a truncated write,
+   * a ConfigMap emptied by a bad template).
+   */
+  public static FileAppCatalog open(Path file, Duration pollInterval, boolean allowEmptyApps)
+      throws IOException, InvalidAppFileException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new IOException(FileReadErrors.describe("apps file", file, e), e);
+    }
+    List<AppSpec> apps;
+    try {
+      apps = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
+    } catch (InvalidAppFileException e) {
+      throw new InvalidAppFileException("apps file " + file + ": " + e.getMessage());
+    }
     log.info("loaded {} app(s) from {}", apps.size(), file);
-    return new FileAppCatalog(file, bytes, apps, pollInterval);
+    return new FileAppCatalog(file, bytes, apps, pollInterval, allowEmptyApps);
   }
 
   @Override
@@ -80,19 +103,27 @@ public final class FileAppCatalog implements AppCatalog {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      report(file + " cannot be read: " + e.getMessage() + "; keeping the last good apps");
+      report(FileReadErrors.describe("apps file", file, e) + "; keeping the last good apps");
       return;
     }
     if (Arrays.equals(bytes, lastBytes)) {
       return;
     }
     lastBytes = bytes;
+    List<AppSpec> parsed;
     try {
-      apps = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
+      parsed = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
     } catch (InvalidAppFileException e) {
-      report(file + ": " + e.getMessage() + "; keeping the last good apps");
+      report("apps file " + file + ": " + e.getMessage() + "; keeping the last good apps");
       return;
     }
+    if (parsed.isEmpty() && !apps.isEmpty() && !allowEmptyApps) {
+      report("apps file " + file + ": lists no apps, which would withdraw all " + apps.size()
+          + " app(s) from every proxy; keeping the last good apps (serve with "
+          + "--allow-empty-apps to allow this)");
+      return;
+    }
+    apps = parsed;
     lastError = Optional.empty();
     log.info("reloaded {} app(s) from {}", apps.size(), file);
     listeners.forEach(Runnable::run);

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Splits in {@code <data-dir>/splits.json}, protobuf JSON of {@link StoredSplits}. Each write goes
@@ -26,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class FileSplitStore implements SplitStore {
 
   public static final String FILE_NAME = "splits.json";
+  private static final Logger log = LoggerFactory.getLogger(FileSplitStore.class);
 
   private final Path file;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
@@ -41,11 +44,15 @@ public final class FileSplitStore implements SplitStore {
     Files.createDirectories(dataDir);
     Path file = dataDir.resolve(FILE_NAME);
     if (!Files.exists(file)) {
+      log.info("no splits stored yet; every app is off until set, and splits go to {}",
+          file.toAbsolutePath());
       return new FileSplitStore(file, Map.of());
     }
     String json = Files.readString(file, StandardCharsets.UTF_8);
     try {
-      return new FileSplitStore(file, fromStored(parse(json)));
+      Map<AppKey, AppSplits> splits = fromStored(parse(json));
+      log.info("loaded the splits of {} app(s) from {}", splits.size(), file.toAbsolutePath());
+      return new FileSplitStore(file, splits);
     } catch (InvalidProtocolBufferException | InvalidSplitException | IllegalArgumentException e) {
       throw new IOException(file + " cannot be read: " + e.getMessage(), e);
     }

@@ -2,6 +2,7 @@ package dev.steelyard.split;
 
 import dev.steelyard.view.SubsetWeights;
 import java.math.BigDecimal;
+import java.util.OptionalDouble;
 
 /**
  * A split as an operator sets it: a mode and the canary weight n in basis points (1 = 0.01 %).
@@ -24,6 +25,20 @@ public record SplitPolicy(SplitMode mode, int canaryBasisPoints) {
     if (canaryBasisPoints < 0 || canaryBasisPoints > maxBasisPoints(mode)) {
       throw new IllegalArgumentException(mode + " does not allow " + canaryBasisPoints + " bp");
     }
+  }
+
+  /**
+   * Validates operator input whose weight may be absent: test and deploy need one, because
+   * reading an absent weight as 0 silently sent all traffic to main.
+   */
+  public static SplitPolicy of(String modeLabel, OptionalDouble canaryPercent)
+      throws InvalidSplitException {
+    SplitMode mode = SplitMode.fromLabel(modeLabel);
+    if (canaryPercent.isEmpty() && mode != SplitMode.OFF) {
+      throw new InvalidSplitException("mode " + mode.label() + " needs canaryWeight: 0 <= n <= "
+          + maxBasisPoints(mode) / 100);
+    }
+    return of(modeLabel, canaryPercent.orElse(0));
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.steelyard.split;
 
 import dev.steelyard.admin.v1.Split;
+import java.util.OptionalDouble;
 
 /** A split policy as the admin API's {@link Split} message, and back (validated). */
 public final class SplitProtos {
@@ -14,7 +15,17 @@ public final class SplitProtos {
         .build();
   }
 
+  /**
+   * A stored split. Files written before the weight had presence left out a weight of 0, so an
+   * absent weight reads as 0 here.
+   */
   public static SplitPolicy fromProto(Split split) throws InvalidSplitException {
     return SplitPolicy.of(split.getMode(), split.getCanaryWeight());
+  }
+
+  /** A split an operator sent: test and deploy need their weight. */
+  public static SplitPolicy fromRequest(Split split) throws InvalidSplitException {
+    return SplitPolicy.of(split.getMode(), split.hasCanaryWeight()
+        ? OptionalDouble.of(split.getCanaryWeight()) : OptionalDouble.empty());
   }
 }

@@ -3,6 +3,9 @@ package dev.steelyard.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.steelyard.split.FileSplitStore;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,6 +81,11 @@ class AdminApiTest {
       "weight as text | {\"mode\":\"test\",\"canaryWeight\":\"ten\"} | malformed request",
       "bad gateway split | {\"mode\":\"test\",\"canaryWeight\":1,\"gateway\":{\"mode\":\"deploy\",\"canaryWeight\":60}} | out of range for mode deploy",
       "gateway and follows | {\"mode\":\"test\",\"canaryWeight\":1,\"gateway\":{\"mode\":\"off\"},\"gatewayFollowsMesh\":true} | not both",
+      "test without weight | {\"mode\":\"test\"} | mode test needs canaryWeight: 0 <= n <= 100",
+      "deploy without weight | {\"mode\":\"deploy\"} | mode deploy needs canaryWeight: 0 <= n <= 50",
+      "gateway without weight | {\"mode\":\"test\",\"canaryWeight\":1,\"gateway\":{\"mode\":\"deploy\"}} | gateway: mode deploy needs canaryWeight",
+      "gateway alone without weight | {\"gateway\":{\"mode\":\"test\"}} | gateway: mode test needs canaryWeight",
+      "nothing to set | {} | mode is required",
   })
   void badInputIsRejectedAndChangesNothing(String name, String body, String message)
       throws Exception {
@@ -91,6 +99,22 @@ class AdminApiTest {
     assertThat(mesh.get("/api/v1/apps/default/hello-app").body()).isEqualTo(stateBefore);
     assertThat(Files.readString(mesh.dataDir.resolve(FileSplitStore.FILE_NAME)))
         .isEqualTo(fileBefore);
+  }
+
+  @Test
+  void theGatewaySplitChangesAloneWithoutRestatingTheMeshOne() throws Exception {
+    HttpResponse<String> gatewayOnly = put("{\"gateway\":{\"mode\":\"deploy\",\"canaryWeight\":5}}");
+    assertThat(gatewayOnly.statusCode()).as(gatewayOnly.body()).isEqualTo(200);
+    assertThat(gatewayOnly.body())
+        .contains("\"meshSplit\": {\n    \"mode\": \"test\",\n    \"canaryWeight\": 5.0")
+        .contains("\"gatewaySplit\": {\n    \"mode\": \"deploy\",\n    \"canaryWeight\": 5.0")
+        .contains("\"gatewayFollowsMesh\": false");
+
+    HttpResponse<String> follow = put("{\"gatewayFollowsMesh\":true}");
+    assertThat(follow.statusCode()).as(follow.body()).isEqualTo(200);
+    assertThat(follow.body())
+        .contains("\"meshSplit\": {\n    \"mode\": \"test\",\n    \"canaryWeight\": 5.0")
+        .contains("\"gatewayFollowsMesh\": true");
   }
 
   @Test
@@ -121,6 +145,56 @@ class AdminApiTest {
     assertThat(wrong.body()).contains("Authorization: Bearer");
     assertThat(mesh.get("/api/v1/apps/default/hello-app").body())
         .contains("\"canaryWeight\": 5.0");
+  }
+
+  @Test
+  void theBearerSchemeIsCaseInsensitive() throws Exception {
+    for (String scheme : new String[] {"bearer", "BEARER", "Bearer"}) {
+      HttpResponse<String> response = putAuthorized(scheme + " " + TOKEN);
+      assertThat(response.statusCode()).as(scheme + ": " + response.body()).isEqualTo(200);
+    }
+    assertThat(putAuthorized("Basic " + TOKEN).statusCode()).isEqualTo(401);
+    assertThat(putAuthorized("Bearer").statusCode()).isEqualTo(401);
+  }
+
+  private HttpResponse<String> putAuthorized(String authorization) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(mesh.admin() + SPLIT))
+            .header("Authorization", authorization)
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"mode\":\"test\",\"canaryWeight\":5}"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+      "POST, " + SPLIT + ", PUT",
+      "DELETE, " + SPLIT + ", PUT",
+      "GET, " + SPLIT + ", PUT",
+      "PUT, /api/v1/apps, 'GET, HEAD'",
+      "DELETE, /api/v1/apps/default/hello-app, 'GET, HEAD'",
+      "POST, /healthz, 'GET, HEAD'",
+  })
+  void aWrongMethodIs405WithAllow(String method, String path, String allow) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(mesh.admin() + path))
+            .method(method, HttpRequest.BodyPublishers.ofString("{}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(405);
+    assertThat(response.headers().firstValue("Allow")).hasValue(allow);
+    assertThat(response.body()).startsWith("{\"error\":")
+        .contains("method " + method + " is not allowed on " + path);
+  }
+
+  @Test
+  void headIsGetWithoutABody() throws Exception {
+    for (String path : new String[] {"/healthz", "/readyz", "/api/v1/apps/default/hello-app"}) {
+      HttpResponse<String> response = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(mesh.admin() + path))
+              .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).as(path).isEqualTo(200);
+      assertThat(response.body()).as(path).isEmpty();
+    }
   }
 
   @Test

@@ -97,12 +97,68 @@ class CliTest {
     assertThat(noToken.code()).isEqualTo(2);
     assertThat(noToken.err()).contains("Authorization: Bearer");
 
-    assertThat(run("split", "set", "hello-app", "--admin", mesh.admin()).code())
-        .as("missing --mode is a usage error").isEqualTo(2);
+    Run nothing = run("split", "set", "hello-app", "--admin", mesh.admin());
+    assertThat(nothing.code()).isEqualTo(2);
+    assertThat(nothing.err().strip()).isEqualTo("steelyard: give --mode (off, test or deploy), "
+        + "or --gateway-mode or --gateway-follows-mesh to change only the gateway split");
     Run gatewayWeightAlone = run("split", "set", "hello-app", "--mode", "test", "--weight", "1",
         "--gateway-weight", "5", "--admin", mesh.admin(), "--token", "tok");
     assertThat(gatewayWeightAlone.code()).isEqualTo(2);
-    assertThat(gatewayWeightAlone.err()).contains("--gateway-weight needs --gateway-mode");
+    assertThat(gatewayWeightAlone.err().strip())
+        .isEqualTo("steelyard: --gateway-weight needs --gateway-mode");
+  }
+
+  @Test
+  void aModeWithoutItsWeightIsAnError() {
+    for (String mode : new String[] {"test", "deploy"}) {
+      Run meshAlone = run("split", "set", "hello-app", "--mode", mode, "--admin", mesh.admin(),
+          "--token", "tok");
+      assertThat(meshAlone.code()).as(mode).isEqualTo(2);
+      assertThat(meshAlone.err().strip()).isEqualTo("steelyard: --mode " + mode
+          + " needs --weight N (test: 0 <= N <= 100, deploy: 0 <= N <= 50)");
+      Run gatewayAlone = run("split", "set", "hello-app", "--mode", "off", "--gateway-mode",
+          mode, "--admin", mesh.admin(), "--token", "tok");
+      assertThat(gatewayAlone.code()).as(mode).isEqualTo(2);
+      assertThat(gatewayAlone.err().strip()).startsWith("steelyard: --gateway-mode " + mode
+          + " needs --gateway-weight N");
+    }
+    Run weightAlone = run("split", "set", "hello-app", "--weight", "3", "--gateway-mode", "off",
+        "--admin", mesh.admin(), "--token", "tok");
+    assertThat(weightAlone.code()).isEqualTo(2);
+    assertThat(weightAlone.err().strip()).isEqualTo("steelyard: --weight needs --mode");
+  }
+
+  @Test
+  void theGatewaySplitChangesAloneWithoutRestatingTheMeshOne() {
+    assertThat(run("split", "set", "hello-app", "--mode", "test", "--weight", "10",
+        "--gateway-follows-mesh", "--admin", mesh.admin(), "--token", "tok").code()).isZero();
+    Run gateway = run("split", "set", "hello-app", "--gateway-mode", "deploy",
+        "--gateway-weight", "5", "--admin", mesh.admin(), "--token", "tok");
+    assertThat(gateway.code()).as(gateway.err()).isZero();
+    assertThat(gateway.out()).contains("default/hello-app  mesh: test 10  gateway: deploy 5\n");
+    Run follow = run("split", "set", "hello-app", "--gateway-follows-mesh",
+        "--admin", mesh.admin(), "--token", "tok");
+    assertThat(follow.code()).as(follow.err()).isZero();
+    assertThat(follow.out()).contains("mesh: test 10  gateway: test 10 (follows mesh)");
+  }
+
+  @Test
+  void aMalformedOrConflictingAppArgumentIsNamed() {
+    Run conflicting = run("split", "set", "default/hello-app", "-n", "other", "--mode", "off",
+        "--admin", mesh.admin(), "--token", "tok");
+    assertThat(conflicting.code()).isEqualTo(2);
+    assertThat(conflicting.err().strip()).isEqualTo("steelyard: APP 'default/hello-app' is in "
+        + "namespace default but -n says other; give the namespace once");
+    assertThat(run("split", "get", "default/hello-app", "-n", "default", "--admin",
+        mesh.admin()).code()).as("the same namespace twice does not conflict").isZero();
+
+    for (String app : new String[] {"default/hello-app/x", "/hello-app", "default/", "Hello"}) {
+      Run malformed = run("split", "get", app, "--admin", mesh.admin());
+      assertThat(malformed.code()).as(app).isEqualTo(2);
+      assertThat(malformed.err().strip()).as(app).isEqualTo("steelyard: APP '" + app
+          + "' must be name or namespace/name, each a DNS label (lower-case letters, digits "
+          + "and '-')");
+    }
   }
 
   @Test
@@ -117,6 +173,45 @@ class CliTest {
     Run badApps = run("serve", "--config", bad.toString(), "--xds-port", "0",
         "--admin-port", "0", "--data-dir", dir.resolve("data").toString());
     assertThat(badApps.code()).isEqualTo(2);
+  }
+
+  @Test
+  void serveNamesAMissingFileAndWhatIsWrongWithIt(@TempDir Path dir) {
+    Path data = dir.resolve("data");
+    Run noConfig = runServe("serve", "--config", dir.resolve("nope.yaml").toString(),
+        "--xds-port", "0", "--admin-port", "0", "--data-dir", data.toString());
+    assertThat(noConfig.code()).isEqualTo(2);
+    assertThat(noConfig.err()).contains(
+        "steelyard: apps file " + dir.resolve("nope.yaml") + ": no such file");
+
+    Run noTokenFile = runServe("serve", "--config", mesh.appsFile.toString(),
+        "--admin-token-file", dir.resolve("no-token").toString(), "--xds-port", "0",
+        "--admin-port", "0", "--data-dir", data.toString());
+    assertThat(noTokenFile.code()).isEqualTo(2);
+    assertThat(noTokenFile.err()).contains(
+        "steelyard: admin token file " + dir.resolve("no-token") + ": no such file");
+  }
+
+  @Test
+  void serveOffersToAllowAnEmptyAppsFile() {
+    Run help = run("serve", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("--allow-empty-apps");
+  }
+
+  /** {@code serve} reports start-up errors on the process's stderr, not picocli's writer. */
+  private Run runServe(String... args) {
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true,
+        java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      Run run = run(args);
+      return new Run(run.code(), run.out(), run.err()
+          + captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(stderr);
+    }
   }
 
   @Test

@@ -33,7 +33,8 @@ class SourceReloadTest {
       Files.writeString(mesh.appsFile, mesh.appsYaml().replace("port: 8080", "port: eighty"));
       await().atMost(Duration.ofSeconds(5)).until(() ->
           mesh.get("/api/v1/status").body().contains("keeping the last good apps"));
-      assertThat(mesh.get("/api/v1/status").body()).contains("apps.yaml: malformed YAML");
+      assertThat(mesh.get("/api/v1/status").body()).contains(
+          "apps.yaml: apps[0].port: expected a port number 1..65535, got \\u0027eighty\\u0027");
       assertThat(mesh.server.publisher().current().versions()).isEqualTo(before);
       Binomial.assertSplit(client.count(1_000), 1_000, 0.5, 0, 0.5);
 

@@ -51,10 +51,19 @@ class AppFileParserTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "malformed YAML | 'apps: [ {name: a, port: 1'                                | malformed YAML",
-      "no apps list   | 'other: 1'                                                 | malformed YAML",
+      "no apps list   | 'other: 1'                                                 | the file: unknown key 'other'; expected apps (line 1",
       "empty file     | ''                                                        | the file is empty",
       "apps is null   | 'apps:'                                                   | no 'apps' list",
-      "unknown key    | 'apps: [{name: a, port: 1, weight: 3}]'                   | malformed YAML: Unrecognized field \"weight\"",
+      "unknown key    | 'apps: [{name: a, port: 1, weight: 3}]'                   | apps[0]: unknown key 'weight'; expected one of endpoints, gatewayHosts, name, namespace, port, protocol (line 1, column 37)",
+      "apps not list  | 'apps: 3'                                                 | apps: expected a list of apps, got '3' (line 1, column 7)",
+      "file is a list | '[1, 2]'                                                  | the file: expected a map with an 'apps' list, got a list",
+      "app not a map  | 'apps: [foo]'                                             | apps[0]: expected an app: a map with name, port, endpoints and so on, got 'foo'",
+      "port as text   | 'apps: [{name: a, port: eighty}]'                         | apps[0].port: expected a port number 1..65535, got 'eighty'",
+      "name as list   | 'apps: [{name: [a], port: 1}]'                            | apps[0].name: expected a DNS label, got a list",
+      "hosts as text  | 'apps: [{name: a, port: 1, gatewayHosts: a.io}]'          | apps[0].gatewayHosts: expected a list of host names, got 'a.io'",
+      "endpoints list | 'apps: [{name: a, port: 1, endpoints: [\"1.2.3.4\"]}]'    | apps[0].endpoints: expected a map of role to list of endpoints, got a list",
+      "role as text   | 'apps: [{name: a, port: 1, endpoints: {main: 1.2.3.4}}]'  | apps[0].endpoints.main: expected a list of endpoints (ip or ip:port), got '1.2.3.4'",
+      "endpoint a map | 'apps: [{name: a, port: 1, endpoints: {main: [{ip: x}]}}]' | apps[0].endpoints.main[0]: expected an endpoint (ip or ip:port), got a map",
       "bad name       | 'apps: [{name: Hello_App, port: 1}]'                      | apps[0] default/Hello_App: name 'Hello_App' must be a DNS label",
       "missing port   | 'apps: [{name: a}]'                                       | apps[0] default/a: port must be set to 1..65535",
       "port too big   | 'apps: [{name: a, port: 70000}]'                          | port must be set to 1..65535 (got 70000)",
@@ -70,6 +79,8 @@ class AppFileParserTest {
   void badFilesAreRejectedWithWhereAndWhy(String name, String yaml, String message) {
     assertThatThrownBy(() -> AppFileParser.parse(yaml))
         .isInstanceOf(InvalidAppFileException.class)
-        .hasMessageContaining(message);
+        .hasMessageContaining(message)
+        .hasMessageNotContaining("java.")
+        .hasMessageNotContaining("AppEntry");
   }
 }

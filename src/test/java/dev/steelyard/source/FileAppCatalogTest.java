@@ -71,12 +71,51 @@ class FileAppCatalogTest {
 
   @Test
   void aMissingOrBadFileAtStartIsAnError(@TempDir Path dir) throws Exception {
-    assertThatThrownBy(() -> FileAppCatalog.open(dir.resolve("nope.yaml"), Duration.ofSeconds(1)))
-        .isInstanceOf(java.nio.file.NoSuchFileException.class);
+    Path missing = dir.resolve("nope.yaml");
+    assertThatThrownBy(() -> FileAppCatalog.open(missing, Duration.ofSeconds(1)))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessage("apps file " + missing + ": no such file");
+    assertThatThrownBy(() -> FileAppCatalog.open(dir, Duration.ofSeconds(1)))
+        .hasMessage("apps file " + dir + ": Is a directory");
     Path bad = dir.resolve("bad.yaml");
     Files.writeString(bad, "apps: [{name: a}]");
     assertThatThrownBy(() -> FileAppCatalog.open(bad, Duration.ofSeconds(1)))
-        .isInstanceOf(InvalidAppFileException.class);
+        .isInstanceOf(InvalidAppFileException.class)
+        .hasMessageStartingWith("apps file " + bad + ": apps[0] default/a: port must be set");
+  }
+
+  @Test
+  void aReloadThatListsNoAppsIsRefusedUnlessAllowed(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("apps.yaml");
+    Files.writeString(file, ONE_ENDPOINT);
+    try (FileAppCatalog catalog = FileAppCatalog.open(file, Duration.ofHours(1))) {
+      Files.writeString(file, "apps: []\n");
+      catalog.reloadIfChanged();
+      assertThat(catalog.lastError()).hasValue("apps file " + file + ": lists no apps, which "
+          + "would withdraw all 1 app(s) from every proxy; keeping the last good apps (serve "
+          + "with --allow-empty-apps to allow this)");
+      assertThat(mainEndpoints(catalog.apps())).containsExactly(new Endpoint("10.0.0.1", 80));
+    }
+    Files.writeString(file, ONE_ENDPOINT);
+    try (FileAppCatalog catalog = FileAppCatalog.open(file, Duration.ofHours(1), true)) {
+      Files.writeString(file, "apps: []\n");
+      catalog.reloadIfChanged();
+      assertThat(catalog.lastError()).isEmpty();
+      assertThat(catalog.apps()).isEmpty();
+    }
+  }
+
+  @Test
+  void aDeletedFileIsReportedWithItsReasonAndTheAppsStay(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("apps.yaml");
+    Files.writeString(file, ONE_ENDPOINT);
+    try (FileAppCatalog catalog = FileAppCatalog.open(file, Duration.ofHours(1))) {
+      Files.delete(file);
+      catalog.reloadIfChanged();
+      assertThat(catalog.lastError()).hasValue(
+          "apps file " + file + ": no such file; keeping the last good apps");
+      assertThat(mainEndpoints(catalog.apps())).containsExactly(new Endpoint("10.0.0.1", 80));
+    }
   }
 
   private static List<Endpoint> mainEndpoints(List<AppSpec> apps) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.steelyard.view.SubsetWeights;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -46,6 +47,17 @@ class SplitPolicyTest {
     assertThatThrownBy(() -> SplitPolicy.of(mode, n))
         .isInstanceOf(InvalidSplitException.class)
         .hasMessageContaining(reason);
+  }
+
+  @Test
+  void testAndDeployNeedTheirWeightWhenItCanBeAbsent() throws InvalidSplitException {
+    assertThatThrownBy(() -> SplitPolicy.of("test", OptionalDouble.empty()))
+        .hasMessage("mode test needs canaryWeight: 0 <= n <= 100");
+    assertThatThrownBy(() -> SplitPolicy.of("deploy", OptionalDouble.empty()))
+        .hasMessage("mode deploy needs canaryWeight: 0 <= n <= 50");
+    assertThat(SplitPolicy.of("off", OptionalDouble.empty())).isEqualTo(SplitPolicy.OFF);
+    assertThat(SplitPolicy.of("test", OptionalDouble.of(0)).weights())
+        .isEqualTo(SubsetWeights.ALL_MAIN);
   }
 
   @Test

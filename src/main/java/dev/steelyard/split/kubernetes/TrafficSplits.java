@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * The {@code TrafficSplit} custom resource ({@code steelyard.dev/v1alpha1}), one per app, named
@@ -88,11 +89,11 @@ public final class TrafficSplits {
       throw new InvalidSplitException(where + ".mode must be a string: off, test or deploy");
     }
     Object weight = map.get("canaryWeight");
-    double percent;
+    OptionalDouble percent;
     if (weight == null) {
-      percent = 0;
+      percent = OptionalDouble.empty();
     } else if (weight instanceof Number number) {
-      percent = number.doubleValue();
+      percent = OptionalDouble.of(number.doubleValue());
     } else {
       throw new InvalidSplitException(where + ".canaryWeight must be a number, got '" + weight
           + "'");

@@ -185,6 +185,10 @@ class TrafficSplitStoreTest {
     editSpec(Map.of("mesh", Map.of("mode", "sideways")));
     await().atMost(Duration.ofSeconds(10)).until(() -> String.valueOf(validCondition()
         .get("message")).contains("unknown mode 'sideways'"));
+    // An absent weight used to mean 0: all traffic to main.
+    editSpec(Map.of("mesh", Map.of("mode", "test")));
+    await().atMost(Duration.ofSeconds(10)).until(() -> String.valueOf(validCondition()
+        .get("message")).contains("spec.mesh: mode test needs canaryWeight: 0 <= n <= 100"));
     assertThat(publishedMeshWeights()).isEqualTo(new SubsetWeights(6000, 2000, 2000));
 
     editSpec(Map.of("mesh", Map.of("mode", "test", "canaryWeight", 5)));
