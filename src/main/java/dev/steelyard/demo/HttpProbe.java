@@ -57,17 +57,22 @@ public final class HttpProbe implements AutoCloseable {
     Future<String> outcome = client.request(options)
         // The Host header exactly as given: Vert.x would otherwise add the port it connects to.
         .compose(request -> request.authority(HostAndPort.parseAuthority(host, -1)).send())
-        .compose(response -> response.body().map(body -> outcome(response)))
+        .compose(response -> response.body().map(body -> outcome(response, body.toString())))
         .recover(failure -> Future.succeededFuture("error: " + describe(failure)));
     return outcome.toCompletionStage().toCompletableFuture();
   }
 
-  private static String outcome(HttpClientResponse response) {
+  /** The role, or the status with Envoy's one-line reason ("no healthy upstream", ...). */
+  private static String outcome(HttpClientResponse response, String body) {
     String role = response.getHeader(RoleBackend.ROLE_HEADER);
     if (response.statusCode() / 100 == 2 && role != null) {
       return role;
     }
-    return "HTTP " + response.statusCode();
+    String reason = body.lines().findFirst().orElse("").strip();
+    if (reason.length() > 80) {
+      reason = reason.substring(0, 80) + "...";
+    }
+    return "HTTP " + response.statusCode() + (reason.isEmpty() ? "" : " " + reason);
   }
 
   private static String describe(Throwable failure) {

@@ -1,10 +1,13 @@
 package dev.steelyard.feedback;
 
+import dev.steelyard.publish.AppliedCheck;
+import dev.steelyard.publish.NamedVersionSnapshot;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.RequestedNames;
 import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.translate.ProxyKind;
 import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.envoy.config.core.v3.Node;
@@ -32,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * What every connected proxy has: its node, kind, the version it ACKed per resource type and its
  * last NACK. Fed by java-control-plane's stream callbacks; read by the admin API.
  */
-public final class ProxyRegistry implements DiscoveryServerCallbacks {
+public final class ProxyRegistry implements DiscoveryServerCallbacks, AppliedCheck {
 
   private static final Logger log = LoggerFactory.getLogger(ProxyRegistry.class);
 
@@ -196,6 +199,59 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     Map<ProxyKind, Progress> progress = new java.util.EnumMap<>(ProxyKind.class);
     counts.forEach((kind, count) -> progress.put(kind, new Progress(count[0], count[1])));
     return progress;
+  }
+
+  /**
+   * A proxy has applied a snapshot when every type it was sent is ACKed at the snapshot's
+   * version for the names it asked for. A proxy that takes all clusters (Envoy) must also have
+   * asked for the endpoints of each: Envoy ACKs new clusters before their assignments arrive,
+   * and a cluster without them answers 503.
+   */
+  @Override
+  public List<String> lagging(ProxyKind kind, NamedVersionSnapshot snapshot) {
+    List<String> lagging = new ArrayList<>();
+    for (StreamState stream : streams.values()) {
+      if (stream.node == null || stream.kind != kind || applied(stream, snapshot)) {
+        continue;
+      }
+      lagging.add(nodeId(stream));
+    }
+    return lagging;
+  }
+
+  private static boolean applied(StreamState stream, NamedVersionSnapshot snapshot) {
+    for (String type : stream.lastSent.keySet()) {
+      ResourceType resourceType = resourceType(type);
+      if (resourceType == null) {
+        continue;
+      }
+      String acked = stream.acked.get(type);
+      RequestedNames names = stream.ackedNames.getOrDefault(type, WILDCARD);
+      if (acked == null || !acked.equals(snapshot.version(resourceType, names))) {
+        return false;
+      }
+    }
+    RequestedNames clusters = stream.ackedNames.get("clusters");
+    if (clusters != null && clusters.names().isEmpty()) {
+      RequestedNames endpoints = stream.ackedNames.getOrDefault("endpoints", WILDCARD);
+      Set<String> asked = Set.copyOf(endpoints.names());
+      for (String cluster : snapshot.clusters().resources().keySet()) {
+        if (!asked.contains(cluster)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private static ResourceType resourceType(String shortType) {
+    return switch (shortType) {
+      case "clusters" -> ResourceType.CLUSTER;
+      case "endpoints" -> ResourceType.ENDPOINT;
+      case "listeners" -> ResourceType.LISTENER;
+      case "routes" -> ResourceType.ROUTE;
+      default -> null;
+    };
   }
 
   private static Map<String, List<String>> ackedNames(StreamState stream) {

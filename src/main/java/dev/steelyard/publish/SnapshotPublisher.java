@@ -54,6 +54,9 @@ public final class SnapshotPublisher implements AutoCloseable {
 
   private record Waiter(long ticket, CompletableFuture<PublishedState> future) {}
 
+  /** The longest the publisher waits for proxies to apply one make-before-break stage. */
+  static final Duration STAGE_TIMEOUT = Duration.ofSeconds(5);
+
   private final AppCatalog catalog;
   private final SplitStore splits;
   private final IndexedCache cache;
@@ -74,6 +77,9 @@ public final class SnapshotPublisher implements AutoCloseable {
   private long lastPublishEnded = Long.MIN_VALUE / 2;
   private volatile PublishedState current;
   private volatile boolean running = true;
+  private volatile AppliedCheck appliedCheck = AppliedCheck.NONE;
+  /** What each kind is served now, the start of the next make-before-break; publisher only. */
+  private final Map<ProxyKind, ProxyResources> served = new EnumMap<>(ProxyKind.class);
   private final Thread thread;
 
   public SnapshotPublisher(AppCatalog catalog, SplitStore splits, IndexedCache cache,
@@ -92,6 +98,14 @@ public final class SnapshotPublisher implements AutoCloseable {
         Optional.empty());
     this.thread = new Thread(this::loop, "steelyard-publisher");
     this.thread.setDaemon(true);
+  }
+
+  /**
+   * Lets the publisher wait for the proxies between the stages of a make-before-break change
+   * ({@link MakeBeforeBreak}); without it, the stages go out back to back.
+   */
+  public void waitForProxiesWith(AppliedCheck check) {
+    this.appliedCheck = check;
   }
 
   /** Publishes the first snapshot before returning, then starts the publisher thread. */
@@ -240,33 +254,106 @@ public final class SnapshotPublisher implements AutoCloseable {
       keepPrevious("refused, proxies keep the previous configuration: " + error);
       return;
     }
+    Map<ProxyKind, List<ProxyResources>> stages = stages(resources);
+    int stageCount = stages.values().stream().mapToInt(List::size).max().orElse(1);
     Map<ProxyKind, KindVersions> versions = new EnumMap<>(ProxyKind.class);
     Map<ProxyKind, NamedVersionSnapshot> snapshots = new EnumMap<>(ProxyKind.class);
     snapshots.putAll(current.snapshots());
-    for (Map.Entry<ProxyKind, ProxyResources> entry : resources.entrySet()) {
-      ProxyKind kind = entry.getKey();
-      NamedVersionSnapshot previous = current.snapshots().get(kind);
-      ProxyResources built = entry.getValue();
-      Tracked<Cluster> clusters = track(previous, ResourceType.CLUSTER, built.clusters());
-      Tracked<ClusterLoadAssignment> endpoints =
-          track(previous, ResourceType.ENDPOINT, built.endpoints());
-      Tracked<Listener> listeners = track(previous, ResourceType.LISTENER, built.listeners());
-      Tracked<RouteConfiguration> routes = track(previous, ResourceType.ROUTE, built.routes());
-      KindVersions next = new KindVersions(clusters.version(), endpoints.version(),
-          listeners.version(), routes.version());
-      versions.put(kind, next);
-      if (next.equals(current.versions().get(kind))) {
-        continue;
+    versions.putAll(current.versions());
+    for (int stage = 0; stage < stageCount; stage++) {
+      Map<ProxyKind, NamedVersionSnapshot> set = new EnumMap<>(ProxyKind.class);
+      for (Map.Entry<ProxyKind, List<ProxyResources>> entry : stages.entrySet()) {
+        ProxyKind kind = entry.getKey();
+        if (stage >= entry.getValue().size()) {
+          continue;
+        }
+        ProxyResources built = entry.getValue().get(stage);
+        NamedVersionSnapshot previous = snapshots.get(kind);
+        Tracked<Cluster> clusters = track(previous, ResourceType.CLUSTER, built.clusters());
+        Tracked<ClusterLoadAssignment> endpoints =
+            track(previous, ResourceType.ENDPOINT, built.endpoints());
+        Tracked<Listener> listeners = track(previous, ResourceType.LISTENER, built.listeners());
+        Tracked<RouteConfiguration> routes = track(previous, ResourceType.ROUTE, built.routes());
+        KindVersions next = new KindVersions(clusters.version(), endpoints.version(),
+            listeners.version(), routes.version());
+        served.put(kind, built);
+        if (next.equals(versions.get(kind))) {
+          continue;
+        }
+        versions.put(kind, next);
+        NamedVersionSnapshot snapshot = snapshot(clusters, endpoints, listeners, routes);
+        snapshots.put(kind, snapshot);
+        cache.setSnapshot(kind, snapshot);
+        set.put(kind, snapshot);
       }
-      NamedVersionSnapshot snapshot = snapshot(clusters, endpoints, listeners, routes);
-      snapshots.put(kind, snapshot);
-      cache.setSnapshot(kind, snapshot);
+      if (stage < stageCount - 1) {
+        awaitApplied(generation, stage, set);
+      }
     }
     current = new PublishedState(generation, view, Collections.unmodifiableMap(versions),
         Collections.unmodifiableMap(snapshots), Instant.now(),
         Optional.empty());
     buildTimer.record(Duration.ofNanos(System.nanoTime() - start));
     log.debug("published generation {} with {} app(s)", generation, view.apps().size());
+  }
+
+  /**
+   * Per kind, the make-before-break stages from what it is served to {@code targets}. The
+   * first publish has nothing to keep alive and goes out whole; so does a kind whose
+   * intermediate stage would not validate (it cannot happen by construction: the stages only
+   * hold resources of valid snapshots, each referring to what it referred to before).
+   */
+  private Map<ProxyKind, List<ProxyResources>> stages(Map<ProxyKind, ProxyResources> targets) {
+    Map<ProxyKind, List<ProxyResources>> stages = new EnumMap<>(ProxyKind.class);
+    for (Map.Entry<ProxyKind, ProxyResources> entry : targets.entrySet()) {
+      ProxyKind kind = entry.getKey();
+      ProxyResources before = served.get(kind);
+      List<ProxyResources> planned = before == null ? List.of(entry.getValue())
+          : MakeBeforeBreak.stages(before, entry.getValue());
+      for (ProxyResources stage : planned.subList(0, planned.size() - 1)) {
+        List<String> errors = ResourceValidator.validate(kind, stage);
+        if (!errors.isEmpty()) {
+          log.error("make-before-break stage for {} is invalid, publishing at once: {}",
+              kind.label(), errors);
+          planned = List.of(entry.getValue());
+          break;
+        }
+      }
+      stages.put(kind, planned);
+    }
+    return stages;
+  }
+
+  /**
+   * Waits until the connected proxies have applied a stage, at most {@link #STAGE_TIMEOUT}: a
+   * proxy that is stuck or gone must not hold every other change back.
+   */
+  private void awaitApplied(long generation, int stage, Map<ProxyKind, NamedVersionSnapshot> set) {
+    long deadline = System.nanoTime() + STAGE_TIMEOUT.toNanos();
+    Map<ProxyKind, List<String>> lagging = new EnumMap<>(ProxyKind.class);
+    while (true) {
+      lagging.clear();
+      set.forEach((kind, snapshot) -> {
+        List<String> behind = appliedCheck.lagging(kind, snapshot);
+        if (!behind.isEmpty()) {
+          lagging.put(kind, behind);
+        }
+      });
+      if (lagging.isEmpty() || !running) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        log.warn("generation {}: stage {} not applied by {} after {}; going on", generation,
+            stage + 1, lagging, STAGE_TIMEOUT);
+        return;
+      }
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   private void keepPrevious(String error) {

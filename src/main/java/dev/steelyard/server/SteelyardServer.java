@@ -73,6 +73,7 @@ public final class SteelyardServer implements AutoCloseable {
     proxies = new ProxyRegistry(watcher, meters);
     publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
         endpointVersions, config.holdoff(), config.maxHoldoff(), meters);
+    publisher.waitForProxiesWith(proxies);
     catalog.onChange(publisher::requestPublish);
     splits.onChange(publisher::requestPublish);
     publisher.start();
