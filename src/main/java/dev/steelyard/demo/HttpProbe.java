@@ -59,7 +59,16 @@ public final class HttpProbe implements AutoCloseable {
         .compose(request -> request.authority(HostAndPort.parseAuthority(host, -1)).send())
         .compose(response -> response.body().map(body -> outcome(response, body.toString())))
         .recover(failure -> Future.succeededFuture("error: " + describe(failure)));
-    return outcome.toCompletionStage().toCompletableFuture();
+    // The idle timeout does not cover a request waiting for a pooled connection: a hard limit.
+    CompletableFuture<String> answer = new CompletableFuture<>();
+    long timer = vertx.setTimer(timeout.toMillis(),
+        id -> answer.complete("error: no answer within " + timeout.toMillis() + " ms"));
+    outcome.onComplete(result -> {
+      vertx.cancelTimer(timer);
+      answer.complete(result.succeeded() ? result.result()
+          : "error: " + describe(result.cause()));
+    });
+    return answer;
   }
 
   /** The role, or the status with Envoy's one-line reason ("no healthy upstream", ...). */

@@ -125,7 +125,12 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks, AppliedChe
           sent.version(), nack.message());
       return;
     }
-    if (answersLastResponse) {
+    // The first request of a type on a new stream says what the proxy already runs (from an
+    // earlier stream, before a control plane restart or a reconnect): an unchanged version is
+    // not sent again, so this is the only "ACK" such a proxy will give until the next change.
+    boolean reportsWhatItRuns = sent == null && !request.hasErrorDetail()
+        && !request.getVersionInfo().isEmpty();
+    if (answersLastResponse || reportsWhatItRuns) {
       stream.ackedNames.put(type, names);
       stream.acked.put(type, request.getVersionInfo());
     }
