@@ -1,6 +1,8 @@
 package dev.steelyard.cli;
 
+import dev.steelyard.demo.DemoEnvoys;
 import dev.steelyard.demo.RoleBackends;
+import dev.steelyard.envoy.EnvoyBinary;
 import dev.steelyard.server.KubernetesControlPlane;
 import dev.steelyard.server.ServerConfig;
 import dev.steelyard.server.SteelyardServer;
@@ -43,6 +45,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Start role-answering gRPC backends on the loopback endpoints of the apps; "
           + "without --config, serve the embedded demo apps (server/demo.yaml).")
   boolean demo;
+
+  @Option(names = "--envoy", paramLabel = "PATH",
+      description = "With --demo: the Envoy binary for the demo's gateway and sidecar. Default: "
+          + "env STEELYARD_ENVOY, else envoy on PATH, else .envoy/bin/envoy (bin/install-envoy).")
+  Path envoy;
 
   @Option(names = "--xds-port", defaultValue = "18000", description = "Default ${DEFAULT-VALUE}.")
   int xdsPort;
@@ -137,8 +144,12 @@ final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     RoleBackends demoBackends = backends;
+    DemoEnvoys envoys = demo ? startDemoEnvoys(server) : null;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (envoys != null) {
+        envoys.close();
+      }
       server.close();
       if (demoBackends != null) {
         demoBackends.close();
@@ -151,8 +162,35 @@ final class ServeCommand implements Callable<Integer> {
       System.out.println("steelyard: demo backends answering their role on " + backends.size()
           + " loopback endpoint(s); try: bin/steelyard probe hello-app");
     }
+    if (envoys != null) {
+      System.out.println("steelyard: demo Envoy gateway on :" + gatewayPort + " and sidecar on "
+          + "127.0.0.1:" + sidecarPort + " (admin :9901, :9902; logs in "
+          + envoys.envoys().get(0).log().getParent() + "); try: curl -s -H 'Host: "
+          + "hello-app.example.com' http://127.0.0.1:" + gatewayPort + "/ or "
+          + "bin/steelyard probe --via gateway hello-app");
+    }
     stopped.await();
     return 0;
+  }
+
+  /** The demo's gateway and sidecar Envoy, or null (and why) when there is no Envoy to run. */
+  private DemoEnvoys startDemoEnvoys(SteelyardServer server) {
+    Optional<Path> binary = EnvoyBinary.find(Optional.ofNullable(envoy));
+    if (binary.isEmpty()) {
+      System.out.println("steelyard: the demo runs without Envoy: " + (envoy != null
+          ? "--envoy " + envoy + " is not an executable file" : EnvoyBinary.HOW_TO_GET));
+      return null;
+    }
+    try {
+      return DemoEnvoys.start(binary.get(), server.xdsPort(),
+          dataDir.toAbsolutePath().resolve("envoy"));
+    } catch (IOException e) {
+      System.out.println("steelyard: the demo runs without Envoy: " + e.getMessage());
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   private ServerConfig serverConfig() throws IOException {

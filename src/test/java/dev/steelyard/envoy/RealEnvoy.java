@@ -25,7 +25,8 @@ final class RealEnvoy {
     }
     String why = "SKIPPED real-Envoy tests: " + EnvoyBinary.HOW_TO_GET;
     if ("1".equals(System.getenv(REQUIRE))) {
-      fail(why + " (and " + REQUIRE + "=1 makes that a failure)");
+      fail("real-Envoy tests cannot run, and " + REQUIRE + "=1 makes that a failure: "
+          + EnvoyBinary.HOW_TO_GET);
     }
     synchronized (RealEnvoy.class) {
       if (!reported) {
