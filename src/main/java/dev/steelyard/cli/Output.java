@@ -33,16 +33,21 @@ final class Output {
       action.run();
       spec.commandLine().getOut().flush();
       return 0;
-    } catch (BadArgument e) {
-      spec.commandLine().getErr().println("steelyard: " + e.getMessage());
-      spec.commandLine().getErr().flush();
-      return SteelyardCommand.BAD_INPUT;
-    } catch (AdminClient.AdminError e) {
-      spec.commandLine().getErr().println("steelyard: " + e.getMessage());
-      spec.commandLine().getErr().flush();
-      return e.status == 400 || e.status == 404 || e.status == 401
+    } catch (BadArgument | AdminClient.AdminError e) {
+      return fail(spec, e);
+    }
+  }
+
+  /** Prints the one-line reason and returns the exit code for it. */
+  static int fail(CommandLine.Model.CommandSpec spec, Exception e) {
+    spec.commandLine().getOut().flush();
+    spec.commandLine().getErr().println("steelyard: " + e.getMessage());
+    spec.commandLine().getErr().flush();
+    if (e instanceof AdminClient.AdminError error) {
+      return error.status == 400 || error.status == 404 || error.status == 401
           ? SteelyardCommand.BAD_INPUT : 1;
     }
+    return SteelyardCommand.BAD_INPUT;
   }
 
   static void printApp(PrintWriter out, AppState app) {

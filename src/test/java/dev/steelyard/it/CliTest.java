@@ -30,8 +30,6 @@ class CliTest {
   @AfterAll
   void stop() {
     mesh.close();
-    // Set by `probe`; it is read once per JVM, but leave nothing behind for later tests.
-    System.clearProperty("io.grpc.xds.bootstrapConfig");
   }
 
   private Run run(String... args) {
@@ -53,7 +51,6 @@ class CliTest {
         .containsPattern("main\\s+50.00%\\s+50.00%")
         .containsPattern("canary\\s+25.00%\\s+25.00%");
 
-    // The only test that uses the global xds:/// resolver: its bootstrap is read once per JVM.
     Run probe = run("probe", "hello-app", "-n", "2000",
         "--xds", "127.0.0.1:" + mesh.server.xdsPort());
     assertThat(probe.code()).as(probe.err()).isZero();
