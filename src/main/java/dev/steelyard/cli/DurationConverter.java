@@ -10,6 +10,15 @@ final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
 
   private static final Pattern SHORT = Pattern.compile("(\\d+)(ms|s|m)");
 
+  /** "30s", "500ms", "2m": as a user would write it back. */
+  static String describe(Duration duration) {
+    long millis = duration.toMillis();
+    if (millis % 60_000 == 0) {
+      return millis / 60_000 + "m";
+    }
+    return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+  }
+
   @Override
   public Duration convert(String value) {
     Matcher matcher = SHORT.matcher(value.trim());

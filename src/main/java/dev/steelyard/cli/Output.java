@@ -22,7 +22,19 @@ final class Output {
     }
   }
 
+  /** {@code -o}: the plain-text tables, or protobuf's JSON mapping of the API types. */
+  enum Format { text, json }
+
   private Output() {}
+
+  /** One API message as the REST API serves it (protobuf's JSON mapping). */
+  static String json(com.google.protobuf.MessageOrBuilder message) {
+    try {
+      return com.google.protobuf.util.JsonFormat.printer().print(message);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   /**
    * Runs an admin call: exit 0, 2 for bad arguments and input the server rejected (400, 401,

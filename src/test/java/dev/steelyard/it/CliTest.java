@@ -212,6 +212,59 @@ class CliTest {
   }
 
   @Test
+  void splitSetWaitReturnsOnceTheConnectedProxiesAckedAndTimesOutNamingTheKindThatLags()
+      throws Exception {
+    try (XdsTestClient client = new XdsTestClient(mesh.server.xdsPort(), "wait-client",
+        "hello-app")) {
+      client.call();
+      Run set = run("split", "set", "hello-app", "--mode", "test", "--weight", "3", "--wait",
+          "--admin", mesh.admin(), "--token", "tok");
+      assertThat(set.code()).as(set.err()).isZero();
+      assertThat(set.out()).contains("waiting for ACKs: ")
+          .containsPattern("waiting for ACKs: .*grpc 1/1")
+          .endsWith("applied: every connected proxy ACKed the new routes\n");
+
+      // A sidecar that asks for its listener and never ACKs anything.
+      try (RawAdsStream silent = new RawAdsStream(mesh.server.xdsPort(), "silent-sidecar",
+          "sidecar")) {
+        silent.request("type.googleapis.com/envoy.config.listener.v3.Listener",
+            java.util.List.of());
+        assertThat(silent.next(10)).isNotNull();
+        Run lagging = run("split", "set", "hello-app", "--mode", "test", "--weight", "4",
+            "--wait", "--timeout", "1s", "--admin", mesh.admin(), "--token", "tok");
+        assertThat(lagging.code()).isEqualTo(1);
+        assertThat(lagging.out()).containsPattern("waiting for ACKs: .*sidecar 0/1");
+        assertThat(lagging.err().strip()).matches("steelyard: timed out after 1s waiting for "
+            + "ACKs; lagging: sidecar 0 of 1 acked routes [0-9a-f]{16}");
+      }
+    }
+  }
+
+  @Test
+  void jsonOutputIsTheApiJson() throws Exception {
+    Run get = run("split", "get", "hello-app", "-o", "json", "--admin", mesh.admin());
+    assertThat(get.code()).as(get.err()).isZero();
+    dev.steelyard.admin.v1.AppState.Builder state = dev.steelyard.admin.v1.AppState.newBuilder();
+    com.google.protobuf.util.JsonFormat.parser().merge(get.out(), state);
+    assertThat(state.getName()).isEqualTo("hello-app");
+    assertThat(state.getSubsetsCount()).isEqualTo(3);
+
+    Run set = run("split", "set", "hello-app", "--mode", "off", "-o", "json",
+        "--admin", mesh.admin(), "--token", "tok");
+    assertThat(set.code()).as(set.err()).isZero();
+    com.google.protobuf.util.JsonFormat.parser().merge(set.out(),
+        dev.steelyard.admin.v1.AppState.newBuilder());
+
+    Run status = run("status", "-o", "json", "--admin", mesh.admin());
+    assertThat(status.code()).as(status.err()).isZero();
+    com.fasterxml.jackson.databind.JsonNode json =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(status.out());
+    assertThat(json.at("/status/authRequired").asBoolean()).isTrue();
+    assertThat(json.at("/apps/0/name").asText()).isEqualTo("hello-app");
+    assertThat(json.get("proxies").isArray()).isTrue();
+  }
+
+  @Test
   void anUnreachableServerExitsWithOne() {
     Run down = run("status", "--admin", "http://127.0.0.1:1");
     assertThat(down.code()).isEqualTo(1);
