@@ -183,6 +183,7 @@ final class ServeCommand implements Callable<Integer> {
     KubernetesClient client = new KubernetesClientBuilder().build();
     KubernetesControlPlane plane;
     try {
+      KubernetesControlPlane.checkReachable(client, Duration.ofSeconds(3));
       plane = KubernetesControlPlane.start(client, serverConfig(), settings, replica);
     } catch (IOException e) {
       client.close();

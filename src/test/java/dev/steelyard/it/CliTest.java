@@ -190,6 +190,24 @@ class CliTest {
   }
 
   @Test
+  void serveKubernetesWithoutAClusterSaysSoInOneLine(@TempDir Path dir) {
+    // fabric8 reads these system properties before KUBECONFIG and the in-cluster defaults.
+    System.setProperty("kubernetes.master", "https://127.0.0.1:1");
+    System.setProperty("kubeconfig", dir.resolve("no-kubeconfig").toString());
+    try {
+      Run serve = runServe("serve", "--kubernetes", "--xds-port", "0", "--admin-port", "0",
+          "--data-dir", dir.resolve("data").toString());
+      assertThat(serve.code()).isEqualTo(1);
+      assertThat(serve.err()).isEqualTo("steelyard: no Kubernetes API server reachable at "
+          + "https://127.0.0.1:1/ (ConnectException: Connection refused); set KUBECONFIG or "
+          + "run in a cluster\n");
+    } finally {
+      System.clearProperty("kubernetes.master");
+      System.clearProperty("kubeconfig");
+    }
+  }
+
+  @Test
   void serveOffersToAllowAnEmptyAppsFile() {
     Run help = run("serve", "--help");
     assertThat(help.code()).isZero();
