@@ -43,7 +43,7 @@ final class ProbeCommand implements Callable<Integer> {
   enum Format { text, json }
 
   private static final Duration SETTLE = Duration.ofSeconds(10);
-  private static final Duration CHECK = Duration.ofSeconds(3);
+  private static final Duration CHECK = Duration.ofSeconds(5);
   private static final long PROGRESS_SECONDS = 2;
 
   @Parameters(paramLabel = "APP", description = "the name a client dials, e.g. hello-app or "
@@ -137,10 +137,15 @@ final class ProbeCommand implements Callable<Integer> {
     } else {
       Optional<XdsCheck.Problem> problem = XdsCheck.check(xds, app, CHECK);
       if (problem.isPresent()) {
-        if (problem.get().badInput()) {
-          throw new Output.BadArgument(problem.get().message());
+        switch (problem.get().kind()) {
+          case NO_SUCH_APP -> throw new Output.BadArgument(problem.get().message());
+          case UNREACHABLE -> throw new Unreachable(problem.get().message());
+          case NO_ANSWER -> {
+            spec.commandLine().getErr().println("steelyard: " + problem.get().message()
+                + "; probing anyway");
+            spec.commandLine().getErr().flush();
+          }
         }
-        throw new Unreachable(problem.get().message());
       }
       channel = SplitProbe.channel(app, xds, "steelyard-probe-" + ProcessHandle.current().pid());
     }

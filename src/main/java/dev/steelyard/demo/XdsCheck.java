@@ -27,8 +27,17 @@ import java.util.concurrent.TimeoutException;
  */
 public final class XdsCheck {
 
-  /** What is wrong before any request is sent; {@code badInput} means the name, not the server. */
-  public record Problem(String message, boolean badInput) {}
+  /** What the check found wrong before any request is sent. */
+  public record Problem(Kind kind, String message) {}
+
+  public enum Kind {
+    /** The control plane answered without the listener: the name is wrong. */
+    NO_SUCH_APP,
+    /** No connection could be made. */
+    UNREACHABLE,
+    /** Connected, but no answer in time (a busy server): worth probing anyway. */
+    NO_ANSWER
+  }
 
   private static final String LISTENER_TYPE =
       "type.googleapis.com/envoy.config.listener.v3.Listener";
@@ -73,11 +82,16 @@ public final class XdsCheck {
       } catch (ExecutionException | TimeoutException e) {
         Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
         Status.Code code = Status.fromThrowable(cause).getCode();
-        boolean unreachable = cause instanceof TimeoutException
-            || code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
-        return Optional.of(new Problem((unreachable ? "control plane unreachable at "
-            : "control plane at ") + xdsServer + (unreachable ? " (" : " refused the probe (")
-            + reason(cause) + ")", false));
+        if (code == Status.Code.UNAVAILABLE) {
+          return Optional.of(new Problem(Kind.UNREACHABLE,
+              "control plane unreachable at " + xdsServer + " (" + reason(cause) + ")"));
+        }
+        if (cause instanceof TimeoutException || code == Status.Code.DEADLINE_EXCEEDED) {
+          return Optional.of(new Problem(Kind.NO_ANSWER, "control plane at " + xdsServer
+              + " did not answer within " + timeout.toSeconds() + " s"));
+        }
+        return Optional.of(new Problem(Kind.UNREACHABLE, "control plane at " + xdsServer
+            + " refused the check (" + reason(cause) + ")"));
       }
       requests.onCompleted();
       for (Any resource : response.getResourcesList()) {
@@ -85,7 +99,8 @@ public final class XdsCheck {
           return Optional.empty();
         }
       }
-      return Optional.of(new Problem("no such app on the control plane: " + name, true));
+      return Optional.of(new Problem(Kind.NO_SUCH_APP,
+          "no such app on the control plane: " + name));
     } finally {
       channel.shutdownNow();
     }
