@@ -193,14 +193,16 @@ public final class HealthCheckedCatalog implements AppCatalog {
       results.put(endpoint, CompletableFuture.supplyAsync(
           () -> checks.check(check, endpoint), checkers));
     }
+    // Waited for outside the lock: notices and source changes need not wait for a round.
+    Map<Endpoint, Optional<String>> failures = new HashMap<>();
+    results.forEach((endpoint, result) -> failures.put(endpoint, await(result, check)));
     boolean changed = false;
     synchronized (this) {
       Map<Endpoint, Health> known = health.get(key);
-      for (Map.Entry<Endpoint, CompletableFuture<Optional<String>>> result : results.entrySet()) {
-        Optional<String> failure = await(result.getValue(), check);
+      for (Map.Entry<Endpoint, Optional<String>> result : failures.entrySet()) {
         Health state = known == null ? null : known.get(result.getKey());
         if (state != null) {
-          changed |= apply(key, result.getKey(), state, failure, check);
+          changed |= apply(key, result.getKey(), state, result.getValue(), check);
         }
       }
       if (changed) {
