@@ -82,7 +82,8 @@ final class ProbeCommand implements Callable<Integer> {
   Duration timeout;
 
   @Option(names = "--concurrency", defaultValue = "16",
-      description = "requests in flight at once; default ${DEFAULT-VALUE}")
+      description = "requests in flight at once; one without an answer after 250 ms stops "
+          + "counting, so a hanging endpoint does not stall the rest; default ${DEFAULT-VALUE}")
   int concurrency;
 
   @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text or json")

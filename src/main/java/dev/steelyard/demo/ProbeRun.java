@@ -1,11 +1,18 @@
 package dev.steelyard.demo;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -48,6 +55,7 @@ public final class ProbeRun {
       List<Failure> failures) {}
 
   private static final List<String> ROLE_ORDER = List.of("main", "baseline", "canary");
+  static final Duration SLOW_AFTER = Duration.ofMillis(250);
 
   private final int requested;
   private final Map<String, int[]> rows = new LinkedHashMap<>();
@@ -61,26 +69,49 @@ public final class ProbeRun {
 
   /**
    * Sends {@code requested} requests, at most {@code concurrency} at a time, and waits for all of
-   * them. Each request must end on its own (a deadline per call), so this ends too.
+   * them. Each request must end on its own (a deadline per call), so this ends too. A request
+   * that has not ended after {@link #SLOW_AFTER} stops counting against {@code concurrency}:
+   * requests to a hanging endpoint wait out their deadlines side by side instead of holding
+   * every slot while the healthy endpoints sit idle.
    */
   public void send(int concurrency, Supplier<CompletableFuture<Outcome>> request)
       throws InterruptedException {
-    Semaphore inFlight = new Semaphore(concurrency);
-    for (int i = 0; i < requested; i++) {
-      inFlight.acquire();
-      CompletableFuture<Outcome> outcome;
-      try {
-        outcome = request.get();
-      } catch (RuntimeException e) {
-        outcome = CompletableFuture.failedFuture(e);
+    Semaphore slots = new Semaphore(concurrency);
+    CountDownLatch ended = new CountDownLatch(requested);
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(task -> {
+      Thread thread = new Thread(task, "steelyard-probe-slow");
+      thread.setDaemon(true);
+      return thread;
+    });
+    try {
+      for (int i = 0; i < requested; i++) {
+        slots.acquire();
+        AtomicBoolean slotHeld = new AtomicBoolean(true);
+        Runnable freeSlot = () -> {
+          if (slotHeld.compareAndSet(true, false)) {
+            slots.release();
+          }
+        };
+        CompletableFuture<Outcome> outcome;
+        try {
+          outcome = request.get();
+        } catch (RuntimeException e) {
+          outcome = CompletableFuture.failedFuture(e);
+        }
+        ScheduledFuture<?> slow = timer.schedule(freeSlot, SLOW_AFTER.toMillis(),
+            TimeUnit.MILLISECONDS);
+        outcome.whenComplete((result, error) -> {
+          record(error == null ? result
+              : Outcome.failed(null, null, "error: " + error.getClass().getSimpleName()));
+          slow.cancel(false);
+          freeSlot.run();
+          ended.countDown();
+        });
       }
-      outcome.whenComplete((result, error) -> {
-        record(error == null ? result
-            : Outcome.failed(null, null, "error: " + error.getClass().getSimpleName()));
-        inFlight.release();
-      });
+      ended.await();
+    } finally {
+      timer.shutdownNow();
     }
-    inFlight.acquire(concurrency);
   }
 
   public synchronized void record(Outcome outcome) {

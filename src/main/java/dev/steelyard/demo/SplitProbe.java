@@ -119,8 +119,12 @@ public final class SplitProbe {
           @Override
           public void onError(Throwable error) {
             Status status = Status.fromThrowable(error);
-            outcome.complete(ProbeRun.Outcome.failed(trace.role(), trace.endpoint(),
-                describe(status)));
+            // grpc's text for a deadline carries its timings, which would make each failure
+            // a kind of its own.
+            String reason = status.getCode() == Status.Code.DEADLINE_EXCEEDED
+                ? "DEADLINE_EXCEEDED (no answer within " + timeout.toMillis() + " ms)"
+                : describe(status);
+            outcome.complete(ProbeRun.Outcome.failed(trace.role(), trace.endpoint(), reason));
           }
 
           @Override
@@ -136,7 +140,9 @@ public final class SplitProbe {
   static String describe(Status status) {
     StringBuilder text = new StringBuilder(status.getCode().name());
     if (status.getDescription() != null) {
-      text.append(": ").append(status.getDescription());
+      // The first line only: later ones quote headers and dates, which would split one
+      // kind of failure into many.
+      text.append(": ").append(status.getDescription().lines().findFirst().orElse(""));
     }
     Throwable cause = status.getCause();
     while (cause != null && cause.getCause() != null) {
