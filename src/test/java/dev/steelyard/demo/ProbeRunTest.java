@@ -56,4 +56,30 @@ class ProbeRunTest {
     assertThat(tally.failures()).first()
         .isEqualTo(new ProbeRun.Failure("canary", null, "UNAVAILABLE: io exception", 2));
   }
+
+  @Test
+  void aRequestThatHangsDoesNotHoldUpTheOthers() throws Exception {
+    // One slot; the first request answers only after all the others, as a request to a hanging
+    // endpoint ends at its deadline. Without freeing its slot the run could never go on.
+    java.util.concurrent.CompletableFuture<ProbeRun.Outcome> hanging =
+        new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicInteger sent =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ProbeRun run = new ProbeRun(10);
+    run.send(1, () -> {
+      if (sent.getAndIncrement() == 0) {
+        return hanging.whenComplete((outcome, error) -> order.add("hanging"));
+      }
+      order.add("fast");
+      if (sent.get() == 10) {
+        hanging.complete(ProbeRun.Outcome.failed("canary", null, "DEADLINE_EXCEEDED"));
+      }
+      return java.util.concurrent.CompletableFuture.completedFuture(
+          ProbeRun.Outcome.answered("main", null));
+    });
+    assertThat(order).hasSize(10).endsWith("hanging");
+    assertThat(run.tally().failed()).isEqualTo(1);
+    assertThat(run.tally().finished()).isEqualTo(10);
+  }
 }
