@@ -24,7 +24,7 @@ final class AppStates {
   private AppStates() {}
 
   static AppState of(AppView app, AppSplits splits, PublishedState published,
-      Map<ProxyKind, ProxyRegistry.Progress> progress) {
+      Map<ProxyKind, ProxyRegistry.Progress> progress, List<String> sourceNotices) {
     AppKey key = app.key();
     AppState.Builder state = AppState.newBuilder()
         .setNamespace(key.namespace())
@@ -36,7 +36,8 @@ final class AppStates {
         .setGatewaySplit(SplitProtos.toProto(splits.gateway()))
         .setGatewayFollowsMesh(splits.gatewayOverride().isEmpty())
         .addAllNotices(app.mesh().notices())
-        .addAllNotices(app.gateway().notices());
+        .addAllNotices(app.gateway().notices())
+        .addAllNotices(sourceNotices);
     for (SubsetRole role : SubsetRole.values()) {
       state.addSubsets(SubsetState.newBuilder()
           .setRole(role.label())

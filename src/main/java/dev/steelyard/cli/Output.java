@@ -22,7 +22,19 @@ final class Output {
     }
   }
 
+  /** {@code -o}: the plain-text tables, or protobuf's JSON mapping of the API types. */
+  enum Format { text, json }
+
   private Output() {}
+
+  /** One API message as the REST API serves it (protobuf's JSON mapping). */
+  static String json(com.google.protobuf.MessageOrBuilder message) {
+    try {
+      return com.google.protobuf.util.JsonFormat.printer().print(message);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   /**
    * Runs an admin call: exit 0, 2 for bad arguments and input the server rejected (400, 401,
@@ -33,16 +45,21 @@ final class Output {
       action.run();
       spec.commandLine().getOut().flush();
       return 0;
-    } catch (BadArgument e) {
-      spec.commandLine().getErr().println("steelyard: " + e.getMessage());
-      spec.commandLine().getErr().flush();
-      return SteelyardCommand.BAD_INPUT;
-    } catch (AdminClient.AdminError e) {
-      spec.commandLine().getErr().println("steelyard: " + e.getMessage());
-      spec.commandLine().getErr().flush();
-      return e.status == 400 || e.status == 404 || e.status == 401
+    } catch (BadArgument | AdminClient.AdminError e) {
+      return fail(spec, e);
+    }
+  }
+
+  /** Prints the one-line reason and returns the exit code for it. */
+  static int fail(CommandLine.Model.CommandSpec spec, Exception e) {
+    spec.commandLine().getOut().flush();
+    spec.commandLine().getErr().println("steelyard: " + e.getMessage());
+    spec.commandLine().getErr().flush();
+    if (e instanceof AdminClient.AdminError error) {
+      return error.status == 400 || error.status == 404 || error.status == 401
           ? SteelyardCommand.BAD_INPUT : 1;
     }
+    return SteelyardCommand.BAD_INPUT;
   }
 
   static void printApp(PrintWriter out, AppState app) {

@@ -9,6 +9,7 @@ import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.source.AppFileParser;
 import dev.steelyard.source.FileAppCatalog;
+import dev.steelyard.source.HealthCheckedCatalog;
 import dev.steelyard.source.FileReadErrors;
 import dev.steelyard.source.InvalidAppFileException;
 import dev.steelyard.source.StaticAppCatalog;
@@ -221,6 +222,7 @@ final class ServeCommand implements Callable<Integer> {
     KubernetesClient client = new KubernetesClientBuilder().build();
     KubernetesControlPlane plane;
     try {
+      KubernetesControlPlane.checkReachable(client, Duration.ofSeconds(3));
       plane = KubernetesControlPlane.start(client, serverConfig(), settings, replica);
     } catch (IOException e) {
       client.close();
@@ -250,7 +252,7 @@ final class ServeCommand implements Callable<Integer> {
 
   private AppCatalog catalog() throws IOException, InvalidAppFileException {
     if (config != null) {
-      return FileAppCatalog.open(config, pollInterval, allowEmptyApps);
+      return HealthCheckedCatalog.wrap(FileAppCatalog.open(config, pollInterval, allowEmptyApps));
     }
     if (!demo) {
       throw new IOException("give the apps file with --config FILE, or run --demo");

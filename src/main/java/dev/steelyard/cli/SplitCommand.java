@@ -3,7 +3,11 @@ package dev.steelyard.cli;
 import dev.steelyard.admin.v1.AppState;
 import dev.steelyard.admin.v1.SetSplitRequest;
 import dev.steelyard.admin.v1.Split;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -69,14 +73,94 @@ final class SplitCommand implements Runnable {
     Double gatewayWeight;
     @Option(names = "--gateway-follows-mesh",
         description = "drop the gateway's own split") boolean gatewayFollowsMesh;
+    @Option(names = "--wait", description = "return once every connected proxy of every kind "
+        + "has ACKed the routes carrying the new split; exit 1 at --timeout") boolean wait;
+    @Option(names = "--timeout", defaultValue = "30s", converter = DurationConverter.class,
+        description = "how long --wait waits; default ${DEFAULT-VALUE}") Duration timeout;
+    @Option(names = {"-o", "--output"}, defaultValue = "text",
+        description = "text or json (the app's state as the REST API serves it)")
+    Output.Format output;
     @Mixin AdminOptions admin;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
-      return Output.run(spec, () -> Output.printApp(spec.commandLine().getOut(),
-          admin.client().put(appPath(app, namespace) + "/split", request(),
-              AppState.newBuilder()).build()));
+      int[] code = {0};
+      int exit = Output.run(spec, () -> {
+        AdminClient client = admin.client();
+        String path = appPath(app, namespace);
+        SetSplitRequest body = request();
+        AppState state = client.put(path + "/split", body, AppState.newBuilder()).build();
+        PrintWriter out = spec.commandLine().getOut();
+        if (output == Output.Format.text) {
+          Output.printApp(out, state);
+        }
+        if (wait) {
+          // Progress goes where it does not mix with the JSON.
+          PrintWriter progress = output == Output.Format.text ? out : spec.commandLine().getErr();
+          state = awaitAcks(client, path, progress);
+          code[0] = lagging(state).isEmpty() ? 0 : 1;
+        }
+        if (output == Output.Format.json) {
+          out.println(Output.json(state));
+        }
+      });
+      return exit != 0 ? exit : code[0];
+    }
+
+    /**
+     * Polls the app's state until every connected proxy of every kind has ACKed the routes
+     * version published now, or until the timeout; prints the counts whenever they change.
+     * The newest state is compared, not the PUT's answer: its versions may still move as the
+     * publisher settles.
+     */
+    private AppState awaitAcks(AdminClient client, String path, PrintWriter out)
+        throws AdminClient.AdminError {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      String shown = null;
+      while (true) {
+        AppState state = client.get(path, AppState.newBuilder()).build();
+        String counts = counts(state);
+        if (!counts.equals(shown)) {
+          out.println("waiting for ACKs: " + counts);
+          out.flush();
+          shown = counts;
+        }
+        List<String> lagging = lagging(state);
+        if (lagging.isEmpty()) {
+          out.println("applied: every connected proxy ACKed the new routes");
+          return state;
+        }
+        if (System.nanoTime() > deadline) {
+          out.flush();
+          spec.commandLine().getErr().println("steelyard: timed out after "
+              + DurationConverter.describe(timeout) + " waiting for ACKs; lagging: "
+              + String.join(", ", lagging));
+          spec.commandLine().getErr().flush();
+          return state;
+        }
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AdminClient.AdminError(0, "interrupted");
+        }
+      }
+    }
+
+    private static String counts(AppState state) {
+      return state.getProgressList().stream().map(progress -> progress.getProxyKind() + " "
+          + progress.getProxiesAcked() + "/" + progress.getProxiesConnected())
+          .collect(Collectors.joining(", "));
+    }
+
+    /** "grpc 2 of 3 acked routes 1a2b..." for each kind whose proxies have not all ACKed. */
+    private static List<String> lagging(AppState state) {
+      return state.getProgressList().stream()
+          .filter(progress -> progress.getProxiesAcked() < progress.getProxiesConnected())
+          .map(progress -> progress.getProxyKind() + " " + progress.getProxiesAcked() + " of "
+              + progress.getProxiesConnected() + " acked routes " + progress.getRoutesVersion())
+          .toList();
     }
 
     private SetSplitRequest request() throws Output.BadArgument {
@@ -123,13 +207,23 @@ final class SplitCommand implements Runnable {
     @Parameters(paramLabel = "APP", description = "name or namespace/name") String app;
     @Option(names = {"-n", "--namespace"}, description = "namespace of APP; default default")
     String namespace;
+    @Option(names = {"-o", "--output"}, defaultValue = "text",
+        description = "text or json (the app's state as the REST API serves it)")
+    Output.Format output;
     @Mixin AdminOptions admin;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
-      return Output.run(spec, () -> Output.printApp(spec.commandLine().getOut(),
-          admin.client().get(appPath(app, namespace), AppState.newBuilder()).build()));
+      return Output.run(spec, () -> {
+        AppState state = admin.client().get(appPath(app, namespace), AppState.newBuilder())
+            .build();
+        if (output == Output.Format.json) {
+          spec.commandLine().getOut().println(Output.json(state));
+        } else {
+          Output.printApp(spec.commandLine().getOut(), state);
+        }
+      });
     }
   }
 }

@@ -49,10 +49,17 @@ public final class HttpProbe implements AutoCloseable {
 
   /** One GET to {@code 127.0.0.1:port} with {@code Host: host}; completes with the outcome key. */
   public CompletableFuture<String> send(int port, String host, String path, Duration timeout) {
+    return send("127.0.0.1", port, host, path, timeout);
+  }
+
+  /** One GET to {@code address:port} with {@code Host: host}; completes with the outcome key. */
+  public CompletableFuture<String> send(String address, int port, String host, String path,
+      Duration timeout) {
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.GET)
-        .setServer(SocketAddress.inetSocketAddress(port, "127.0.0.1"))
+        .setServer(SocketAddress.inetSocketAddress(port, address))
         .setURI(path)
+        .setConnectTimeout(timeout.toMillis())
         .setIdleTimeout(timeout.toMillis());
     Future<String> outcome = client.request(options)
         // The Host header exactly as given: Vert.x would otherwise add the port it connects to.

@@ -4,7 +4,12 @@ import dev.steelyard.source.kubernetes.KubernetesAppCatalog;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
 import dev.steelyard.split.kubernetes.TrafficSplitStatusWriter;
 import dev.steelyard.split.kubernetes.TrafficSplitStore;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
 import java.time.Duration;
 
 /**
@@ -26,6 +31,32 @@ public final class KubernetesControlPlane implements AutoCloseable {
     this.splits = splits;
     this.server = server;
     this.statusWriter = statusWriter;
+  }
+
+  /**
+   * Fails within about {@code timeout} if no API server answers, with one line that says so:
+   * informers would otherwise retry for the whole sync timeout and log a stack trace per try.
+   * Asks once, with its own short timeouts and no retries, so the real client keeps its own.
+   */
+  public static void checkReachable(KubernetesClient client, Duration timeout)
+      throws IOException {
+    Config quick = new ConfigBuilder(client.getConfiguration())
+        .withConnectionTimeout((int) timeout.toMillis())
+        .withRequestTimeout((int) timeout.toMillis())
+        .withRequestRetryBackoffLimit(0)
+        .build();
+    try (KubernetesClient probe = new KubernetesClientBuilder().withConfig(quick).build()) {
+      probe.getKubernetesVersion();
+    } catch (KubernetesClientException e) {
+      Throwable cause = e;
+      while (cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      String reason = cause == e ? e.getMessage()
+          : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+      throw new IOException("no Kubernetes API server reachable at " + quick.getMasterUrl()
+          + " (" + reason + "); set KUBECONFIG or run in a cluster", e);
+    }
   }
 
   /** {@code replicaId} names this replica in TrafficSplit status (the pod name in a cluster). */

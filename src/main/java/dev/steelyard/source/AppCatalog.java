@@ -1,7 +1,9 @@
 package dev.steelyard.source;
 
+import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppSpec;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** A source of apps and their endpoints (the YAML file, later Kubernetes). */
@@ -15,6 +17,16 @@ public interface AppCatalog extends AutoCloseable {
 
   /** Why the last load failed, while the previous good apps are still served. */
   Optional<String> lastError();
+
+  /** Health checks the source asks for, by app; most sources have none. */
+  default Map<AppKey, HealthCheck> healthChecks() {
+    return Map.of();
+  }
+
+  /** What the source has to say about an app's endpoints, such as why one was left out. */
+  default List<String> notices(AppKey app) {
+    return List.of();
+  }
 
   /** Called after the apps changed, on the source's thread. */
   void onChange(Runnable listener);

@@ -50,9 +50,25 @@ public final class AppFileParser {
       @JsonProperty("port") Integer port,
       @JsonProperty("protocol") String protocol,
       @JsonProperty("gatewayHosts") List<String> gatewayHosts,
-      @JsonProperty("endpoints") Map<String, List<String>> endpoints) {}
+      @JsonProperty("endpoints") Map<String, List<String>> endpoints,
+      @JsonProperty("healthCheck") HealthCheckEntry healthCheck) {}
+
+  record HealthCheckEntry(
+      @JsonProperty("type") String type,
+      @JsonProperty("path") String path,
+      @JsonProperty("interval") String interval,
+      @JsonProperty("timeout") String timeout,
+      @JsonProperty("unhealthyThreshold") Integer unhealthyThreshold,
+      @JsonProperty("healthyThreshold") Integer healthyThreshold) {}
+
+  /** The apps, and the health checks of those that declare one. */
+  public record Parsed(List<AppSpec> apps, Map<AppKey, HealthCheck> healthChecks) {}
 
   public static List<AppSpec> parse(String yaml) throws InvalidAppFileException {
+    return read(yaml).apps();
+  }
+
+  public static Parsed read(String yaml) throws InvalidAppFileException {
     if (yaml.isBlank()) {
       throw new InvalidAppFileException("the file is empty; expected an 'apps' list");
     }
@@ -76,6 +92,7 @@ public final class AppFileParser {
       throw new InvalidAppFileException("the file has no 'apps' list");
     }
     List<AppSpec> specs = new ArrayList<>();
+    Map<AppKey, HealthCheck> healthChecks = new HashMap<>();
     Set<AppKey> seenApps = new HashSet<>();
     Map<String, AppKey> gatewayHostOwners = new HashMap<>();
     for (int i = 0; i < file.apps().size(); i++) {
@@ -87,6 +104,9 @@ public final class AppFileParser {
       AppSpec spec;
       try {
         spec = toSpec(entry);
+        if (entry.healthCheck() != null) {
+          healthChecks.put(spec.key(), HealthCheck.of(entry.healthCheck()));
+        }
       } catch (IllegalArgumentException e) {
         String name = entry.name() == null ? "" : " "
             + (entry.namespace() == null ? "default" : entry.namespace()) + "/" + entry.name();
@@ -104,7 +124,7 @@ public final class AppFileParser {
       }
       specs.add(spec);
     }
-    return List.copyOf(specs);
+    return new Parsed(List.copyOf(specs), Map.copyOf(healthChecks));
   }
 
   /**
@@ -143,6 +163,13 @@ public final class AppFileParser {
       case "apps[].endpoints" -> "a map of role to list of endpoints";
       case "apps[].endpoints.ROLE" -> "a list of endpoints (ip or ip:port)";
       case "apps[].endpoints.ROLE[]" -> "an endpoint (ip or ip:port)";
+      case "apps[].healthCheck" -> "a map with type, path, interval, timeout, "
+          + "unhealthyThreshold and healthyThreshold";
+      case "apps[].healthCheck.unhealthyThreshold", "apps[].healthCheck.healthyThreshold" ->
+          "a whole number >= 1";
+      case "apps[].healthCheck.type" -> "tcp, http or grpc";
+      case "apps[].healthCheck.interval", "apps[].healthCheck.timeout" ->
+          "a duration such as 2s or 500ms";
       default -> "another kind of value";
     };
     return location + ": expected " + expected + got(e, parser);

@@ -1,5 +1,6 @@
 package dev.steelyard.source;
 
+import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -30,15 +32,17 @@ public final class FileAppCatalog implements AppCatalog {
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService poller;
   private volatile List<AppSpec> apps;
+  private volatile Map<AppKey, HealthCheck> healthChecks;
   private volatile Optional<String> lastError = Optional.empty();
   private byte[] lastBytes;
 
-  private FileAppCatalog(Path file, byte[] bytes, List<AppSpec> apps, Duration pollInterval,
-      boolean allowEmptyApps) {
+  private FileAppCatalog(Path file, byte[] bytes, AppFileParser.Parsed parsed,
+      Duration pollInterval, boolean allowEmptyApps) {
     this.file = file;
     this.allowEmptyApps = allowEmptyApps;
     this.lastBytes = bytes;
-    this.apps = apps;
+    this.apps = parsed.apps();
+    this.healthChecks = parsed.healthChecks();
     this.poller = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "steelyard-file-source");
       thread.setDaemon(true);
@@ -67,19 +71,24 @@ public final class FileAppCatalog implements AppCatalog {
     } catch (IOException e) {
       throw new IOException(FileReadErrors.describe("apps file", file, e), e);
     }
-    List<AppSpec> apps;
+    AppFileParser.Parsed parsed;
     try {
-      apps = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
+      parsed = AppFileParser.read(new String(bytes, StandardCharsets.UTF_8));
     } catch (InvalidAppFileException e) {
       throw new InvalidAppFileException("apps file " + file + ": " + e.getMessage());
     }
-    log.info("loaded {} app(s) from {}", apps.size(), file);
-    return new FileAppCatalog(file, bytes, apps, pollInterval, allowEmptyApps);
+    log.info("loaded {} app(s) from {}", parsed.apps().size(), file);
+    return new FileAppCatalog(file, bytes, parsed, pollInterval, allowEmptyApps);
   }
 
   @Override
   public List<AppSpec> apps() {
     return apps;
+  }
+
+  @Override
+  public Map<AppKey, HealthCheck> healthChecks() {
+    return healthChecks;
   }
 
   @Override
@@ -110,20 +119,21 @@ public final class FileAppCatalog implements AppCatalog {
       return;
     }
     lastBytes = bytes;
-    List<AppSpec> parsed;
+    AppFileParser.Parsed parsed;
     try {
-      parsed = AppFileParser.parse(new String(bytes, StandardCharsets.UTF_8));
+      parsed = AppFileParser.read(new String(bytes, StandardCharsets.UTF_8));
     } catch (InvalidAppFileException e) {
       report("apps file " + file + ": " + e.getMessage() + "; keeping the last good apps");
       return;
     }
-    if (parsed.isEmpty() && !apps.isEmpty() && !allowEmptyApps) {
+    if (parsed.apps().isEmpty() && !apps.isEmpty() && !allowEmptyApps) {
       report("apps file " + file + ": lists no apps, which would withdraw all " + apps.size()
           + " app(s) from every proxy; keeping the last good apps (serve with "
           + "--allow-empty-apps to allow this)");
       return;
     }
-    apps = parsed;
+    healthChecks = parsed.healthChecks();
+    apps = parsed.apps();
     lastError = Optional.empty();
     log.info("reloaded {} app(s) from {}", apps.size(), file);
     listeners.forEach(Runnable::run);

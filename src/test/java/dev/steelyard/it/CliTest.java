@@ -30,8 +30,6 @@ class CliTest {
   @AfterAll
   void stop() {
     mesh.close();
-    // Set by `probe`; it is read once per JVM, but leave nothing behind for later tests.
-    System.clearProperty("io.grpc.xds.bootstrapConfig");
   }
 
   private Run run(String... args) {
@@ -53,7 +51,6 @@ class CliTest {
         .containsPattern("main\\s+50.00%\\s+50.00%")
         .containsPattern("canary\\s+25.00%\\s+25.00%");
 
-    // The only test that uses the global xds:/// resolver: its bootstrap is read once per JVM.
     Run probe = run("probe", "hello-app", "-n", "2000",
         "--xds", "127.0.0.1:" + mesh.server.xdsPort());
     assertThat(probe.code()).as(probe.err()).isZero();
@@ -193,6 +190,24 @@ class CliTest {
   }
 
   @Test
+  void serveKubernetesWithoutAClusterSaysSoInOneLine(@TempDir Path dir) {
+    // fabric8 reads these system properties before KUBECONFIG and the in-cluster defaults.
+    System.setProperty("kubernetes.master", "https://127.0.0.1:1");
+    System.setProperty("kubeconfig", dir.resolve("no-kubeconfig").toString());
+    try {
+      Run serve = runServe("serve", "--kubernetes", "--xds-port", "0", "--admin-port", "0",
+          "--data-dir", dir.resolve("data").toString());
+      assertThat(serve.code()).isEqualTo(1);
+      assertThat(serve.err()).isEqualTo("steelyard: no Kubernetes API server reachable at "
+          + "https://127.0.0.1:1/ (ConnectException: Connection refused); set KUBECONFIG or "
+          + "run in a cluster\n");
+    } finally {
+      System.clearProperty("kubernetes.master");
+      System.clearProperty("kubeconfig");
+    }
+  }
+
+  @Test
   void serveOffersToAllowAnEmptyAppsFile() {
     Run help = run("serve", "--help");
     assertThat(help.code()).isZero();
@@ -212,6 +227,59 @@ class CliTest {
     } finally {
       System.setErr(stderr);
     }
+  }
+
+  @Test
+  void splitSetWaitReturnsOnceTheConnectedProxiesAckedAndTimesOutNamingTheKindThatLags()
+      throws Exception {
+    try (XdsTestClient client = new XdsTestClient(mesh.server.xdsPort(), "wait-client",
+        "hello-app")) {
+      client.call();
+      Run set = run("split", "set", "hello-app", "--mode", "test", "--weight", "3", "--wait",
+          "--admin", mesh.admin(), "--token", "tok");
+      assertThat(set.code()).as(set.err()).isZero();
+      assertThat(set.out()).contains("waiting for ACKs: ")
+          .containsPattern("waiting for ACKs: .*grpc 1/1")
+          .endsWith("applied: every connected proxy ACKed the new routes\n");
+
+      // A sidecar that asks for its listener and never ACKs anything.
+      try (RawAdsStream silent = new RawAdsStream(mesh.server.xdsPort(), "silent-sidecar",
+          "sidecar")) {
+        silent.request("type.googleapis.com/envoy.config.listener.v3.Listener",
+            java.util.List.of());
+        assertThat(silent.next(10)).isNotNull();
+        Run lagging = run("split", "set", "hello-app", "--mode", "test", "--weight", "4",
+            "--wait", "--timeout", "1s", "--admin", mesh.admin(), "--token", "tok");
+        assertThat(lagging.code()).isEqualTo(1);
+        assertThat(lagging.out()).containsPattern("waiting for ACKs: .*sidecar 0/1");
+        assertThat(lagging.err().strip()).matches("steelyard: timed out after 1s waiting for "
+            + "ACKs; lagging: sidecar 0 of 1 acked routes [0-9a-f]{16}");
+      }
+    }
+  }
+
+  @Test
+  void jsonOutputIsTheApiJson() throws Exception {
+    Run get = run("split", "get", "hello-app", "-o", "json", "--admin", mesh.admin());
+    assertThat(get.code()).as(get.err()).isZero();
+    dev.steelyard.admin.v1.AppState.Builder state = dev.steelyard.admin.v1.AppState.newBuilder();
+    com.google.protobuf.util.JsonFormat.parser().merge(get.out(), state);
+    assertThat(state.getName()).isEqualTo("hello-app");
+    assertThat(state.getSubsetsCount()).isEqualTo(3);
+
+    Run set = run("split", "set", "hello-app", "--mode", "off", "-o", "json",
+        "--admin", mesh.admin(), "--token", "tok");
+    assertThat(set.code()).as(set.err()).isZero();
+    com.google.protobuf.util.JsonFormat.parser().merge(set.out(),
+        dev.steelyard.admin.v1.AppState.newBuilder());
+
+    Run status = run("status", "-o", "json", "--admin", mesh.admin());
+    assertThat(status.code()).as(status.err()).isZero();
+    com.fasterxml.jackson.databind.JsonNode json =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(status.out());
+    assertThat(json.at("/status/authRequired").asBoolean()).isTrue();
+    assertThat(json.at("/apps/0/name").asText()).isEqualTo("hello-app");
+    assertThat(json.get("proxies").isArray()).isTrue();
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.server.ServerConfig;
 import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.FileAppCatalog;
+import dev.steelyard.source.HealthCheckedCatalog;
 import dev.steelyard.view.SubsetRole;
 import dev.steelyard.demo.RoleBackend;
 import java.io.IOException;
@@ -32,10 +33,18 @@ final class TestMesh implements AutoCloseable {
   final Map<SubsetRole, List<RoleBackend>> backends = new EnumMap<>(SubsetRole.class);
   private final HttpClient http = HttpClient.newHttpClient();
   private final Optional<String> token;
+  private final String appExtraYaml;
   SteelyardServer server;
 
   /** Starts {@code perRole} backends for each role of hello-app and a server on them. */
   TestMesh(Path dir, int[] perRole, Optional<String> token) throws Exception {
+    this(dir, perRole, token, "");
+  }
+
+  /** As above, with {@code appExtraYaml} (indented keys) added to hello-app's entry. */
+  TestMesh(Path dir, int[] perRole, Optional<String> token, String appExtraYaml)
+      throws Exception {
+    this.appExtraYaml = appExtraYaml;
     this.dir = dir;
     this.appsFile = dir.resolve("apps.yaml");
     this.dataDir = dir.resolve("data");
@@ -55,8 +64,9 @@ final class TestMesh implements AutoCloseable {
     ServerConfig config = ServerConfig.defaults(dataDir).withBindHost("127.0.0.1")
         .withPorts(xdsPort, 0).withAdminToken(token)
         .withHoldoff(Duration.ofMillis(10), Duration.ofMillis(100));
-    server = new SteelyardServer(config,
-        FileAppCatalog.open(appsFile, Duration.ofMillis(50))).start();
+    // Wrapped as serve wraps it, so that the apps file's health checks run.
+    server = new SteelyardServer(config, HealthCheckedCatalog.wrap(
+        FileAppCatalog.open(appsFile, Duration.ofMillis(50)))).start();
   }
 
   /** Stops the server only (backends keep running), as a control plane restart would. */
@@ -72,8 +82,7 @@ final class TestMesh implements AutoCloseable {
             port: 8080
             protocol: grpc
             gatewayHosts: [hello-app.example.com]
-            endpoints:
-        """);
+        """).append(appExtraYaml).append("    endpoints:\n");
     for (SubsetRole role : SubsetRole.values()) {
       yaml.append("      ").append(role.label()).append(": [");
       List<String> addresses = backends.get(role).stream()

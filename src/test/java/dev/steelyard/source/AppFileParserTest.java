@@ -54,7 +54,7 @@ class AppFileParserTest {
       "no apps list   | 'other: 1'                                                 | the file: unknown key 'other'; expected apps (line 1",
       "empty file     | ''                                                        | the file is empty",
       "apps is null   | 'apps:'                                                   | no 'apps' list",
-      "unknown key    | 'apps: [{name: a, port: 1, weight: 3}]'                   | apps[0]: unknown key 'weight'; expected one of endpoints, gatewayHosts, name, namespace, port, protocol (line 1, column 37)",
+      "unknown key    | 'apps: [{name: a, port: 1, weight: 3}]'                   | apps[0]: unknown key 'weight'; expected one of endpoints, gatewayHosts, healthCheck, name, namespace, port, protocol (line 1, column 37)",
       "apps not list  | 'apps: 3'                                                 | apps: expected a list of apps, got '3' (line 1, column 7)",
       "file is a list | '[1, 2]'                                                  | the file: expected a map with an 'apps' list, got a list",
       "app not a map  | 'apps: [foo]'                                             | apps[0]: expected an app: a map with name, port, endpoints and so on, got 'foo'",
