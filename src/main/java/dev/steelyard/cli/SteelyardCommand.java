@@ -35,6 +35,8 @@ public final class SteelyardCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Before any HTTP client exists: probe --via gateway|sidecar sets Host (demo.HttpProbe).
+    System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
     System.exit(commandLine().execute(args));
   }
 }

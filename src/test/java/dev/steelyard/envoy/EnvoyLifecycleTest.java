@@ -244,11 +244,13 @@ class EnvoyLifecycleTest {
         sorted.get(sorted.size() - 1), millis);
   }
 
+  /** Waits until every Envoy ACKed the app's routes (the app may not be there yet: 404). */
   private void awaitAcked(String app) {
-    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(1)).until(() -> {
-      JsonNode state = mesh.getJson("/api/v1/apps/default/" + app);
-      return EnvoyMesh.allAcked(state, ProxyKind.GATEWAY)
-          && EnvoyMesh.allAcked(state, ProxyKind.SIDECAR);
-    });
+    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(1)).ignoreExceptions()
+        .until(() -> {
+          JsonNode state = mesh.getJson("/api/v1/apps/default/" + app);
+          return EnvoyMesh.allAcked(state, ProxyKind.GATEWAY)
+              && EnvoyMesh.allAcked(state, ProxyKind.SIDECAR);
+        });
   }
 }
