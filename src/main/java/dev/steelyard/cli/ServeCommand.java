@@ -161,14 +161,18 @@ final class ServeCommand implements Callable<Integer> {
         + bind + ":" + server.adminPort() + ", apps from " + catalog.describe());
     if (demoBackends != null) {
       System.out.println("steelyard: demo backends answering their role on " + backends.size()
-          + " loopback endpoint(s); try: bin/steelyard probe hello-app");
+          + " loopback endpoint(s); try: bin/steelyard probe hello-app"
+          + (server.xdsPort() == 18000 ? "" : " --xds 127.0.0.1:" + server.xdsPort()));
     }
     if (envoys != null) {
       System.out.println("steelyard: demo Envoy gateway on :" + gatewayPort + " and sidecar on "
           + "127.0.0.1:" + sidecarPort + " (admin :9901, :9902; logs in "
           + envoys.envoys().get(0).log().getParent() + "); try: curl -s -H 'Host: "
           + "hello-app.example.com' http://127.0.0.1:" + gatewayPort + "/ or "
-          + "bin/steelyard probe --via gateway hello-app");
+          + "bin/steelyard probe --via gateway hello-app"
+          + (gatewayPort == 10080 ? "" : " --gateway 127.0.0.1:" + gatewayPort)
+          + (server.adminPort() == 18080 ? ""
+              : " --admin http://127.0.0.1:" + server.adminPort()));
     }
     stopped.await();
     return 0;

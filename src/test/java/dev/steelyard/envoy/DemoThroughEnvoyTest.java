@@ -98,7 +98,11 @@ class DemoThroughEnvoyTest {
     await().atMost(Duration.ofSeconds(10))
         .until(() -> started.stream().noneMatch(ProcessHandle::isAlive));
     synchronized (output) {
-      assertThat(String.join("\n", output)).contains("demo Envoy gateway on :" + gateway);
+      assertThat(String.join("\n", output)).contains("demo Envoy gateway on :" + gateway)
+          .as("the hints carry the ports in use")
+          .contains("bin/steelyard probe hello-app --xds 127.0.0.1:" + xds)
+          .contains("probe --via gateway hello-app --gateway 127.0.0.1:" + gateway
+              + " --admin http://127.0.0.1:" + admin);
     }
   }
 }
