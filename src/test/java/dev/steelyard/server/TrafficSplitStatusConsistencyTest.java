@@ -312,7 +312,7 @@ class TrafficSplitStatusConsistencyTest {
     }
     assertThat(observations).hasSizeGreaterThan(CHANGES);
     assertThat(judgedAcked).isGreaterThan(0);
-    assertThat(violations).as("%d inconsistent of %d status reads", violations.size(),
+    assertThat(violations).as("%d violations in %d status reads", violations.size(),
         observations.size()).isEmpty();
   }
 
