@@ -293,9 +293,8 @@ public final class SnapshotPublisher implements AutoCloseable {
       }
     }
     current = new PublishedState(generation, view, composedFrom,
-        Collections.unmodifiableMap(versions),
-        Collections.unmodifiableMap(snapshots), Instant.now(),
-        Optional.empty());
+        Collections.unmodifiableMap(versions), Collections.unmodifiableMap(snapshots),
+        Instant.now(), Optional.empty());
     buildTimer.record(Duration.ofNanos(System.nanoTime() - start));
     log.debug("published generation {} with {} app(s)", generation, view.apps().size());
   }

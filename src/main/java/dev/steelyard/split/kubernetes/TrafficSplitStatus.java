@@ -49,19 +49,19 @@ final class TrafficSplitStatus {
 
   private TrafficSplitStatus() {}
 
-  @SuppressWarnings("unchecked")
   /**
    * @param validation how the newest spec was judged
    * @param accepted the store's splits now, read after {@code published}: newer or the same
    * @param published what the proxies are served; everything but the conditions comes from it
    */
+  @SuppressWarnings("unchecked")
   static Map<String, Object> desired(AppKey key, Optional<Validation> validation,
       SplitSnapshot accepted, PublishedState published, List<ProxyStatus> proxies,
       String replicaId, Map<String, Object> existing, Instant now) {
     Map<String, Object> status = new TreeMap<>();
     AppSplits applied = published.splits().get(key);
-    Optional<Long> observed = published.splits().generation(key);
-    observed.ifPresent(generation -> status.put("observedGeneration", generation));
+    published.splits().generation(key)
+        .ifPresent(generation -> status.put("observedGeneration", generation));
     status.put("conditions", List.of(
         validCondition(validation, applied, existing, now),
         progressingCondition(key, accepted, published, existing, now)));
