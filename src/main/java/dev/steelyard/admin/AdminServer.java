@@ -155,7 +155,7 @@ public final class AdminServer implements AutoCloseable {
     var progress = proxies.routesProgress(published);
     AppList.Builder list = AppList.newBuilder();
     for (AppView app : published.view().apps()) {
-      list.addApps(AppStates.of(app, splits.get(app.key()), published, progress,
+      list.addApps(AppStates.of(app, published, progress,
           catalog.notices(app.key())));
     }
     return list.build();
@@ -165,7 +165,7 @@ public final class AdminServer implements AutoCloseable {
     PublishedState published = publisher.current();
     AppView app = published.view().app(key)
         .orElseThrow(() -> new ApiException(404, "unknown app " + key));
-    return AppStates.of(app, splits.get(key), published, proxies.routesProgress(published),
+    return AppStates.of(app, published, proxies.routesProgress(published),
         catalog.notices(key));
   }
 

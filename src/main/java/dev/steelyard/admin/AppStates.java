@@ -18,14 +18,19 @@ import dev.steelyard.view.SubsetWeights;
 import java.util.List;
 import java.util.Map;
 
-/** Builds the admin API's view of an app from the published state and the proxies' ACKs. */
+/**
+ * Builds the admin API's view of an app from one published state and the proxies' ACKs of it:
+ * the splits shown are those that state was composed from, never newer ones from the store that
+ * are still being published, so the weights, routes versions and ACK counts beside them are theirs.
+ */
 final class AppStates {
 
   private AppStates() {}
 
-  static AppState of(AppView app, AppSplits splits, PublishedState published,
+  static AppState of(AppView app, PublishedState published,
       Map<ProxyKind, ProxyRegistry.Progress> progress, List<String> sourceNotices) {
     AppKey key = app.key();
+    AppSplits splits = published.splits().get(key);
     AppState.Builder state = AppState.newBuilder()
         .setNamespace(key.namespace())
         .setName(key.name())

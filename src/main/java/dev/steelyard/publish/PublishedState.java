@@ -1,5 +1,6 @@
 package dev.steelyard.publish;
 
+import dev.steelyard.split.SplitSnapshot;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.MeshView;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
@@ -9,12 +10,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What the proxies are being served now: the view, the content versions per proxy kind, and
- * why the newest build was refused, if it was (the previous snapshot then stays).
+ * What the proxies are being served now: the view, the splits it was composed from (so that
+ * whoever describes it names the split it carries, not a newer one still being published), the
+ * content versions per proxy kind, and why the newest build was refused, if it was (the previous
+ * snapshot then stays).
  */
 public record PublishedState(
     long generation,
     MeshView view,
+    SplitSnapshot splits,
     Map<ProxyKind, KindVersions> versions,
     Map<ProxyKind, NamedVersionSnapshot> snapshots,
     Instant at,

@@ -3,6 +3,7 @@ package dev.steelyard.publish;
 import com.google.protobuf.Message;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.MeshViewComposer;
+import dev.steelyard.split.SplitSnapshot;
 import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.MeshTranslator;
 import dev.steelyard.translate.ProxyKind;
@@ -94,8 +95,8 @@ public final class SnapshotPublisher implements AutoCloseable {
     this.maxHoldoff = maxHoldoff;
     this.buildTimer = Timer.builder("steelyard_snapshot_build").register(meters);
     this.refused = Counter.builder("steelyard_snapshot_refused_total").register(meters);
-    this.current = new PublishedState(0, MeshView.EMPTY, Map.of(), Map.of(), Instant.EPOCH,
-        Optional.empty());
+    this.current = new PublishedState(0, MeshView.EMPTY, SplitSnapshot.EMPTY, Map.of(), Map.of(),
+        Instant.EPOCH, Optional.empty());
     this.thread = new Thread(this::loop, "steelyard-publisher");
     this.thread.setDaemon(true);
   }
@@ -239,7 +240,8 @@ public final class SnapshotPublisher implements AutoCloseable {
 
   private void publish(long generation) {
     long start = System.nanoTime();
-    MeshView view = MeshViewComposer.compose(catalog.apps(), splits.all());
+    SplitSnapshot composedFrom = splits.snapshot();
+    MeshView view = MeshViewComposer.compose(catalog.apps(), composedFrom.splits());
     Map<ProxyKind, ProxyResources> resources = new EnumMap<>(ProxyKind.class);
     List<String> errors = new ArrayList<>();
     for (ProxyKind kind : ProxyKind.values()) {
@@ -290,9 +292,9 @@ public final class SnapshotPublisher implements AutoCloseable {
         awaitApplied(generation, stage, set);
       }
     }
-    current = new PublishedState(generation, view, Collections.unmodifiableMap(versions),
-        Collections.unmodifiableMap(snapshots), Instant.now(),
-        Optional.empty());
+    current = new PublishedState(generation, view, composedFrom,
+        Collections.unmodifiableMap(versions), Collections.unmodifiableMap(snapshots),
+        Instant.now(), Optional.empty());
     buildTimer.record(Duration.ofNanos(System.nanoTime() - start));
     log.debug("published generation {} with {} app(s)", generation, view.apps().size());
   }
@@ -358,8 +360,8 @@ public final class SnapshotPublisher implements AutoCloseable {
 
   private void keepPrevious(String error) {
     PublishedState previous = current;
-    current = new PublishedState(previous.generation(), previous.view(), previous.versions(),
-        previous.snapshots(), previous.at(), Optional.of(error));
+    current = new PublishedState(previous.generation(), previous.view(), previous.splits(),
+        previous.versions(), previous.snapshots(), previous.at(), Optional.of(error));
   }
 
   /**

@@ -10,6 +10,11 @@ public interface SplitStore {
   /** All splits set so far, by app. Apps without an entry are {@link AppSplits#DEFAULT}. */
   Map<AppKey, AppSplits> all();
 
+  /** All splits with the revision each came from, read together (the publisher's input). */
+  default SplitSnapshot snapshot() {
+    return new SplitSnapshot(all(), Map.of());
+  }
+
   default AppSplits get(AppKey key) {
     return all().getOrDefault(key, AppSplits.DEFAULT);
   }

@@ -3,6 +3,7 @@ package dev.steelyard.split.kubernetes;
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.split.AppSplits;
+import dev.steelyard.split.SplitSnapshot;
 import dev.steelyard.split.kubernetes.TrafficSplitStore.Validation;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
@@ -21,10 +22,17 @@ import java.util.TreeMap;
  * a function of the cluster's state, so replicas compute the same status and their writes agree;
  * each replica only changes its own entry under {@code replicas}.
  *
+ * <p>{@code applied}, {@code observedGeneration}, {@code effectiveWeights}, {@code routesVersions}
+ * and the ACK counts all describe one published state: a reader waiting for {@code
+ * observedGeneration == generation} and every proxy ACKed must not move on while the proxies still
+ * run the previous routes. Only the conditions look at newer specs: {@code Valid} judges the newest
+ * spec at once, and {@code Progressing} says that a valid newer one is still being published.
+ *
  * <pre>
  * status:
  *   observedGeneration: 4
- *   conditions: [{type: Valid, status: "False", reason: InvalidSplit, message: ..., ...}]
+ *   conditions: [{type: Valid, status: "False", reason: InvalidSplit, message: ..., ...},
+ *                {type: Progressing, status: "False", reason: Published, message: ..., ...}]
  *   applied: {mesh: {mode: test, canaryWeight: 10}, gatewayFollowsMesh: true}
  *   effectiveWeights: {mesh: {main: 90, baseline: 0, canary: 10}, gateway: {...}}
  *   routesVersions: {gateway: 3f.., sidecar: 9a.., grpc: 51..}
@@ -37,17 +45,26 @@ import java.util.TreeMap;
 final class TrafficSplitStatus {
 
   static final String VALID = "Valid";
+  static final String PROGRESSING = "Progressing";
 
   private TrafficSplitStatus() {}
 
+  /**
+   * @param validation how the newest spec was judged
+   * @param accepted the store's splits now, read after {@code published}: newer or the same
+   * @param published what the proxies are served; everything but the conditions comes from it
+   */
   @SuppressWarnings("unchecked")
   static Map<String, Object> desired(AppKey key, Optional<Validation> validation,
-      AppSplits applied, PublishedState published, List<ProxyStatus> proxies, String replicaId,
-      Map<String, Object> existing, Instant now) {
+      SplitSnapshot accepted, PublishedState published, List<ProxyStatus> proxies,
+      String replicaId, Map<String, Object> existing, Instant now) {
     Map<String, Object> status = new TreeMap<>();
-    validation.map(Validation::generation).filter(Objects::nonNull)
+    AppSplits applied = published.splits().get(key);
+    published.splits().generation(key)
         .ifPresent(generation -> status.put("observedGeneration", generation));
-    status.put("conditions", List.of(validCondition(validation, applied, existing, now)));
+    status.put("conditions", List.of(
+        validCondition(validation, applied, existing, now),
+        progressingCondition(key, accepted, published, existing, now)));
 
     Map<String, Object> appliedMap = new TreeMap<>();
     appliedMap.put("mesh", TrafficSplits.policyMap(applied.mesh()));
@@ -123,9 +140,45 @@ final class TrafficSplitStatus {
     condition.put("message", error
         .map(e -> e + "; still serving the last good split: mesh " + applied.mesh()
             + ", gateway " + applied.gateway())
-        .orElse("the split is valid and served"));
+        .orElse("the split is valid"));
     validation.map(Validation::generation).filter(Objects::nonNull)
         .ifPresent(generation -> condition.put("observedGeneration", generation));
+    return withTransitionTime(condition, existing, now);
+  }
+
+  /**
+   * Whether a valid spec newer than the one described is still on its way to the proxies: the
+   * store holds another split (or generation) for the app than the published state carries.
+   */
+  private static Map<String, Object> progressingCondition(AppKey key, SplitSnapshot accepted,
+      PublishedState published, Map<String, Object> existing, Instant now) {
+    Map<String, Object> condition = new TreeMap<>();
+    condition.put("type", PROGRESSING);
+    String described = published.splits().generation(key).map(g -> "generation " + g)
+        .orElse("the split");
+    if (accepted.sameFor(key, published.splits())) {
+      condition.put("status", "False");
+      condition.put("reason", "Published");
+      condition.put("message", described + " is published; proxiesAcked counts the proxies "
+          + "that ACKed its routes");
+    } else {
+      String next = accepted.generation(key).map(g -> "generation " + g)
+          .orElse("a new split");
+      condition.put("status", published.lastError().isPresent() ? "False" : "True");
+      condition.put("reason", published.lastError().isPresent() ? "PublishRefused"
+          : "Publishing");
+      condition.put("message", published.lastError()
+          .map(e -> next + " is valid but its configuration was " + e)
+          .orElse(next + " is valid and being published")
+          + "; the status still describes " + described);
+    }
+    published.splits().generation(key)
+        .ifPresent(generation -> condition.put("observedGeneration", generation));
+    return withTransitionTime(condition, existing, now);
+  }
+
+  private static Map<String, Object> withTransitionTime(Map<String, Object> condition,
+      Map<String, Object> existing, Instant now) {
     condition.put("lastTransitionTime",
         previousTransitionTime(existing, condition).orElse(now.truncatedTo(ChronoUnit.SECONDS)
             .toString()));
@@ -139,7 +192,7 @@ final class TrafficSplitStatus {
       return Optional.empty();
     }
     for (Object item : conditions) {
-      if (item instanceof Map<?, ?> old && VALID.equals(old.get("type"))
+      if (item instanceof Map<?, ?> old && Objects.equals(old.get("type"), condition.get("type"))
           && Objects.equals(old.get("status"), condition.get("status"))
           && Objects.equals(old.get("reason"), condition.get("reason"))
           && Objects.equals(old.get("message"), condition.get("message"))

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
+import dev.steelyard.split.SplitSnapshot;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The one writer of TrafficSplit status, on its own thread: after each publish, after each
  * validation, and every {@code refresh} (ACK counts change without a publish). A status is
- * written only when it differs from what the resource has, so idle rewrites cost nothing.
+ * written only when it differs from what the resource has, so idle rewrites cost nothing. Each
+ * round describes one published state ({@link TrafficSplitStatus}); a round after a validation
+ * only updates the conditions, as nothing new is published yet.
  *
  * <p>No leader election: every replica writes, and that is safe because the shared fields are
  * computed from the same cluster state (content-hash versions, the same splits), each replica
@@ -82,14 +85,16 @@ public final class TrafficSplitStatusWriter implements AutoCloseable {
   }
 
   private void writeAll() {
+    // Published first: the store read after it is as new or newer, never older.
     PublishedState published = publisher.current();
+    SplitSnapshot accepted = store.snapshot();
     var connected = proxies.proxies();
     Instant now = Instant.now();
     for (GenericKubernetesResource resource : store.resources()) {
       var key = TrafficSplits.key(resource);
       try {
         write(resource, existing -> TrafficSplitStatus.desired(key, store.validation(key),
-            store.get(key), published, connected, replicaId, existing, now));
+            accepted, published, connected, replicaId, existing, now));
       } catch (RuntimeException e) {
         // An exception would cancel the periodic task for good; log it and go on.
         log.warn("cannot write the status of TrafficSplit {}", key, e);

@@ -2,6 +2,7 @@ package dev.steelyard.split.kubernetes;
 
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.InvalidSplitException;
+import dev.steelyard.split.SplitSnapshot;
 import dev.steelyard.split.SplitStore;
 import dev.steelyard.view.AppKey;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -31,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * until the informer has seen that write, and a {@code kubectl edit} arrives the same way.
  *
  * <p>A resource whose spec is invalid keeps the app's last good split in memory; its validation
- * error is kept for the status writer, which reports it as condition {@code Valid=False}.
+ * error is kept for the status writer, which reports it as condition {@code Valid=False}. Each
+ * split is kept with the generation of the spec it was read from, so the status can name the
+ * generation a published view carries.
  */
 public final class TrafficSplitStore implements SplitStore {
 
@@ -47,7 +50,7 @@ public final class TrafficSplitStore implements SplitStore {
   private final List<Runnable> validationListeners = new CopyOnWriteArrayList<>();
   private final Map<AppKey, Validation> validations = new ConcurrentHashMap<>();
   private final Duration writeTimeout;
-  private volatile Map<AppKey, AppSplits> splits = Map.of();
+  private volatile SplitSnapshot splits = SplitSnapshot.EMPTY;
 
   private TrafficSplitStore(KubernetesClient client, Duration writeTimeout) {
     this.client = client;
@@ -109,22 +112,23 @@ public final class TrafficSplitStore implements SplitStore {
     try {
       AppSplits next = TrafficSplits.parse(resource);
       validations.put(key, new Validation(generation, resourceVersion, Optional.empty()));
-      changed = put(key, next);
+      changed = put(key, next, generation);
     } catch (InvalidSplitException e) {
       // Status writes bump the resourceVersion too: say it once per distinct error.
       boolean sameError = previous != null
           && previous.error().equals(Optional.of(e.getMessage()));
       if (!sameError) {
         log.warn("TrafficSplit {} is invalid, keeping its last good split {}: {}", key,
-              splits.getOrDefault(key, AppSplits.DEFAULT).mesh(), e.getMessage());
+              splits.get(key).mesh(), e.getMessage());
       }
       validations.put(key, new Validation(generation, resourceVersion,
           Optional.of(e.getMessage())));
-      if (!splits.containsKey(key)) {
+      if (!splits.splits().containsKey(key)) {
         // Nothing good seen yet (this replica just started): take what was last applied.
         Optional<AppSplits> applied = TrafficSplits.lastApplied(resource);
         if (applied.isPresent()) {
-          changed = put(key, applied.get());
+          changed = put(key, applied.get(),
+              TrafficSplits.lastObservedGeneration(resource).orElse(null));
         }
       }
     }
@@ -137,13 +141,24 @@ public final class TrafficSplitStore implements SplitStore {
     validationListeners.forEach(Runnable::run);
   }
 
-  private synchronized boolean put(AppKey key, AppSplits next) {
-    if (next.equals(splits.get(key))) {
+  /**
+   * A new generation with an equal split is a change too: publishing it (an unchanged snapshot,
+   * nothing sent) is what moves {@code observedGeneration} to it.
+   */
+  private synchronized boolean put(AppKey key, AppSplits next, Long generation) {
+    if (next.equals(splits.splits().get(key))
+        && Objects.equals(generation, splits.generations().get(key))) {
       return false;
     }
-    Map<AppKey, AppSplits> copy = new HashMap<>(splits);
+    Map<AppKey, AppSplits> copy = new HashMap<>(splits.splits());
     copy.put(key, next);
-    splits = Map.copyOf(copy);
+    Map<AppKey, Long> generations = new HashMap<>(splits.generations());
+    if (generation == null) {
+      generations.remove(key);
+    } else {
+      generations.put(key, generation);
+    }
+    splits = new SplitSnapshot(copy, generations);
     return true;
   }
 
@@ -152,10 +167,12 @@ public final class TrafficSplitStore implements SplitStore {
     validations.remove(key);
     boolean changed;
     synchronized (this) {
-      changed = splits.containsKey(key);
-      Map<AppKey, AppSplits> copy = new HashMap<>(splits);
+      changed = splits.splits().containsKey(key);
+      Map<AppKey, AppSplits> copy = new HashMap<>(splits.splits());
       copy.remove(key);
-      splits = Map.copyOf(copy);
+      Map<AppKey, Long> generations = new HashMap<>(splits.generations());
+      generations.remove(key);
+      splits = new SplitSnapshot(copy, generations);
     }
     if (changed) {
       listeners.forEach(Runnable::run);
@@ -165,6 +182,11 @@ public final class TrafficSplitStore implements SplitStore {
 
   @Override
   public Map<AppKey, AppSplits> all() {
+    return splits.splits();
+  }
+
+  @Override
+  public SplitSnapshot snapshot() {
     return splits;
   }
 

@@ -80,6 +80,13 @@ public final class TrafficSplits {
     }
   }
 
+  /** The {@code status.observedGeneration} a replica last wrote, if any. */
+  static Optional<Long> lastObservedGeneration(GenericKubernetesResource resource) {
+    return resource.getAdditionalProperties().get("status") instanceof Map<?, ?> status
+        && status.get("observedGeneration") instanceof Number generation
+        ? Optional.of(generation.longValue()) : Optional.empty();
+  }
+
   private static SplitPolicy policy(String where, Object value) throws InvalidSplitException {
     if (!(value instanceof Map<?, ?> map)) {
       throw new InvalidSplitException(where + " must be an object with mode and canaryWeight");

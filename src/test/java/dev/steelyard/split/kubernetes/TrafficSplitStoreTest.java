@@ -197,6 +197,35 @@ class TrafficSplitStoreTest {
     assertThat(publishedMeshWeights()).isEqualTo(new SubsetWeights(9500, 0, 500));
   }
 
+  private long observedGeneration() {
+    return status().get("observedGeneration") instanceof Number n ? n.longValue() : -1;
+  }
+
+  @Test
+  void observedGenerationMovesOnlyToAPublishedSpec() throws Exception {
+    plane.splits().set(HELLO, new AppSplits(new SplitPolicy(SplitMode.DEPLOY, 2000),
+        Optional.empty()));
+    long good = resource().getMetadata().getGeneration();
+    await().atMost(Duration.ofSeconds(10)).until(() -> observedGeneration() == good);
+
+    editSpec(Map.of("mesh", Map.of("mode", "deploy", "canaryWeight", 70)));
+    long invalid = resource().getMetadata().getGeneration();
+    await().atMost(Duration.ofSeconds(10)).until(() -> "False".equals(validCondition()
+        .get("status")));
+    assertThat(validCondition()).containsEntry("observedGeneration", (int) invalid);
+    assertThat(observedGeneration()).isEqualTo(good);
+    assertThat(((Map<?, ?>) status().get("applied")).get("mesh"))
+        .isEqualTo(Map.of("mode", "deploy", "canaryWeight", 20));
+
+    // Valid again with the split already served: nothing new for the proxies, but the
+    // published state now carries this generation.
+    editSpec(Map.of("mesh", Map.of("mode", "deploy", "canaryWeight", 20.0)));
+    long same = resource().getMetadata().getGeneration();
+    assertThat(same).isGreaterThan(invalid);
+    await().atMost(Duration.ofSeconds(10)).until(() -> observedGeneration() == same);
+    assertThat(validCondition()).containsEntry("status", "True");
+  }
+
   @Test
   void aReplicaStartingWhileTheSpecIsInvalidServesWhatWasLastApplied(@TempDir Path otherData)
       throws Exception {
