@@ -82,16 +82,16 @@ class EnvoySplitTest {
   @Order(2)
   void gatewayFollowsTheMeshSplitByDefault() throws Exception {
     setAndAwait("{\"mode\":\"test\",\"canaryWeight\":10}", ProxyKind.GATEWAY);
-    Binomial.assertSplit(mesh.viaGateway("hello-app", REQUESTS).counts(), REQUESTS,
-        0.90, 0, 0.10);
+    Binomial.assertSplit(measured("gateway, test 10", mesh.viaGateway("hello-app", REQUESTS)),
+        REQUESTS, 0.90, 0, 0.10);
   }
 
   @Test
   @Order(3)
   void gatewaySplitsCanaryDeployFive() throws Exception {
     setAndAwait("{\"mode\":\"deploy\",\"canaryWeight\":5}", ProxyKind.GATEWAY);
-    Binomial.assertSplit(mesh.viaGateway("hello-app", REQUESTS).counts(), REQUESTS,
-        0.90, 0.05, 0.05);
+    Binomial.assertSplit(measured("gateway, deploy 5", mesh.viaGateway("hello-app", REQUESTS)),
+        REQUESTS, 0.90, 0.05, 0.05);
   }
 
   @Test
@@ -102,10 +102,10 @@ class EnvoySplitTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> EnvoyMesh.allAcked(
         mesh.getJson("/api/v1/apps/default/hello-app"), ProxyKind.SIDECAR));
     assertThat(state.path("gatewayFollowsMesh").asBoolean()).isFalse();
-    Binomial.assertSplit(mesh.viaGateway("hello-app", REQUESTS).counts(), REQUESTS,
-        0.60, 0.20, 0.20);
-    Binomial.assertSplit(mesh.viaSidecar("hello-app", REQUESTS).counts(), REQUESTS,
-        0.98, 0.01, 0.01);
+    Binomial.assertSplit(measured("gateway, its own deploy 20",
+        mesh.viaGateway("hello-app", REQUESTS)), REQUESTS, 0.60, 0.20, 0.20);
+    Binomial.assertSplit(measured("sidecar, mesh deploy 1", mesh.viaSidecar("hello-app",
+        REQUESTS)), REQUESTS, 0.98, 0.01, 0.01);
   }
 
   @Test
@@ -113,7 +113,8 @@ class EnvoySplitTest {
   void hostWithPortRoutesLikeHostWithout() throws Exception {
     HttpProbe.Result withPort = mesh.http.run(mesh.gatewayPort,
         "hello-app.example.com:" + mesh.gatewayPort, "/", REQUESTS, Duration.ofSeconds(10));
-    Binomial.assertSplit(withPort.counts(), REQUESTS, 0.60, 0.20, 0.20);
+    Binomial.assertSplit(measured("gateway, deploy 20, Host with the port", withPort), REQUESTS,
+        0.60, 0.20, 0.20);
     HttpProbe.Result otherPort = mesh.http.run(mesh.gatewayPort, "hello-app.example.com:8443",
         "/", 100, Duration.ofSeconds(10));
     assertThat(otherPort.failed()).as("%s", otherPort.counts()).isZero();
@@ -129,7 +130,8 @@ class EnvoySplitTest {
     int perName = REQUESTS / 4;
     for (String name : names) {
       for (String host : List.of(name, name + ":8080")) {
-        Binomial.assertSplit(mesh.viaSidecar(host, perName).counts(), perName, 0.75, 0, 0.25);
+        Binomial.assertSplit(measured("sidecar, test 25, Host " + host,
+            mesh.viaSidecar(host, perName)), perName, 0.75, 0, 0.25);
       }
     }
   }
@@ -139,6 +141,12 @@ class EnvoySplitTest {
   void unknownHostIsANotFoundNotAnotherAppsBackend() throws Exception {
     HttpProbe.Result result = mesh.viaSidecar("nope.default.svc.cluster.local", 10);
     assertThat(result.counts()).containsOnlyKeys("HTTP 404");
+  }
+
+  /** Prints what was measured, so the test's output shows every split it checked. */
+  private static java.util.Map<String, Integer> measured(String what, HttpProbe.Result result) {
+    System.out.println("[envoy] " + what + ": " + result.counts() + " of " + result.total());
+    return result.counts();
   }
 
   private JsonNode setAndAwait(String split, ProxyKind kind) throws Exception {
