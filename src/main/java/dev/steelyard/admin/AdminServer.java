@@ -54,7 +54,11 @@ public final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
   private static final JsonFormat.Printer JSON =
       JsonFormat.printer().alwaysPrintFieldsWithNoPresence().sortingMapKeys();
-  private static final long PUBLISH_WAIT_SECONDS = 10;
+  /**
+   * Longer than two staged publishes (the one under way and this one), each up to two
+   * make-before-break waits of SnapshotPublisher.STAGE_TIMEOUT.
+   */
+  private static final long PUBLISH_WAIT_SECONDS = 30;
   /** How the CLI introduces itself, so the log can tell its changes from other REST calls. */
   public static final String CLI_USER_AGENT_PREFIX = "steelyard-cli/";
 

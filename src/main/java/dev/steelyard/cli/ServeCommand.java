@@ -52,6 +52,11 @@ final class ServeCommand implements Callable<Integer> {
           + "env STEELYARD_ENVOY, else envoy on PATH, else .envoy/bin/envoy (bin/install-envoy).")
   Path envoy;
 
+  @Option(names = "--envoy-admin-port", defaultValue = "9901",
+      description = "With --demo: the admin port of the demo's Envoy gateway; its sidecar's is "
+          + "the next one. Default ${DEFAULT-VALUE}.")
+  int envoyAdminPort;
+
   @Option(names = "--xds-port", defaultValue = "18000", description = "Default ${DEFAULT-VALUE}.")
   int xdsPort;
 
@@ -145,11 +150,12 @@ final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     RoleBackends demoBackends = backends;
-    DemoEnvoys envoys = demo ? startDemoEnvoys(server) : null;
+    // The hook comes first: a Ctrl-C while the demo's Envoys start must stop them too.
+    DemoEnvoys demoEnvoys = demo ? new DemoEnvoys() : null;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      if (envoys != null) {
-        envoys.close();
+      if (demoEnvoys != null) {
+        demoEnvoys.close();
       }
       server.close();
       if (demoBackends != null) {
@@ -157,6 +163,8 @@ final class ServeCommand implements Callable<Integer> {
       }
       stopped.countDown();
     }, "steelyard-shutdown"));
+    DemoEnvoys envoys = demoEnvoys != null && startDemoEnvoys(demoEnvoys, server) ? demoEnvoys
+        : null;
     System.out.println("steelyard: xDS on :" + server.xdsPort() + ", admin API on http://"
         + bind + ":" + server.adminPort() + ", apps from " + catalog.describe());
     if (demoBackends != null) {
@@ -166,7 +174,8 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (envoys != null) {
       System.out.println("steelyard: demo Envoy gateway on :" + gatewayPort + " and sidecar on "
-          + "127.0.0.1:" + sidecarPort + " (admin :9901, :9902; logs in "
+          + "127.0.0.1:" + sidecarPort + " (admin :" + envoyAdminPort + ", :"
+          + (envoyAdminPort + 1) + "; logs in "
           + envoys.envoys().get(0).log().getParent() + "); try: curl -s -H 'Host: "
           + "hello-app.example.com' http://127.0.0.1:" + gatewayPort + "/ or "
           + "bin/steelyard probe --via gateway hello-app"
@@ -178,23 +187,25 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The demo's gateway and sidecar Envoy, or null (and why) when there is no Envoy to run. */
-  private DemoEnvoys startDemoEnvoys(SteelyardServer server) {
+  /** Starts the demo's gateway and sidecar Envoy; false (and why) when they could not run. */
+  private boolean startDemoEnvoys(DemoEnvoys envoys, SteelyardServer server) {
     Optional<Path> binary = EnvoyBinary.find(Optional.ofNullable(envoy));
     if (binary.isEmpty()) {
       System.out.println("steelyard: the demo runs without Envoy: " + (envoy != null
           ? "--envoy " + envoy + " is not an executable file" : EnvoyBinary.HOW_TO_GET));
-      return null;
+      return false;
     }
     try {
-      return DemoEnvoys.start(binary.get(), server.xdsPort(),
+      envoys.start(binary.get(), server.xdsPort(), envoyAdminPort,
           dataDir.toAbsolutePath().resolve("envoy"));
-    } catch (IOException e) {
+      return !envoys.envoys().isEmpty();
+    } catch (IOException | RuntimeException e) {
+      envoys.close();
       System.out.println("steelyard: the demo runs without Envoy: " + e.getMessage());
-      return null;
+      return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return null;
+      return false;
     }
   }
 

@@ -11,37 +11,43 @@ import java.util.List;
 
 /**
  * The demo's Envoys: a gateway and a sidecar run from the bootstraps in envoy-configs/, pointed at
- * this control plane's xDS port, so that the demo's traffic can go through real proxies.
+ * this control plane's xDS port, so that the demo's traffic can go through real proxies. Made
+ * empty first, so that a shutdown that comes while they start can stop what has started.
  */
 public final class DemoEnvoys implements AutoCloseable {
 
   private final List<EnvoyProcess> envoys = new ArrayList<>();
+  private boolean closed;
 
-  private DemoEnvoys() {}
-
-  /** Starts both and waits until they have their configuration; logs go to {@code dir}. */
-  public static DemoEnvoys start(Path binary, int xdsPort, Path dir)
+  /**
+   * Starts both and waits until they have their configuration; admin APIs on
+   * {@code adminPort} (gateway) and the next port (sidecar), logs in {@code dir}.
+   */
+  public void start(Path binary, int xdsPort, int adminPort, Path dir)
       throws IOException, InterruptedException {
-    DemoEnvoys demo = new DemoEnvoys();
-    try {
-      for (ProxyKind kind : List.of(ProxyKind.GATEWAY, ProxyKind.SIDECAR)) {
-        EnvoyBootstrap bootstrap = EnvoyBootstrap.local(kind).withXds("127.0.0.1", xdsPort);
-        demo.envoys.add(EnvoyProcess.start(binary, bootstrap, "demo-" + kind.label(), dir)
-            .awaitReady(Duration.ofSeconds(30)));
+    int admin = adminPort;
+    for (ProxyKind kind : List.of(ProxyKind.GATEWAY, ProxyKind.SIDECAR)) {
+      EnvoyBootstrap bootstrap = EnvoyBootstrap.local(kind).withXds("127.0.0.1", xdsPort)
+          .withAdmin("127.0.0.1", admin++);
+      EnvoyProcess envoy;
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        envoy = EnvoyProcess.start(binary, bootstrap, "demo-" + kind.label(), dir);
+        envoys.add(envoy);
       }
-    } catch (IOException | InterruptedException e) {
-      demo.close();
-      throw e;
+      envoy.awaitReady(Duration.ofSeconds(30));
     }
-    return demo;
   }
 
-  public List<EnvoyProcess> envoys() {
+  public synchronized List<EnvoyProcess> envoys() {
     return List.copyOf(envoys);
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     envoys.forEach(EnvoyProcess::close);
   }
 }

@@ -33,8 +33,8 @@ public final class HttpProbe implements AutoCloseable {
 
   static {
     // Envoy routes by Host, so the probe must send the app's host, not the address it dials;
-    // the JDK client refuses to set Host unless this is set before its first use (bin/steelyard
-    // and the test JVM set it on the command line too, in case something used it earlier).
+    // the JDK client refuses to set Host unless this is set before its first use (the CLI's
+    // main and the test JVM's argLine set it too, in case something used the client earlier).
     System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
   }
 
@@ -82,7 +82,9 @@ public final class HttpProbe implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       return CompletableFuture.completedFuture("error: " + describe(e));
     }
+    // The request's timeout ends when the headers arrive; orTimeout bounds the body too.
     return client.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle((response, failure) -> {
           if (failure == null) {
             return outcome(response);
@@ -90,6 +92,7 @@ public final class HttpProbe implements AutoCloseable {
           Throwable cause = failure instanceof java.util.concurrent.CompletionException
               && failure.getCause() != null ? failure.getCause() : failure;
           return cause instanceof HttpTimeoutException
+              || cause instanceof java.util.concurrent.TimeoutException
               ? "error: no answer within " + timeout.toMillis() + " ms"
               : "error: " + describe(cause);
         });

@@ -38,12 +38,13 @@ public final class RoleBackend implements AutoCloseable {
   private final Vertx vertx;
   private final HttpServer server;
   private final SubsetRole role;
-  private final AtomicLong requests = new AtomicLong();
+  private final AtomicLong requests;
 
-  private RoleBackend(Vertx vertx, HttpServer server, SubsetRole role) {
+  private RoleBackend(Vertx vertx, HttpServer server, SubsetRole role, AtomicLong requests) {
     this.vertx = vertx;
     this.server = server;
     this.role = role;
+    this.requests = requests;
   }
 
   /** One backend answering as {@code role} of {@code app}, on {@code host:port} (0 = any). */
@@ -51,16 +52,16 @@ public final class RoleBackend implements AutoCloseable {
       throws IOException {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
     WhoAreYouReply reply = WhoAreYouReply.newBuilder().setApp(app).setRole(role.label()).build();
-    RoleBackend[] self = new RoleBackend[1];
+    AtomicLong requests = new AtomicLong();
     GrpcServer grpc = GrpcServer.server(vertx)
         .callHandler(ServiceMethod.server(SERVICE, "WhoAreYou", GrpcMessageEncoder.<WhoAreYouReply>encoder(),
             GrpcMessageDecoder.decoder(WhoAreYouRequest.newBuilder())), call -> {
-              self[0].requests.incrementAndGet();
+              requests.incrementAndGet();
               call.handler(request -> call.response().end(reply));
             })
         .callHandler(ServiceMethod.server(SERVICE, "Stream", GrpcMessageEncoder.<WhoAreYouReply>encoder(),
             GrpcMessageDecoder.<StreamRequest>decoder(StreamRequest.newBuilder())), call -> {
-              self[0].requests.incrementAndGet();
+              requests.incrementAndGet();
               call.handler(request -> stream(vertx, call.response(), reply, request));
             });
     HttpServer server = vertx.createHttpServer(new HttpServerOptions()
@@ -73,7 +74,7 @@ public final class RoleBackend implements AutoCloseable {
           if (type != null && type.startsWith("application/grpc")) {
             grpc.handle(request);
           } else {
-            self[0].requests.incrementAndGet();
+            requests.incrementAndGet();
             answerHttp(vertx, request, role);
           }
         });
@@ -85,8 +86,7 @@ public final class RoleBackend implements AutoCloseable {
       throw new IOException("cannot listen on " + host + ":" + port + ": " + cause.getMessage(),
           cause);
     }
-    self[0] = new RoleBackend(vertx, server, role);
-    return self[0];
+    return new RoleBackend(vertx, server, role, requests);
   }
 
   private static void answerHttp(Vertx vertx, HttpServerRequest request, SubsetRole role) {
@@ -113,7 +113,7 @@ public final class RoleBackend implements AutoCloseable {
 
   private static void stream(Vertx vertx, io.vertx.grpc.server.GrpcServerResponse<StreamRequest,
       WhoAreYouReply> response, WhoAreYouReply reply, StreamRequest request) {
-    int count = Math.max(1, request.getCount());
+    int count = Math.min(Math.max(1, request.getCount()), 10_000);
     long interval = Math.max(1, request.getIntervalMillis());
     int[] sent = {0};
     vertx.setPeriodic(interval, id -> {

@@ -55,9 +55,19 @@ public final class EnvoyProcess implements AutoCloseable {
 
   /**
    * Waits until Envoy's admin says it is ready, that is it has its first listeners and clusters
-   * from the control plane.
+   * from the control plane. An Envoy that does not get there is stopped: the caller has no
+   * handle on it yet and would leave it running.
    */
   public EnvoyProcess awaitReady(Duration timeout) throws IOException, InterruptedException {
+    try {
+      return pollReady(timeout);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  private EnvoyProcess pollReady(Duration timeout) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {

@@ -225,6 +225,15 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks, AppliedChe
   }
 
   private static boolean applied(StreamState stream, NamedVersionSnapshot snapshot) {
+    Nack nack = stream.lastNack;
+    if (nack != null) {
+      Sent sent = stream.lastSent.get(nack.type());
+      if (sent != null && sent.version().equals(nack.rejectedVersion())) {
+        // It rejected what it was sent last and keeps its previous config: waiting for it
+        // would only cost every change the stage timeout.
+        return true;
+      }
+    }
     for (String type : stream.lastSent.keySet()) {
       ResourceType resourceType = resourceType(type);
       if (resourceType == null) {
@@ -239,7 +248,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks, AppliedChe
     RequestedNames clusters = stream.ackedNames.get("clusters");
     if (clusters != null && clusters.names().isEmpty()) {
       RequestedNames endpoints = stream.ackedNames.getOrDefault("endpoints", WILDCARD);
-      Set<String> asked = Set.copyOf(endpoints.names());
+      Set<String> asked = endpoints.nameSet();
       for (String cluster : snapshot.clusters().resources().keySet()) {
         if (!asked.contains(cluster)) {
           return false;

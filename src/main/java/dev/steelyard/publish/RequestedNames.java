@@ -20,6 +20,7 @@ public final class RequestedNames {
   private static final Interner<RequestedNames> SHARED = Interners.newWeakInterner();
 
   private final List<String> names;
+  private volatile java.util.Set<String> nameSet;
   private final int hash;
   /** Counted when first asked, on the shared instance only: -1 until then. */
   private volatile int distinct = -1;
@@ -37,6 +38,16 @@ public final class RequestedNames {
     // names without a copy; any other list is copied.
     boolean frozen = requested instanceof Internal.ProtobufList<?> list && !list.isModifiable();
     return SHARED.intern(new RequestedNames(frozen ? requested : List.copyOf(requested)));
+  }
+
+  /** The names as a set, built once, for membership checks. */
+  public java.util.Set<String> nameSet() {
+    java.util.Set<String> set = nameSet;
+    if (set == null) {
+      set = java.util.Set.copyOf(names);
+      nameSet = set;
+    }
+    return set;
   }
 
   public List<String> names() {

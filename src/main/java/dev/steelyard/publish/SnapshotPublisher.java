@@ -46,8 +46,10 @@ import org.slf4j.LoggerFactory;
  * a quiet {@code holdoff} is published at once; changes that follow a publish closely wait until
  * requests stop for {@code holdoff} (or {@code maxHoldoff} passed since the first). Then the
  * thread composes the view, translates it per proxy kind, validates, and sets the snapshots whose
- * content changed. Nothing else calls {@code setSnapshot}, and java-control-plane runs its pushes
- * on this thread.
+ * content changed, in the make-before-break stages of {@link MakeBeforeBreak}: between two
+ * stages it waits until the proxies applied the first, at most {@link #STAGE_TIMEOUT} (a weight
+ * change is one stage and does not wait). Nothing else calls {@code setSnapshot}, and
+ * java-control-plane runs its pushes on this thread.
  */
 public final class SnapshotPublisher implements AutoCloseable {
 
@@ -81,6 +83,11 @@ public final class SnapshotPublisher implements AutoCloseable {
   private volatile AppliedCheck appliedCheck = AppliedCheck.NONE;
   /** What each kind is served now, the start of the next make-before-break; publisher only. */
   private final Map<ProxyKind, ProxyResources> served = new EnumMap<>(ProxyKind.class);
+  /**
+   * The versions the cache holds per kind; publisher only. Not {@code current}'s: a publish
+   * that fails between two stages leaves the cache at a stage {@code current} never described.
+   */
+  private final Map<ProxyKind, KindVersions> inCache = new EnumMap<>(ProxyKind.class);
   private final Thread thread;
 
   public SnapshotPublisher(AppCatalog catalog, SplitStore splits, IndexedCache cache,
@@ -279,10 +286,11 @@ public final class SnapshotPublisher implements AutoCloseable {
         KindVersions next = new KindVersions(clusters.version(), endpoints.version(),
             listeners.version(), routes.version());
         served.put(kind, built);
-        if (next.equals(versions.get(kind))) {
+        versions.put(kind, next);
+        if (next.equals(inCache.get(kind))) {
           continue;
         }
-        versions.put(kind, next);
+        inCache.put(kind, next);
         NamedVersionSnapshot snapshot = snapshot(clusters, endpoints, listeners, routes);
         snapshots.put(kind, snapshot);
         cache.setSnapshot(kind, snapshot);
@@ -350,7 +358,10 @@ public final class SnapshotPublisher implements AutoCloseable {
         return;
       }
       try {
-        Thread.sleep(2);
+        // Proxies ACK within milliseconds; later polls back off, as each one checks every
+        // connected proxy of the kind.
+        long waited = STAGE_TIMEOUT.toNanos() - (deadline - System.nanoTime());
+        Thread.sleep(waited < 50_000_000 ? 2 : 20);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;

@@ -53,13 +53,20 @@ final class EndpointChecks implements AutoCloseable {
         .timeout(check.timeout())
         .GET()
         .build();
+    // The request's own timeout ends with the headers; the whole answer is bounded here.
+    var answer = http.sendAsync(request, HttpResponse.BodyHandlers.discarding());
     try {
-      int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+      int status = answer.get(check.timeout().toMillis(), TimeUnit.MILLISECONDS).statusCode();
       return status / 100 == 2 ? Optional.empty()
           : Optional.of("http GET " + check.path() + " answered " + status);
-    } catch (IOException e) {
-      return Optional.of("http GET " + check.path() + ": " + (e.getMessage() == null
-          ? e.getClass().getSimpleName() : e.getMessage()));
+    } catch (java.util.concurrent.TimeoutException e) {
+      answer.cancel(true);
+      return Optional.of("http GET " + check.path() + ": no answer within "
+          + check.timeout().toMillis() + " ms");
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      return Optional.of("http GET " + check.path() + ": " + (cause.getMessage() == null
+          ? cause.getClass().getSimpleName() : cause.getMessage()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Optional.of("http GET " + check.path() + ": interrupted");
@@ -69,6 +76,9 @@ final class EndpointChecks implements AutoCloseable {
   private Optional<String> grpc(HealthCheck check, Endpoint endpoint) {
     ManagedChannel channel = channels.computeIfAbsent(endpoint, key -> ManagedChannelBuilder
         .forAddress(key.ip(), key.port()).usePlaintext().build());
+    // A channel that failed for long backs off its reconnects to minutes; a recovered endpoint
+    // must be seen within the check's interval.
+    channel.resetConnectBackoff();
     try {
       HealthCheckResponse.ServingStatus status = HealthGrpc.newBlockingStub(channel)
           .withDeadlineAfter(check.timeout().toMillis(), TimeUnit.MILLISECONDS)

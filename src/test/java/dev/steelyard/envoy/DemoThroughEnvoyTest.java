@@ -25,9 +25,22 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code steelyard serve --demo} as a separate process, as the README runs it: it starts an
  * Envoy gateway and sidecar of its own, the split shows through them, and stopping the demo
- * stops every process it started. Ports other than Envoy's admin (9901, 9902) are free ones.
+ * stops every process it started. Every port is a free one.
  */
 class DemoThroughEnvoyTest {
+
+  /** A free port whose successor is free too (the demo's sidecar admin port). */
+  private static int freePortPair() {
+    for (int attempt = 0; attempt < 20; attempt++) {
+      int port = EnvoyMesh.freePort();
+      try (java.net.ServerSocket next = new java.net.ServerSocket(port + 1)) {
+        return port;
+      } catch (java.io.IOException taken) {
+        // try another
+      }
+    }
+    throw new IllegalStateException("no two adjacent free ports");
+  }
 
   @Test
   void theDemoSplitsThroughItsOwnEnvoysAndStopsThem(@TempDir Path dir) throws Exception {
@@ -36,12 +49,14 @@ class DemoThroughEnvoyTest {
     int admin = EnvoyMesh.freePort();
     int gateway = EnvoyMesh.freePort();
     int sidecar = EnvoyMesh.freePort();
+    int envoyAdmin = freePortPair();
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.steelyard.cli.SteelyardCommand",
         "serve", "--demo", "--envoy", envoy.toString(), "--bind", "127.0.0.1",
         "--xds-port", "" + xds, "--admin-port", "" + admin, "--gateway-port", "" + gateway,
-        "--sidecar-port", "" + sidecar, "--data-dir", dir.resolve("data").toString()));
+        "--sidecar-port", "" + sidecar, "--envoy-admin-port", "" + envoyAdmin,
+        "--data-dir", dir.resolve("data").toString()));
     Process demo = new ProcessBuilder(command).redirectErrorStream(true).start();
     List<String> output = new ArrayList<>();
     CompletableFuture<Void> envoysUp = new CompletableFuture<>();
@@ -68,7 +83,8 @@ class DemoThroughEnvoyTest {
       started = demo.descendants().toList();
       assertThat(started).as("the demo's Envoys").hasSize(2);
 
-      assertThat(http.send(gateway, "hello-app.example.com", "/", Duration.ofSeconds(5)).get())
+      assertThat(http.send(gateway, "hello-app.example.com", "/", Duration.ofSeconds(5))
+          .get(10, TimeUnit.SECONDS))
           .isEqualTo("main");
       HttpClient client = HttpClient.newHttpClient();
       HttpResponse<String> put = client.send(HttpRequest.newBuilder(URI.create(

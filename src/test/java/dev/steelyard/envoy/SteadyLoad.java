@@ -61,18 +61,26 @@ final class SteadyLoad implements AutoCloseable {
     });
   }
 
-  /** Stops sending and waits for the requests in flight. */
+  /**
+   * Stops sending and waits for the requests in flight; one still unanswered after 15 s is
+   * counted as a failure, so a lost request cannot pass for none.
+   */
   @Override
   public synchronized void close() {
-    running.set(false);
+    if (!running.getAndSet(false)) {
+      return;
+    }
     long deadline = System.currentTimeMillis() + 15_000;
     while (inFlight > 0 && System.currentTimeMillis() < deadline) {
       try {
         wait(100);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return;
+        break;
       }
+    }
+    if (inFlight > 0) {
+      counts.merge("error: still unanswered at the end", inFlight, Integer::sum);
     }
   }
 

@@ -108,6 +108,10 @@ public final class EnvoyFleetBench {
             pending++;
           }
         }
+        if (ackedAt == 0) {
+          throw new IllegalStateException("Steelyard did not count every ACK of change "
+              + change + " within 30 s");
+        }
         if (pending > 0) {
           throw new IllegalStateException(pending + " Envoys did not apply change " + change);
         }
