@@ -55,6 +55,13 @@ final class BootstrapCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--app is '" + app + "': expected namespace/name");
     }
+    for (String[] value : new String[][] {{"--node-id", nodeId}, {"--cluster", cluster}}) {
+      // Written into YAML as they are: no quoting to get wrong.
+      if (value[1] != null && !value[1].matches("[A-Za-z0-9._-]*")) {
+        throw new CommandLine.ParameterException(spec.commandLine(), value[0] + " is '"
+            + value[1] + "': letters, digits, '.', '_' and '-' only");
+      }
+    }
     EnvoyBootstrap bootstrap = EnvoyBootstrap.local(proxyKind);
     HostPort xdsAddress = HostPort.parse(spec, "--xds", xds);
     bootstrap = bootstrap.withXds(xdsAddress.host(), xdsAddress.port());
@@ -82,7 +89,14 @@ final class BootstrapCommand implements Callable<Integer> {
         if (port < 1 || port > 65535) {
           throw new NumberFormatException();
         }
-        return new HostPort(value.substring(0, colon), port);
+        String host = value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+          host = host.substring(1, host.length() - 1);
+        }
+        if (!host.matches("[A-Za-z0-9.:-]+")) {
+          throw new NumberFormatException();
+        }
+        return new HostPort(host, port);
       } catch (NumberFormatException e) {
         throw new CommandLine.ParameterException(spec.commandLine(),
             option + " is '" + value + "': expected HOST:PORT");
