@@ -59,7 +59,8 @@ public final class HttpProbe implements AutoCloseable {
         .build();
   }
 
-  static boolean isRole(String key) {
+  /** Whether an outcome key names a role that answered, rather than a failure. */
+  public static boolean isRole(String key) {
     return !key.startsWith("HTTP ") && !key.startsWith("error: ");
   }
 

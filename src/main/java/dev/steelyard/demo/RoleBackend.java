@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A backend that answers with the role it serves, on one port, over gRPC and plain HTTP:
@@ -37,14 +36,10 @@ public final class RoleBackend implements AutoCloseable {
 
   private final Vertx vertx;
   private final HttpServer server;
-  private final SubsetRole role;
-  private final AtomicLong requests;
 
-  private RoleBackend(Vertx vertx, HttpServer server, SubsetRole role, AtomicLong requests) {
+  private RoleBackend(Vertx vertx, HttpServer server) {
     this.vertx = vertx;
     this.server = server;
-    this.role = role;
-    this.requests = requests;
   }
 
   /** One backend answering as {@code role} of {@code app}, on {@code host:port} (0 = any). */
@@ -52,16 +47,13 @@ public final class RoleBackend implements AutoCloseable {
       throws IOException {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
     WhoAreYouReply reply = WhoAreYouReply.newBuilder().setApp(app).setRole(role.label()).build();
-    AtomicLong requests = new AtomicLong();
     GrpcServer grpc = GrpcServer.server(vertx)
         .callHandler(ServiceMethod.server(SERVICE, "WhoAreYou", GrpcMessageEncoder.<WhoAreYouReply>encoder(),
             GrpcMessageDecoder.decoder(WhoAreYouRequest.newBuilder())), call -> {
-              requests.incrementAndGet();
               call.handler(request -> call.response().end(reply));
             })
         .callHandler(ServiceMethod.server(SERVICE, "Stream", GrpcMessageEncoder.<WhoAreYouReply>encoder(),
             GrpcMessageDecoder.<StreamRequest>decoder(StreamRequest.newBuilder())), call -> {
-              requests.incrementAndGet();
               call.handler(request -> stream(vertx, call.response(), reply, request));
             });
     HttpServer server = vertx.createHttpServer(new HttpServerOptions()
@@ -74,7 +66,6 @@ public final class RoleBackend implements AutoCloseable {
           if (type != null && type.startsWith("application/grpc")) {
             grpc.handle(request);
           } else {
-            requests.incrementAndGet();
             answerHttp(vertx, request, role);
           }
         });
@@ -86,7 +77,7 @@ public final class RoleBackend implements AutoCloseable {
       throw new IOException("cannot listen on " + host + ":" + port + ": " + cause.getMessage(),
           cause);
     }
-    return new RoleBackend(vertx, server, role, requests);
+    return new RoleBackend(vertx, server);
   }
 
   private static void answerHttp(Vertx vertx, HttpServerRequest request, SubsetRole role) {
@@ -129,15 +120,6 @@ public final class RoleBackend implements AutoCloseable {
 
   public int port() {
     return server.actualPort();
-  }
-
-  public SubsetRole role() {
-    return role;
-  }
-
-  /** Requests answered so far (gRPC calls and HTTP requests). */
-  public long requests() {
-    return requests.get();
   }
 
   @Override

@@ -12,12 +12,6 @@ public final class RoleBackends implements AutoCloseable {
 
   private final List<RoleBackend> backends = new ArrayList<>();
 
-  /** One backend answering as {@code role} of {@code app}, on {@code host:port} (0 = any). */
-  public static RoleBackend start(String app, SubsetRole role, String host, int port)
-      throws IOException {
-    return RoleBackend.start(app, role, host, port);
-  }
-
   /** Starts a backend on every loopback endpoint of the given apps. */
   public static RoleBackends forLoopbackEndpoints(List<AppSpec> apps) throws IOException {
     RoleBackends started = new RoleBackends();

@@ -105,10 +105,6 @@ public final class EnvoyProcess implements AutoCloseable {
     return process.pid();
   }
 
-  public boolean isAlive() {
-    return process.isAlive();
-  }
-
   public Path log() {
     return log;
   }

@@ -235,7 +235,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks, AppliedChe
       }
     }
     for (String type : stream.lastSent.keySet()) {
-      ResourceType resourceType = resourceType(type);
+      ResourceType resourceType = PublishedState.resourceType(type);
       if (resourceType == null) {
         continue;
       }
@@ -256,16 +256,6 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks, AppliedChe
       }
     }
     return true;
-  }
-
-  private static ResourceType resourceType(String shortType) {
-    return switch (shortType) {
-      case "clusters" -> ResourceType.CLUSTER;
-      case "endpoints" -> ResourceType.ENDPOINT;
-      case "listeners" -> ResourceType.LISTENER;
-      case "routes" -> ResourceType.ROUTE;
-      default -> null;
-    };
   }
 
   private static Map<String, List<String>> ackedNames(StreamState stream) {

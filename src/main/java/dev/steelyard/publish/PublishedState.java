@@ -40,12 +40,21 @@ public record PublishedState(
       KindVersions whole = versions.get(kind);
       return whole == null ? "" : whole.get(type);
     }
-    return snapshot.version(switch (type) {
+    ResourceType resourceType = resourceType(type);
+    if (resourceType == null) {
+      throw new IllegalArgumentException("unknown resource type " + type);
+    }
+    return snapshot.version(resourceType, names);
+  }
+
+  /** The type of a short name (clusters, endpoints, listeners, routes), or null. */
+  public static ResourceType resourceType(String shortName) {
+    return switch (shortName) {
       case "clusters" -> ResourceType.CLUSTER;
       case "endpoints" -> ResourceType.ENDPOINT;
       case "listeners" -> ResourceType.LISTENER;
       case "routes" -> ResourceType.ROUTE;
-      default -> throw new IllegalArgumentException("unknown resource type " + type);
-    }, names);
+      default -> null;
+    };
   }
 }

@@ -24,7 +24,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Steelyard on loopback with real Envoys in front of role backends: a gateway and a sidecar
@@ -214,10 +213,6 @@ final class EnvoyMesh implements AutoCloseable {
 
   HttpProbe.Result viaSidecar(String host, int requests) throws InterruptedException {
     return http.run(sidecarPort, host, "/", requests, Duration.ofSeconds(10));
-  }
-
-  Optional<EnvoyProcess> envoy(ProxyKind kind) {
-    return Optional.ofNullable(kind == ProxyKind.GATEWAY ? gateway : sidecar);
   }
 
   @Override

@@ -45,7 +45,7 @@ final class SteadyLoad implements AutoCloseable {
     }
     http.send(port, host, "/", Duration.ofSeconds(10)).thenAccept(outcome -> {
       counts.merge(outcome, 1, Integer::sum);
-      if (outcome.startsWith("HTTP ") || outcome.startsWith("error: ")) {
+      if (!HttpProbe.isRole(outcome)) {
         synchronized (firstFailures) {
           if (firstFailures.size() < 10) {
             firstFailures.add(String.format("+%.3f s %s",
@@ -94,7 +94,7 @@ final class SteadyLoad implements AutoCloseable {
 
   int failed() {
     return counts.entrySet().stream()
-        .filter(entry -> entry.getKey().startsWith("HTTP ") || entry.getKey().startsWith("error: "))
+        .filter(entry -> !HttpProbe.isRole(entry.getKey()))
         .mapToInt(Map.Entry::getValue).sum();
   }
 

@@ -8,7 +8,6 @@ import dev.steelyard.admin.v1.AppState;
 import dev.steelyard.admin.v1.SubsetState;
 import dev.steelyard.demo.ProbeRun;
 import dev.steelyard.demo.RoleBackend;
-import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.demo.SplitProbe;
 import dev.steelyard.view.SubsetRole;
 import io.grpc.ManagedChannel;
@@ -103,7 +102,7 @@ class HealthCheckTest {
     assertThat(count(after, "canary")).isZero();
     assertThat(count(after, "baseline")).isPositive();
 
-    RoleBackend back = RoleBackends.start("hello-app", SubsetRole.CANARY, "127.0.0.1", port);
+    RoleBackend back = RoleBackend.start("hello-app", SubsetRole.CANARY, "127.0.0.1", port);
     mesh.backends.get(SubsetRole.CANARY).set(0, back);
     await().atMost(Duration.ofSeconds(10)).pollInterval(INTERVAL)
         .until(() -> effectiveCanary(state()) == 10.0 && state().getNoticesCount() == 0);

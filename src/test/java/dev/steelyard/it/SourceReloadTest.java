@@ -3,7 +3,7 @@ package dev.steelyard.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.steelyard.demo.RoleBackends;
+import dev.steelyard.demo.RoleBackend;
 import dev.steelyard.publish.KindVersions;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.SubsetRole;
@@ -69,7 +69,7 @@ class SourceReloadTest {
       // one alone. Once it has ACKed, the old pod goes away: an RPC still sent there fails.
       List<dev.steelyard.demo.RoleBackend> mains = mesh.backends.get(SubsetRole.MAIN);
       dev.steelyard.demo.RoleBackend old = mains.remove(0);
-      mains.add(RoleBackends.start("hello-app", SubsetRole.MAIN, "127.0.0.1", 0));
+      mains.add(RoleBackend.start("hello-app", SubsetRole.MAIN, "127.0.0.1", 0));
       double notResent = notResent(mesh);
       Files.writeString(mesh.appsFile, mesh.appsYaml());
       await().atMost(Duration.ofSeconds(5)).until(() -> mesh.server.publisher().current().view()

@@ -1,6 +1,5 @@
 package dev.steelyard.it;
 
-import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.server.ServerConfig;
 import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.FileAppCatalog;
@@ -52,7 +51,7 @@ final class TestMesh implements AutoCloseable {
     for (SubsetRole role : SubsetRole.values()) {
       List<RoleBackend> servers = new ArrayList<>();
       for (int i = 0; i < perRole[role.ordinal()]; i++) {
-        servers.add(RoleBackends.start("hello-app", role, "127.0.0.1", 0));
+        servers.add(RoleBackend.start("hello-app", role, "127.0.0.1", 0));
       }
       backends.put(role, servers);
     }

@@ -3,7 +3,6 @@ package dev.steelyard.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.demo.SplitProbe;
 import dev.steelyard.it.Binomial;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
@@ -49,11 +48,11 @@ class KubernetesXdsClientTest {
 
   @BeforeEach
   void start() throws Exception {
-    RoleBackend main = RoleBackends.start("hello-app", SubsetRole.MAIN, "127.0.0.1", 0);
+    RoleBackend main = RoleBackend.start("hello-app", SubsetRole.MAIN, "127.0.0.1", 0);
     backends.add(main);
     int port = main.port();
-    backends.add(RoleBackends.start("hello-app", SubsetRole.BASELINE, "127.0.0.2", port));
-    backends.add(RoleBackends.start("hello-app", SubsetRole.CANARY, "127.0.0.3", port));
+    backends.add(RoleBackend.start("hello-app", SubsetRole.BASELINE, "127.0.0.2", port));
+    backends.add(RoleBackend.start("hello-app", SubsetRole.CANARY, "127.0.0.3", port));
 
     cluster = new MockCluster();
     kubectl = cluster.newClient();

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.steelyard.demo.RoleBackend;
-import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.demo.RoleServiceDescriptor;
 import dev.steelyard.demo.v1.WhoAreYouRequest;
 import dev.steelyard.feedback.ProxyStatus;
@@ -95,13 +94,13 @@ class TrafficSplitStatusConsistencyTest {
   @BeforeEach
   void start() throws Exception {
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
-    RoleBackend main = RoleBackends.start("hello-app", dev.steelyard.view.SubsetRole.MAIN,
+    RoleBackend main = RoleBackend.start("hello-app", dev.steelyard.view.SubsetRole.MAIN,
         "127.0.0.1", 0);
     backends.add(main);
     int port = main.port();
-    backends.add(RoleBackends.start("hello-app", dev.steelyard.view.SubsetRole.BASELINE,
+    backends.add(RoleBackend.start("hello-app", dev.steelyard.view.SubsetRole.BASELINE,
         "127.0.0.2", port));
-    backends.add(RoleBackends.start("hello-app", dev.steelyard.view.SubsetRole.CANARY,
+    backends.add(RoleBackend.start("hello-app", dev.steelyard.view.SubsetRole.CANARY,
         "127.0.0.3", port));
 
     cluster = new MockCluster();
