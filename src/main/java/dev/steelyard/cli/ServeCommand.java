@@ -43,8 +43,9 @@ final class ServeCommand implements Callable<Integer> {
   Path config;
 
   @Option(names = "--demo",
-      description = "Start role-answering gRPC backends on the loopback endpoints of the apps; "
-          + "without --config, serve the embedded demo apps (server/demo.yaml).")
+      description = "Start role-answering backends (gRPC and HTTP) on the loopback endpoints of "
+          + "the apps, and an Envoy gateway and sidecar when an Envoy binary is found; without "
+          + "--config, serve the embedded demo apps (server/demo.yaml).")
   boolean demo;
 
   @Option(names = "--envoy", paramLabel = "PATH",
