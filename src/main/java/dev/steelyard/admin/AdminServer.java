@@ -287,7 +287,11 @@ public final class AdminServer implements AutoCloseable {
           .setApp(proxy.app())
           .setUserAgent(proxy.userAgent())
           .putAllAckedVersions(proxy.ackedVersions())
-          .setConnectedAt(proxy.connectedAt().toString());
+          .setConnectedAt(proxy.connectedAt().toString())
+          .setAuthenticated(proxy.peer().authenticated())
+          .setAuthMethod(proxy.peer().method())
+          .setIdentity(proxy.peer().method().equals("certificate") ? proxy.peer().identity() : "")
+          .setStreams(proxy.streams());
       proxy.lastNack().ifPresent(nack -> state.setLastNack(Nack.newBuilder()
           .setType(nack.type())
           .setRejectedVersion(nack.rejectedVersion())

@@ -17,6 +17,8 @@ import java.util.Optional;
  *       The interval stays above the server's {@code permitKeepAliveTime} (10 s).
  *   <li>A bounded reconnect back-off, so that a restarted control plane is reached again within
  *       seconds rather than after Envoy's default 30 s maximum.
+ *   <li>With a token, the xDS stream's {@code authorization: Bearer} metadata, which the server
+ *       checks before a stream counts as a proxy.
  * </ul>
  */
 public record EnvoyBootstrap(
@@ -27,7 +29,8 @@ public record EnvoyBootstrap(
     String xdsHost,
     int xdsPort,
     String adminHost,
-    int adminPort) {
+    int adminPort,
+    Optional<String> xdsToken) {
 
   static final String KEEPALIVE_INTERVAL = "30s";
   static final String KEEPALIVE_TIMEOUT = "5s";
@@ -43,9 +46,10 @@ public record EnvoyBootstrap(
   public static EnvoyBootstrap local(ProxyKind kind) {
     return kind == ProxyKind.GATEWAY
         ? new EnvoyBootstrap(kind, Optional.of("gateway"), "steelyard-gateway", Optional.empty(),
-            "127.0.0.1", 18000, "127.0.0.1", 9901)
+            "127.0.0.1", 18000, "127.0.0.1", 9901, Optional.empty())
         : new EnvoyBootstrap(kind, Optional.of("sidecar"), "steelyard-sidecar",
-            Optional.of("default/hello-app"), "127.0.0.1", 18000, "127.0.0.1", 9902);
+            Optional.of("default/hello-app"), "127.0.0.1", 18000, "127.0.0.1", 9902,
+            Optional.empty());
   }
 
   /**
@@ -55,19 +59,40 @@ public record EnvoyBootstrap(
    */
   public static EnvoyBootstrap inCluster(ProxyKind kind, String cluster, Optional<String> app) {
     return new EnvoyBootstrap(kind, Optional.empty(), cluster, app,
-        "steelyard.steelyard-system.svc.cluster.local", 18000, "0.0.0.0", 9901);
+        "steelyard.steelyard-system.svc.cluster.local", 18000, "0.0.0.0", 9901,
+        Optional.of(TOKEN_PLACEHOLDER));
   }
 
+  /**
+   * Where the in-cluster bootstraps hold the xDS token: a ConfigMap is no place for a secret, so
+   * the pod's start command puts the token from its Secret in place of this (k8s/README.md).
+   */
+  public static final String TOKEN_PLACEHOLDER = "@STEELYARD_XDS_TOKEN@";
+
   public EnvoyBootstrap withXds(String host, int port) {
-    return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, host, port, adminHost, adminPort);
+    return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, host, port, adminHost, adminPort,
+        xdsToken);
   }
 
   public EnvoyBootstrap withAdmin(String host, int port) {
-    return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, host, port);
+    return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, host, port,
+        xdsToken);
   }
 
   public EnvoyBootstrap withNode(Optional<String> id, String cluster, Optional<String> ofApp) {
-    return new EnvoyBootstrap(kind, id, cluster, ofApp, xdsHost, xdsPort, adminHost, adminPort);
+    return new EnvoyBootstrap(kind, id, cluster, ofApp, xdsHost, xdsPort, adminHost, adminPort,
+        xdsToken);
+  }
+
+  /** With the bearer token Envoy sends on its xDS stream. */
+  public EnvoyBootstrap withXdsToken(Optional<String> token) {
+    token.ifPresent(value -> {
+      if (!value.matches("[A-Za-z0-9._~+/=@-]+")) {
+        throw new IllegalArgumentException("an xDS token is letters, digits and ._~+/=@- only");
+      }
+    });
+    return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, adminHost,
+        adminPort, token);
   }
 
   /** The bootstrap as YAML, without a header comment. */
@@ -90,7 +115,7 @@ public record EnvoyBootstrap(
                   cluster_name: steelyard_xds
                   retry_policy:
                     retry_back_off: {base_interval: 0.25s, max_interval: 5s}
-          cds_config:
+        %s  cds_config:
             ads: {}
             resource_api_version: V3
           lds_config:
@@ -121,8 +146,9 @@ public record EnvoyBootstrap(
             socket_address:
               address: %s
               port_value: %d
-        """.formatted(KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT, xdsHost, xdsPort, adminHost,
-        adminPort));
+        """.formatted(xdsToken.map(token -> "        initial_metadata:\n"
+            + "          - {key: authorization, value: \"Bearer " + token + "\"}\n").orElse(""),
+        KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT, xdsHost, xdsPort, adminHost, adminPort));
     return yaml.toString();
   }
 

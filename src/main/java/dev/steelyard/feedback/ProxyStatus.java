@@ -3,12 +3,19 @@ package dev.steelyard.feedback;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.RequestedNames;
 import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.xds.XdsPeer;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** One connected xDS stream as the admin API shows it. */
+/**
+ * One connected proxy as the admin API shows it: the newest stream of its node id.
+ *
+ * @param peer how the stream authenticated
+ * @param streams how many streams share the node id (more than one while a reconnecting
+ *     proxy's old stream lingers, or when clients reuse an id)
+ */
 public record ProxyStatus(
     long streamId,
     String nodeId,
@@ -19,7 +26,9 @@ public record ProxyStatus(
     Map<String, String> ackedVersions,
     Map<String, List<String>> ackedNames,
     Optional<Nack> lastNack,
-    Instant connectedAt) {
+    Instant connectedAt,
+    XdsPeer peer,
+    int streams) {
 
   /**
    * Whether this proxy ACKed what is published now for {@code type} (clusters, endpoints,

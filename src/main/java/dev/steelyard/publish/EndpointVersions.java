@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * evicted (or was never seen, as after a restart) gets everything it asks for, which is always
  * correct, only larger. A push adds one entry per distinct list of names whose content changed
  * (all Envoys name the same clusters; a gRPC client names its app's), so 256 entries cover many
- * pushes.
+ * pushes. The entries are bounded by their names too: a client can ask for long lists of names
+ * that do not exist, and each distinct list is a version.
  */
 public final class EndpointVersions {
 
@@ -66,24 +67,46 @@ public final class EndpointVersions {
     }
   }
 
+  /** Names held over all entries: some 40 MB of names at most. */
+  static final int MAX_NAMES = 500_000;
+
   private final Map<String, Held> byVersion;
+  private final int maxNames;
+  private long names;
 
   public EndpointVersions() {
-    this(256);
+    this(256, MAX_NAMES);
   }
 
-  EndpointVersions(int capacity) {
+  EndpointVersions(int capacity, int maxNames) {
+    this.maxNames = maxNames;
     this.byVersion = new LinkedHashMap<>(capacity, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, Held> eldest) {
-        return size() > capacity;
+        if (size() > capacity || names > EndpointVersions.this.maxNames) {
+          names -= eldest.getValue().names.size();
+          return true;
+        }
+        return false;
       }
     };
   }
 
-  synchronized void record(String version, List<String> names,
+  synchronized void record(String version, List<String> requested,
       Map<String, NamedVersionSnapshot.Resource> byName) {
-    byVersion.computeIfAbsent(version, v -> new Held(Set.copyOf(names), byName));
+    if (requested.size() > maxNames / 4 || byVersion.containsKey(version)) {
+      // A list this long is not remembered: the proxy is sent whole responses, still correct.
+      return;
+    }
+    Held held = new Held(Set.copyOf(requested), byName);
+    names += held.names.size();
+    byVersion.put(version, held);
+    // An insertion evicts one entry at most; a few small ones may have to go for a large one.
+    var eldest = byVersion.entrySet().iterator();
+    while (names > maxNames && eldest.hasNext()) {
+      names -= eldest.next().getValue().names.size();
+      eldest.remove();
+    }
   }
 
   /** What a proxy that accepted {@code version} holds, or null if that is not known here. */

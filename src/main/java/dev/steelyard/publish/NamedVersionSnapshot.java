@@ -37,9 +37,17 @@ public final class NamedVersionSnapshot extends Snapshot {
   private final SnapshotResources<RouteConfiguration> routes;
   private final Map<ResourceType, Map<String, Resource>> byType;
   private final EndpointVersions endpointVersions;
-  /** Versions already computed, by the list of names asked for. */
+  /**
+   * Versions already computed, by the list of names asked for. Proxies ask for few distinct
+   * lists (every Envoy the same clusters, each gRPC client its app's), so this stays small;
+   * past {@link #MAX_MEMO_NAMES} names a version is computed each time instead, so that a
+   * client sending ever new lists cannot make the snapshot hold them.
+   */
   private final Map<ResourceType, Map<RequestedNames, String>> computed =
       new java.util.EnumMap<>(ResourceType.class);
+  static final int MAX_MEMO_NAMES = 200_000;
+  private final java.util.concurrent.atomic.AtomicLong memoNames =
+      new java.util.concurrent.atomic.AtomicLong();
 
   NamedVersionSnapshot(SnapshotResources<Cluster> clusters,
       SnapshotResources<ClusterLoadAssignment> endpoints, SnapshotResources<Listener> listeners,
@@ -86,8 +94,16 @@ public final class NamedVersionSnapshot extends Snapshot {
     }
     Map<RequestedNames, String> memo = computed.get(type);
     String version = memo.get(names);
-    return version != null ? version
-        : memo.computeIfAbsent(names, n -> namedVersion(type, n.names()));
+    if (version != null) {
+      return version;
+    }
+    if (memoNames.get() + names.names().size() > MAX_MEMO_NAMES) {
+      return namedVersion(type, names.names());
+    }
+    return memo.computeIfAbsent(names, n -> {
+      memoNames.addAndGet(n.names().size());
+      return namedVersion(type, n.names());
+    });
   }
 
   private String namedVersion(ResourceType type, List<String> resourceNames) {

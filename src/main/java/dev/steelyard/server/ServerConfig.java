@@ -1,6 +1,7 @@
 package dev.steelyard.server;
 
 import dev.steelyard.translate.TranslatorSettings;
+import dev.steelyard.xds.XdsAuth;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -11,6 +12,7 @@ import java.util.Optional;
  * @param xdsKeepalive how long an xDS connection may be silent before the server pings it; a
  *     ping unanswered for as long again closes the connection, and a proxy behind a half-open
  *     connection leaves {@code /api/v1/proxies} (measured with a frozen Envoy and 2 s: 11 s)
+ * @param xdsAuth how xDS clients authenticate (bearer token, client certificates, or none)
  */
 public record ServerConfig(
     String bindHost,
@@ -21,40 +23,47 @@ public record ServerConfig(
     Optional<String> adminToken,
     Duration holdoff,
     Duration maxHoldoff,
-    Duration xdsKeepalive) {
+    Duration xdsKeepalive,
+    XdsAuth xdsAuth) {
 
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig("0.0.0.0", 18000, 18080, dataDir, TranslatorSettings.DEFAULTS,
-        Optional.empty(), Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30));
+        Optional.empty(), Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30),
+        XdsAuth.none());
   }
 
   public ServerConfig withPorts(int xds, int admin) {
     return new ServerConfig(bindHost, xds, admin, dataDir, translator, adminToken, holdoff,
-        maxHoldoff, xdsKeepalive);
+        maxHoldoff, xdsKeepalive, xdsAuth);
   }
 
   public ServerConfig withBindHost(String host) {
     return new ServerConfig(host, xdsPort, adminPort, dataDir, translator, adminToken, holdoff,
-        maxHoldoff, xdsKeepalive);
+        maxHoldoff, xdsKeepalive, xdsAuth);
   }
 
   public ServerConfig withAdminToken(Optional<String> token) {
     return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, token, holdoff,
-        maxHoldoff, xdsKeepalive);
+        maxHoldoff, xdsKeepalive, xdsAuth);
   }
 
   public ServerConfig withTranslator(TranslatorSettings settings) {
     return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, settings, adminToken, holdoff,
-        maxHoldoff, xdsKeepalive);
+        maxHoldoff, xdsKeepalive, xdsAuth);
   }
 
   public ServerConfig withHoldoff(Duration quiet, Duration max) {
     return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken, quiet,
-        max, xdsKeepalive);
+        max, xdsKeepalive, xdsAuth);
   }
 
   public ServerConfig withXdsKeepalive(Duration keepalive) {
     return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken,
-        holdoff, maxHoldoff, keepalive);
+        holdoff, maxHoldoff, keepalive, xdsAuth);
+  }
+
+  public ServerConfig withXdsAuth(XdsAuth auth) {
+    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken,
+        holdoff, maxHoldoff, xdsKeepalive, auth);
   }
 }

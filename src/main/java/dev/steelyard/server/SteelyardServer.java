@@ -10,6 +10,9 @@ import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.xds.XdsLimits;
+import dev.steelyard.xds.XdsService;
+import dev.steelyard.xds.XdsTls;
 import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
@@ -70,7 +73,8 @@ public final class SteelyardServer implements AutoCloseable {
     IndexedCache cache = new IndexedCache();
     EndpointVersions endpointVersions = new EndpointVersions();
     StreamAwareWatcher watcher = new StreamAwareWatcher(cache, endpointVersions, meters);
-    proxies = new ProxyRegistry(watcher, meters);
+    XdsLimits limits = XdsLimits.defaults();
+    proxies = new ProxyRegistry(watcher, limits, meters);
     publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
         endpointVersions, config.holdoff(), config.maxHoldoff(), meters);
     publisher.waitForProxiesWith(proxies);
@@ -84,9 +88,15 @@ public final class SteelyardServer implements AutoCloseable {
     TransportFailureLog.install();
     V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(proxies), watcher,
         new DefaultExecutorGroup(), new CachedProtoResourcesSerializer());
-    xds = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.xdsPort()))
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(
+            new InetSocketAddress(config.bindHost(), config.xdsPort()))
         // ADS only: per-type streams would show up as separate proxies that never ACK routes.
-        .addService(discovery.getAggregatedDiscoveryServiceImpl())
+        .addService(XdsService.guarded(discovery.getAggregatedDiscoveryServiceImpl(),
+            config.xdsAuth(), limits, meters))
+        .maxInboundMessageSize(limits.maxRequestBytes())
+        .maxConcurrentCallsPerConnection(limits.maxStreamsPerConnection())
+        // A connection that carries no stream for this long is closed (a proxy keeps one open).
+        .maxConnectionIdle(5, TimeUnit.MINUTES)
         // Requests are handled on the connection's event loop instead of being handed to a
         // pool thread per message: with 1,000 proxies ACKing a push, that was a thread wake-up
         // per ACK. The request path does no I/O and holds locks briefly (IndexedCache
@@ -98,15 +108,23 @@ public final class SteelyardServer implements AutoCloseable {
         // And the server pings a silent connection itself: a proxy behind a half-open
         // connection (its host gone without a FIN) is dropped instead of counted as connected.
         .keepAliveTime(config.xdsKeepalive().toMillis(), TimeUnit.MILLISECONDS)
-        .keepAliveTimeout(config.xdsKeepalive().toMillis(), TimeUnit.MILLISECONDS)
-        .build()
-        .start();
+        .keepAliveTimeout(config.xdsKeepalive().toMillis(), TimeUnit.MILLISECONDS);
+    if (config.xdsAuth().tls().isPresent()) {
+      builder.sslContext(XdsTls.serverContext(config.xdsAuth()));
+    }
+    xds = builder.build().start();
 
     admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),
         VERSION);
     adminPort = admin.start(config.bindHost(), config.adminPort());
-    log.info("steelyard {} serving xDS on {}:{} and the admin API on {}:{}, apps from {}",
-        VERSION, config.bindHost(), xdsPort(), config.bindHost(), adminPort, catalog.describe());
+    log.info("steelyard {} serving xDS on {}:{} (authentication: {}) and the admin API on "
+        + "{}:{}, apps from {}", VERSION, config.bindHost(), xdsPort(),
+        config.xdsAuth().describe(), config.bindHost(), adminPort, catalog.describe());
+    if (!config.xdsAuth().required()) {
+      log.warn("NO xDS AUTHENTICATION: any client that reaches port {} counts as a proxy and "
+          + "can report what it applied; set --xds-token-file or --xds-tls-client-ca",
+          xdsPort());
+    }
     if (config.adminToken().isEmpty()) {
       log.warn("NO ADMIN TOKEN: anyone who reaches port {} can change traffic splits; "
           + "set STEELYARD_ADMIN_TOKEN or --admin-token-file", adminPort);

@@ -238,6 +238,30 @@ class EnvoyLifecycleTest {
     return first;
   }
 
+  @Test
+  @Order(7)
+  void anEnvoyWithTheWrongTokenIsRefusedAndIsNoProxy() throws Exception {
+    JsonNode proxies = mesh.getJson("/api/v1/proxies").get("proxies");
+    assertThat(proxies).isNotEmpty().allSatisfy(proxy -> {
+      assertThat(proxy.get("authenticated").asBoolean()).isTrue();
+      assertThat(proxy.get("authMethod").asText()).isEqualTo("token");
+    });
+    double refusedBefore = mesh.metric("steelyard_xds_auth_failures_total");
+    try (EnvoyProcess impostor = EnvoyProcess.start(mesh.binary,
+        EnvoyBootstrap.local(ProxyKind.GATEWAY).withXds("127.0.0.1", mesh.server.xdsPort())
+            .withAdmin("127.0.0.1", EnvoyMesh.freePort())
+            .withXdsToken(java.util.Optional.of("not-the-token")),
+        "impostor", mesh.dir.resolve("impostor"))) {
+      await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() ->
+          mesh.metric("steelyard_xds_auth_failures_total") >= refusedBefore + 2);
+      assertThat(mesh.getJson("/api/v1/proxies").get("proxies").findValuesAsText("nodeId"))
+          .doesNotContain("impostor").contains("gateway-1", "sidecar-1");
+      // Envoy logs the status the server closed its stream with.
+      await().atMost(Duration.ofSeconds(5)).until(() -> impostor.tail(200)
+          .contains("the bearer token is wrong"));
+    }
+  }
+
   private static String summary(List<Long> millis) {
     List<Long> sorted = millis.stream().sorted().toList();
     return String.format("p50 %d ms, max %d ms (%s)", sorted.get(sorted.size() / 2),

@@ -65,6 +65,8 @@ final class EnvoyMesh implements AutoCloseable {
   private final HttpClient admin = HttpClient.newHttpClient();
   private final ObjectMapper json = new ObjectMapper();
   private final Duration xdsKeepalive;
+  /** The Envoys authenticate, as the shipped configuration has them do. */
+  final String xdsToken = java.util.UUID.randomUUID().toString();
   private int xdsPort;
   SteelyardServer server;
   EnvoyProcess gateway;
@@ -125,7 +127,8 @@ final class EnvoyMesh implements AutoCloseable {
         .withPorts(xdsPort, 0)
         .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
         .withHoldoff(Duration.ofMillis(10), Duration.ofMillis(100))
-        .withXdsKeepalive(xdsKeepalive);
+        .withXdsKeepalive(xdsKeepalive)
+        .withXdsAuth(dev.steelyard.xds.XdsAuth.token(xdsToken));
     server = new SteelyardServer(config,
         FileAppCatalog.open(appsFile, Duration.ofMillis(50))).start();
     xdsPort = server.xdsPort();
@@ -142,8 +145,13 @@ final class EnvoyMesh implements AutoCloseable {
   }
 
   EnvoyProcess startEnvoy(ProxyKind kind, String node) throws Exception {
+    return startEnvoy(kind, node, xdsToken);
+  }
+
+  /** An Envoy that sends {@code token} on its xDS stream (the server's, or a wrong one). */
+  EnvoyProcess startEnvoy(ProxyKind kind, String node, String token) throws Exception {
     EnvoyBootstrap bootstrap = EnvoyBootstrap.local(kind).withXds("127.0.0.1", xdsPort)
-        .withAdmin("127.0.0.1", freePort());
+        .withAdmin("127.0.0.1", freePort()).withXdsToken(java.util.Optional.of(token));
     return EnvoyProcess.start(binary, bootstrap, node, dir.resolve("envoy"))
         .awaitReady(Duration.ofSeconds(30));
   }
@@ -167,6 +175,15 @@ final class EnvoyMesh implements AutoCloseable {
       throw new IOException("GET " + path + ": " + response.statusCode() + " " + response.body());
     }
     return json.readTree(response.body());
+  }
+
+  /** A counter or gauge from /metrics. */
+  double metric(String name) throws IOException, InterruptedException {
+    HttpResponse<String> response = admin.send(HttpRequest.newBuilder(URI.create(adminUrl()
+        + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return response.body().lines().filter(line -> line.startsWith(name + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+        .findFirst().orElseThrow(() -> new IOException("no metric " + name));
   }
 
   /** PUTs a split; returns the app state the server answers with. */

@@ -31,6 +31,11 @@ final class RawAdsStream implements AutoCloseable {
       new java.util.concurrent.CompletableFuture<>();
 
   RawAdsStream(int xdsPort, String nodeId, String kind) {
+    this(xdsPort, nodeId, kind, java.util.Optional.empty());
+  }
+
+  /** A stream that sends {@code token} as its bearer token. */
+  RawAdsStream(int xdsPort, String nodeId, String kind, java.util.Optional<String> token) {
     node = Node.newBuilder()
         .setId(nodeId)
         .setCluster("tests")
@@ -38,7 +43,11 @@ final class RawAdsStream implements AutoCloseable {
             .putFields("steelyard.kind", Value.newBuilder().setStringValue(kind).build()))
         .build();
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", xdsPort).usePlaintext().build();
+    io.grpc.Metadata headers = new io.grpc.Metadata();
+    token.ifPresent(value -> headers.put(io.grpc.Metadata.Key.of("authorization",
+        io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + value));
     requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
+        .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers))
         .streamAggregatedResources(new StreamObserver<>() {
           @Override
           public void onNext(DiscoveryResponse response) {
@@ -76,6 +85,13 @@ final class RawAdsStream implements AutoCloseable {
         .setVersionInfo(lastGoodVersion)
         .setResponseNonce(response.getNonce())
         .setErrorDetail(Status.newBuilder().setCode(3).setMessage(message)));
+  }
+
+  /** A first request without the node, which the server must refuse. */
+  synchronized void requestWithoutNode(String typeUrl, List<String> names) {
+    sentNode = true;
+    requests.onNext(DiscoveryRequest.newBuilder().setTypeUrl(typeUrl)
+        .addAllResourceNames(names).build());
   }
 
   synchronized void send(DiscoveryRequest.Builder request) {

@@ -34,6 +34,8 @@ final class TestMesh implements AutoCloseable {
   private final Optional<String> token;
   private final String appExtraYaml;
   SteelyardServer server;
+  /** How xDS clients must authenticate when the server is next started. */
+  dev.steelyard.xds.XdsAuth xdsAuth = dev.steelyard.xds.XdsAuth.none();
 
   /** Starts {@code perRole} backends for each role of hello-app and a server on them. */
   TestMesh(Path dir, int[] perRole, Optional<String> token) throws Exception {
@@ -62,7 +64,8 @@ final class TestMesh implements AutoCloseable {
   void start(int xdsPort) throws Exception {
     ServerConfig config = ServerConfig.defaults(dataDir).withBindHost("127.0.0.1")
         .withPorts(xdsPort, 0).withAdminToken(token)
-        .withHoldoff(Duration.ofMillis(10), Duration.ofMillis(100));
+        .withHoldoff(Duration.ofMillis(10), Duration.ofMillis(100))
+        .withXdsAuth(xdsAuth);
     // Wrapped as serve wraps it, so that the apps file's health checks run.
     server = new SteelyardServer(config, HealthCheckedCatalog.wrap(
         FileAppCatalog.open(appsFile, Duration.ofMillis(50)))).start();

@@ -1,0 +1,27 @@
+package dev.steelyard.xds;
+
+import io.grpc.BindableService;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The xDS service as the port serves it: java-control-plane's ADS implementation behind the
+ * checks that keep one client from harming the server or the other clients. From the outside
+ * in: authentication, decoding (as bytes, so a bad message is refused cleanly), and response
+ * flow control.
+ */
+public final class XdsService {
+
+  private XdsService() {}
+
+  public static ServerServiceDefinition guarded(BindableService ads, XdsAuth auth,
+      XdsLimits limits, MeterRegistry meters) {
+    ServerServiceDefinition typed = ServerInterceptors.intercept(ads,
+        new ResponseFlow(limits.maxRequestsWhileBlocked(), meters));
+    ServerServiceDefinition bytes = ServerInterceptors.useInputStreamMessages(typed);
+    // The last interceptor listed runs first.
+    return ServerInterceptors.intercept(bytes, new DecodeGuard(),
+        new XdsAuthentication(auth.token(), auth.clientCertificates(), meters));
+  }
+}
