@@ -130,6 +130,13 @@ log "build and load $IMAGE"
   && kind load docker-image $IMAGE --name "$CLUSTER" || { echo "0 passed, 1 failed"; exit 1; }
 
 log "deploy"
+# The xDS token the control plane checks and the Envoys send: one Secret per namespace with Envoys.
+XDS_TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+for ns in $SYS default; do
+  kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  kubectl -n "$ns" create secret generic steelyard-xds-token --from-literal=token="$XDS_TOKEN" \
+    --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+done
 kubectl apply -k "$ROOT/k8s" >/dev/null && kubectl wait --for=condition=Established \
   crd/trafficsplits.steelyard.dev --timeout=60s >/dev/null
 kubectl apply -k "$ROOT/k8s/examples/hello-app" >/dev/null

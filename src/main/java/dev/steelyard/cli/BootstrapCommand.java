@@ -38,6 +38,11 @@ final class BootstrapCommand implements Callable<Integer> {
       + "to, namespace/name. Default default/hello-app.")
   String app;
 
+  @Option(names = "--xds-token-file", paramLabel = "FILE",
+      description = "Put the bearer token in this file into the xDS stream's initial_metadata "
+          + "(the server's --xds-token-file).")
+  java.nio.file.Path xdsTokenFile;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -73,6 +78,22 @@ final class BootstrapCommand implements Callable<Integer> {
         nodeId != null ? Optional.of(nodeId).filter(id -> !id.isEmpty()) : bootstrap.nodeId(),
         cluster != null ? cluster : bootstrap.nodeCluster(),
         app != null ? Optional.of(app) : bootstrap.app());
+    if (xdsTokenFile != null) {
+      String token;
+      try {
+        token = java.nio.file.Files.readString(xdsTokenFile).strip();
+      } catch (java.io.IOException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--xds-token-file: " + dev.steelyard.source.FileReadErrors.describe("xDS token file",
+                xdsTokenFile, e));
+      }
+      try {
+        bootstrap = bootstrap.withXdsToken(Optional.of(token));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--xds-token-file: " + e.getMessage());
+      }
+    }
     spec.commandLine().getOut().print(bootstrap.annotatedYaml());
     spec.commandLine().getOut().flush();
     return 0;

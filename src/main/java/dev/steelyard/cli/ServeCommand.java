@@ -5,6 +5,7 @@ import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.envoy.EnvoyBinary;
 import dev.steelyard.server.KubernetesControlPlane;
 import dev.steelyard.server.ServerConfig;
+import dev.steelyard.xds.XdsAuth;
 import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.source.AppFileParser;
@@ -85,6 +86,25 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--admin-token-file", paramLabel = "FILE",
       description = "File holding the admin token (else env STEELYARD_ADMIN_TOKEN).")
   Path tokenFile;
+
+  @Option(names = "--xds-token-file", paramLabel = "FILE",
+      description = "File holding the bearer token xDS clients must send (else env "
+          + "STEELYARD_XDS_TOKEN). Envoy sends it with initial_metadata (steelyard bootstrap "
+          + "--xds-token-file).")
+  Path xdsTokenFile;
+
+  @Option(names = "--xds-tls-cert", paramLabel = "PEM",
+      description = "Serve xDS over TLS with this certificate (with --xds-tls-key).")
+  Path xdsTlsCert;
+
+  @Option(names = "--xds-tls-key", paramLabel = "PEM",
+      description = "The private key of --xds-tls-cert (PKCS#8 PEM).")
+  Path xdsTlsKey;
+
+  @Option(names = "--xds-tls-client-ca", paramLabel = "PEM",
+      description = "With --xds-tls-cert: require client certificates signed by this CA; a "
+          + "proxy's node id must be a name (DNS/URI SAN or CN) of its certificate.")
+  Path xdsTlsClientCa;
 
   @Option(names = "--poll-interval", defaultValue = "PT1S",
       description = "How often the config file is checked (ISO-8601). Default ${DEFAULT-VALUE}.")
@@ -216,7 +236,21 @@ final class ServeCommand implements Callable<Integer> {
         .withBindHost(bind)
         .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
         .withAdminToken(token())
-        .withXdsKeepalive(xdsKeepalive);
+        .withXdsKeepalive(xdsKeepalive)
+        .withXdsAuth(xdsAuth());
+  }
+
+  private XdsAuth xdsAuth() throws IOException {
+    Optional<String> xdsToken = secret("xDS token file", xdsTokenFile, "STEELYARD_XDS_TOKEN");
+    if ((xdsTlsCert == null) != (xdsTlsKey == null)) {
+      throw new IOException("--xds-tls-cert and --xds-tls-key go together");
+    }
+    if (xdsTlsClientCa != null && xdsTlsCert == null) {
+      throw new IOException("--xds-tls-client-ca needs --xds-tls-cert and --xds-tls-key");
+    }
+    Optional<XdsAuth.Tls> tls = xdsTlsCert == null ? Optional.empty()
+        : Optional.of(new XdsAuth.Tls(xdsTlsCert, xdsTlsKey, Optional.ofNullable(xdsTlsClientCa)));
+    return new XdsAuth(xdsToken, tls);
   }
 
   private Integer serveKubernetes() throws Exception {
@@ -283,20 +317,24 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private Optional<String> token() throws IOException {
-    if (tokenFile != null) {
+    return secret("admin token file", tokenFile, "STEELYARD_ADMIN_TOKEN");
+  }
+
+  /** A token from {@code file} if given, else from the environment variable {@code env}. */
+  private static Optional<String> secret(String what, Path file, String env) throws IOException {
+    if (file != null) {
       String token;
       try {
-        token = Files.readString(tokenFile).strip();
+        token = Files.readString(file).strip();
       } catch (IOException e) {
-        throw new IOException(FileReadErrors.describe("admin token file", tokenFile, e), e);
+        throw new IOException(FileReadErrors.describe(what, file, e), e);
       }
       if (token.isEmpty()) {
-        // Asked for a token but got none: fail closed rather than serve changes to anyone.
-        throw new IOException("admin token file " + tokenFile + " is empty");
+        // Asked for a token but got none: fail closed rather than let anyone in.
+        throw new IOException(what + " " + file + " is empty");
       }
       return Optional.of(token);
     }
-    return Optional.ofNullable(System.getenv("STEELYARD_ADMIN_TOKEN"))
-        .filter(value -> !value.isBlank());
+    return Optional.ofNullable(System.getenv(env)).filter(value -> !value.isBlank());
   }
 }

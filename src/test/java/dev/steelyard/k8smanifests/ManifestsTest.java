@@ -319,7 +319,14 @@ class ManifestsTest {
       JsonNode envoy = new Deployment(template.path("spec")).container("envoy");
       List<String> args = new ArrayList<>();
       envoy.path("args").forEach(arg -> args.add(arg.asText()));
-      assertThat(args).contains("--service-node", "$(POD_NAME).$(POD_NAMESPACE)");
+      assertThat(String.join(" ", args))
+          .contains("--service-node \"$POD_NAME.$POD_NAMESPACE\"")
+          .contains("s|" + dev.steelyard.envoy.EnvoyBootstrap.TOKEN_PLACEHOLDER
+              + "|$STEELYARD_XDS_TOKEN|");
+      Set<String> secrets = new HashSet<>();
+      envoy.path("env").forEach(env -> secrets.add(env.path("valueFrom").path("secretKeyRef")
+          .path("name").asText()));
+      assertThat(secrets).contains("steelyard-xds-token");
       Set<String> fieldRefs = new HashSet<>();
       envoy.path("env").forEach(env -> fieldRefs.add(env.path("valueFrom").path("fieldRef")
           .path("fieldPath").asText()));
