@@ -43,6 +43,23 @@ final class BootstrapCommand implements Callable<Integer> {
           + "(the server's --xds-token-file).")
   java.nio.file.Path xdsTokenFile;
 
+  @Option(names = "--xds-tls-cert", paramLabel = "PEM",
+      description = "Connect to the control plane over TLS with this client certificate (a "
+          + "path on the proxy's host; its names must include the node id).")
+  String xdsTlsCert;
+
+  @Option(names = "--xds-tls-key", paramLabel = "PEM", description = "The key of --xds-tls-cert.")
+  String xdsTlsKey;
+
+  @Option(names = "--xds-tls-ca", paramLabel = "PEM",
+      description = "The CA the control plane's certificate chains to.")
+  String xdsTlsCa;
+
+  @Option(names = "--xds-server-name", defaultValue = "steelyard",
+      description = "With TLS: the DNS name the control plane's certificate must carry (also "
+          + "sent as SNI). Default ${DEFAULT-VALUE}.")
+  String xdsServerName;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -78,6 +95,19 @@ final class BootstrapCommand implements Callable<Integer> {
         nodeId != null ? Optional.of(nodeId).filter(id -> !id.isEmpty()) : bootstrap.nodeId(),
         cluster != null ? cluster : bootstrap.nodeCluster(),
         app != null ? Optional.of(app) : bootstrap.app());
+    boolean anyTls = xdsTlsCert != null || xdsTlsKey != null || xdsTlsCa != null;
+    if (anyTls) {
+      if (xdsTlsCert == null || xdsTlsKey == null || xdsTlsCa == null) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--xds-tls-cert, --xds-tls-key and --xds-tls-ca go together");
+      }
+      try {
+        bootstrap = bootstrap.withXdsTls(Optional.of(new EnvoyBootstrap.Tls(xdsTlsCert,
+            xdsTlsKey, xdsTlsCa, xdsServerName)));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
     if (xdsTokenFile != null) {
       String token;
       try {

@@ -30,7 +30,24 @@ public record EnvoyBootstrap(
     int xdsPort,
     String adminHost,
     int adminPort,
-    Optional<String> xdsToken) {
+    Optional<String> xdsToken,
+    Optional<Tls> xdsTls) {
+
+  /**
+   * TLS to the control plane: Envoy's certificate and key (PEM files on the proxy's host), the
+   * CA the control plane's certificate chains to, and the name to check it for (SNI as well).
+   */
+  public record Tls(String certificate, String privateKey, String ca, String serverName) {
+    public Tls {
+      for (String value : new String[] {certificate, privateKey, ca, serverName}) {
+        // Written into YAML as they are: no quoting to get wrong.
+        if (!value.matches("[A-Za-z0-9._/@:-]+")) {
+          throw new IllegalArgumentException("'" + value + "': TLS paths and the server name "
+              + "are letters, digits and ._/@:- only");
+        }
+      }
+    }
+  }
 
   static final String KEEPALIVE_INTERVAL = "30s";
   static final String KEEPALIVE_TIMEOUT = "5s";
@@ -46,10 +63,10 @@ public record EnvoyBootstrap(
   public static EnvoyBootstrap local(ProxyKind kind) {
     return kind == ProxyKind.GATEWAY
         ? new EnvoyBootstrap(kind, Optional.of("gateway"), "steelyard-gateway", Optional.empty(),
-            "127.0.0.1", 18000, "127.0.0.1", 9901, Optional.empty())
+            "127.0.0.1", 18000, "127.0.0.1", 9901, Optional.empty(), Optional.empty())
         : new EnvoyBootstrap(kind, Optional.of("sidecar"), "steelyard-sidecar",
             Optional.of("default/hello-app"), "127.0.0.1", 18000, "127.0.0.1", 9902,
-            Optional.empty());
+            Optional.empty(), Optional.empty());
   }
 
   /**
@@ -60,7 +77,7 @@ public record EnvoyBootstrap(
   public static EnvoyBootstrap inCluster(ProxyKind kind, String cluster, Optional<String> app) {
     return new EnvoyBootstrap(kind, Optional.empty(), cluster, app,
         "steelyard.steelyard-system.svc.cluster.local", 18000, "0.0.0.0", 9901,
-        Optional.of(TOKEN_PLACEHOLDER));
+        Optional.of(TOKEN_PLACEHOLDER), Optional.empty());
   }
 
   /**
@@ -71,17 +88,17 @@ public record EnvoyBootstrap(
 
   public EnvoyBootstrap withXds(String host, int port) {
     return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, host, port, adminHost, adminPort,
-        xdsToken);
+        xdsToken, xdsTls);
   }
 
   public EnvoyBootstrap withAdmin(String host, int port) {
     return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, host, port,
-        xdsToken);
+        xdsToken, xdsTls);
   }
 
   public EnvoyBootstrap withNode(Optional<String> id, String cluster, Optional<String> ofApp) {
     return new EnvoyBootstrap(kind, id, cluster, ofApp, xdsHost, xdsPort, adminHost, adminPort,
-        xdsToken);
+        xdsToken, xdsTls);
   }
 
   /** With the bearer token Envoy sends on its xDS stream. */
@@ -92,7 +109,13 @@ public record EnvoyBootstrap(
       }
     });
     return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, adminHost,
-        adminPort, token);
+        adminPort, token, xdsTls);
+  }
+
+  /** With TLS and a client certificate on the xDS connection. */
+  public EnvoyBootstrap withXdsTls(Optional<Tls> tls) {
+    return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, adminHost,
+        adminPort, xdsToken, tls);
   }
 
   /** The bootstrap as YAML, without a header comment. */
@@ -141,15 +164,37 @@ public record EnvoyBootstrap(
                             socket_address:
                               address: %s
                               port_value: %d
-        admin:
+        %sadmin:
           address:
             socket_address:
               address: %s
               port_value: %d
         """.formatted(xdsToken.map(token -> "        initial_metadata:\n"
             + "          - {key: authorization, value: \"Bearer " + token + "\"}\n").orElse(""),
-        KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT, xdsHost, xdsPort, adminHost, adminPort));
+        KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT, xdsHost, xdsPort,
+        xdsTls.map(EnvoyBootstrap::tlsYaml).orElse(""), adminHost, adminPort));
     return yaml.toString();
+  }
+
+  private static String tlsYaml(Tls tls) {
+    return """
+              transport_socket:
+                name: envoy.transport_sockets.tls
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                  sni: %s
+                  common_tls_context:
+                    alpn_protocols: [h2]
+                    tls_certificates:
+                      - certificate_chain: {filename: %s}
+                        private_key: {filename: %s}
+                    validation_context:
+                      trusted_ca: {filename: %s}
+                      match_typed_subject_alt_names:
+                        - san_type: DNS
+                          matcher: {exact: %s}
+        """.formatted(tls.serverName(), tls.certificate(), tls.privateKey(), tls.ca(),
+        tls.serverName());
   }
 
   /** The bootstrap as {@code envoy-configs/} holds it: a comment on how to run it, then YAML. */
@@ -174,6 +219,15 @@ public record EnvoyBootstrap(
         # --service-node overrides node.id, so each proxy shows up on its own in /api/v1/proxies.
         # Generated by `steelyard bootstrap --kind %s`; for another control plane address or admin
         # port, run `steelyard bootstrap --kind %s --xds HOST:PORT --admin HOST:PORT`.
-        """.formatted(kind.label(), kind.label()) + yaml();
+        """.formatted(kind.label(), kind.label())
+        + xdsTls.map(tls -> """
+        # This one connects over TLS with a client certificate (steelyard bootstrap
+        # --xds-tls-cert FILE --xds-tls-key FILE --xds-tls-ca FILE): the control plane
+        # (serve --xds-tls-client-ca) takes it as the proxy whose node id is one of the
+        # certificate's names, and the control plane's certificate must carry the DNS name %s.
+        # Files: %s, %s, %s.
+        """.formatted(tls.serverName(), tls.certificate(), tls.privateKey(), tls.ca()))
+            .orElse("")
+        + yaml();
   }
 }

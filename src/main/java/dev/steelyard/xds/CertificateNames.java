@@ -2,7 +2,6 @@ package dev.steelyard.xds;
 
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import javax.naming.InvalidNameException;
@@ -18,7 +17,7 @@ final class CertificateNames {
   private CertificateNames() {}
 
   static List<String> of(X509Certificate certificate) {
-    List<String> names = new ArrayList<>();
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
     try {
       Collection<List<?>> alternatives = certificate.getSubjectAlternativeNames();
       if (alternatives != null) {
@@ -41,6 +40,6 @@ final class CertificateNames {
     } catch (InvalidNameException e) {
       // No usable subject: the alternative names are all there is.
     }
-    return names;
+    return List.copyOf(names);
   }
 }

@@ -67,6 +67,8 @@ final class EnvoyMesh implements AutoCloseable {
   private final Duration xdsKeepalive;
   /** The Envoys authenticate, as the shipped configuration has them do. */
   final String xdsToken = java.util.UUID.randomUUID().toString();
+  /** How the server authenticates xDS clients: the token unless a test changes it. */
+  dev.steelyard.xds.XdsAuth xdsAuth = dev.steelyard.xds.XdsAuth.token(xdsToken);
   private int xdsPort;
   SteelyardServer server;
   EnvoyProcess gateway;
@@ -128,7 +130,7 @@ final class EnvoyMesh implements AutoCloseable {
         .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
         .withHoldoff(Duration.ofMillis(10), Duration.ofMillis(100))
         .withXdsKeepalive(xdsKeepalive)
-        .withXdsAuth(dev.steelyard.xds.XdsAuth.token(xdsToken));
+        .withXdsAuth(xdsAuth);
     server = new SteelyardServer(config,
         FileAppCatalog.open(appsFile, Duration.ofMillis(50))).start();
     xdsPort = server.xdsPort();

@@ -36,13 +36,20 @@ final class RawAdsStream implements AutoCloseable {
 
   /** A stream that sends {@code token} as its bearer token. */
   RawAdsStream(int xdsPort, String nodeId, String kind, java.util.Optional<String> token) {
+    this(ManagedChannelBuilder.forAddress("127.0.0.1", xdsPort).usePlaintext().build(), nodeId,
+        kind, token);
+  }
+
+  /** A stream on {@code channel} (closed with the stream), e.g. one with TLS. */
+  RawAdsStream(ManagedChannel channel, String nodeId, String kind,
+      java.util.Optional<String> token) {
     node = Node.newBuilder()
         .setId(nodeId)
         .setCluster("tests")
         .setMetadata(Struct.newBuilder()
             .putFields("steelyard.kind", Value.newBuilder().setStringValue(kind).build()))
         .build();
-    channel = ManagedChannelBuilder.forAddress("127.0.0.1", xdsPort).usePlaintext().build();
+    this.channel = channel;
     io.grpc.Metadata headers = new io.grpc.Metadata();
     token.ifPresent(value -> headers.put(io.grpc.Metadata.Key.of("authorization",
         io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + value));

@@ -27,12 +27,17 @@ final class XdsTestClient implements AutoCloseable {
   private final ManagedChannel channel;
 
   XdsTestClient(int xdsPort, String nodeId, String target) {
+    this(xdsPort, nodeId, target, Map.of("type", "insecure"));
+  }
+
+  /** A client whose xDS connection uses {@code channelCreds} (bootstrap "channel_creds"). */
+  XdsTestClient(int xdsPort, String nodeId, String target, Map<String, Object> channelCreds) {
     this.nodeId = nodeId;
     String scheme = "xds-test" + SCHEMES.incrementAndGet();
     Map<String, Object> bootstrap = Map.of(
         "xds_servers", List.of(Map.of(
             "server_uri", "127.0.0.1:" + xdsPort,
-            "channel_creds", List.of(Map.of("type", "insecure")),
+            "channel_creds", List.of(channelCreds),
             "server_features", List.of("xds_v3"))),
         "node", Map.of(
             "id", nodeId,

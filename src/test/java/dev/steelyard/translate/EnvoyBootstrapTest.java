@@ -36,6 +36,10 @@ class EnvoyBootstrapTest {
     return Stream.of(
         Arguments.of("envoy-configs/gateway.yaml", EnvoyBootstrap.local(ProxyKind.GATEWAY)),
         Arguments.of("envoy-configs/sidecar.yaml", EnvoyBootstrap.local(ProxyKind.SIDECAR)),
+        Arguments.of("envoy-configs/sidecar-mtls.yaml", EnvoyBootstrap.local(ProxyKind.SIDECAR)
+            .withXdsTls(Optional.of(new EnvoyBootstrap.Tls("/etc/steelyard/xds-tls/tls.crt",
+                "/etc/steelyard/xds-tls/tls.key", "/etc/steelyard/xds-tls/ca.crt",
+                "steelyard")))),
         Arguments.of("k8s/gateway/configmap.yaml", EnvoyBootstrap.inCluster(ProxyKind.GATEWAY,
             "steelyard-gateway", Optional.empty())),
         Arguments.of("k8s/examples/hello-app/sidecar-configmap.yaml",
@@ -64,7 +68,9 @@ class EnvoyBootstrapTest {
     Bootstrap.Builder bootstrap = Bootstrap.newBuilder();
     JsonFormat.parser()
         .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
-            .add(HttpProtocolOptions.getDescriptor()).build())
+            .add(HttpProtocolOptions.getDescriptor())
+            .add(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                .getDescriptor()).build())
         .merge(json, bootstrap);
 
     assertThat(ProxyKind.of(bootstrap.getNode())).isEqualTo(expected.kind());
