@@ -98,6 +98,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks, AppliedChe
   private final XdsLimits limits;
   private final Counter nacks;
   private final RateLimitedLog nackLog = new RateLimitedLog(log, 60);
+  private final RateLimitedLog refusals = new RateLimitedLog(log, 10);
 
   public ProxyRegistry(StreamAwareWatcher watcher, XdsLimits limits, MeterRegistry meters) {
     this.watcher = watcher;
@@ -133,6 +134,9 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks, AppliedChe
     } catch (RequestException e) {
       // java-control-plane closes the stream without telling the callbacks.
       streams.remove(streamId);
+      refusals.warn("refused an xDS stream{}: {}", stream == null ? ""
+          : " of " + LogText.of(nodeId(stream), 100),
+          LogText.of(String.valueOf(e.getStatus().getDescription()), 300));
       throw e;
     }
     String type = shortType(request.getTypeUrl());

@@ -10,6 +10,7 @@ import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.xds.ConnectionCap;
 import dev.steelyard.xds.XdsLimits;
 import dev.steelyard.xds.XdsService;
 import dev.steelyard.xds.XdsTls;
@@ -44,6 +45,7 @@ public final class SteelyardServer implements AutoCloseable {
   private SnapshotPublisher publisher;
   private ProxyRegistry proxies;
   private Server xds;
+  private ConnectionCap connectionCap;
   private AdminServer admin;
   private int adminPort;
 
@@ -73,7 +75,8 @@ public final class SteelyardServer implements AutoCloseable {
     IndexedCache cache = new IndexedCache();
     EndpointVersions endpointVersions = new EndpointVersions();
     StreamAwareWatcher watcher = new StreamAwareWatcher(cache, endpointVersions, meters);
-    XdsLimits limits = XdsLimits.defaults();
+    XdsLimits limits = config.xdsLimits();
+    connectionCap = new ConnectionCap(limits.maxConnections(), meters);
     proxies = new ProxyRegistry(watcher, limits, meters);
     publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
         endpointVersions, config.holdoff(), config.maxHoldoff(), meters);
@@ -93,10 +96,13 @@ public final class SteelyardServer implements AutoCloseable {
         // ADS only: per-type streams would show up as separate proxies that never ACK routes.
         .addService(XdsService.guarded(discovery.getAggregatedDiscoveryServiceImpl(),
             config.xdsAuth(), limits, meters))
+        .channelFactory(connectionCap.channelFactory())
+        .bossEventLoopGroup(connectionCap.boss())
+        .workerEventLoopGroup(connectionCap.workers())
         .maxInboundMessageSize(limits.maxRequestBytes())
         .maxConcurrentCallsPerConnection(limits.maxStreamsPerConnection())
         // A connection that carries no stream for this long is closed (a proxy keeps one open).
-        .maxConnectionIdle(5, TimeUnit.MINUTES)
+        .maxConnectionIdle(1, TimeUnit.MINUTES)
         // Requests are handled on the connection's event loop instead of being handed to a
         // pool thread per message: with 1,000 proxies ACKing a push, that was a thread wake-up
         // per ACK. The request path does no I/O and holds locks briefly (IndexedCache
@@ -168,6 +174,9 @@ public final class SteelyardServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    if (connectionCap != null) {
+      connectionCap.close();
     }
     if (publisher != null) {
       publisher.close();

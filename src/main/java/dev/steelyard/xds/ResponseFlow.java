@@ -1,5 +1,6 @@
 package dev.steelyard.xds;
 
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -21,18 +22,27 @@ import java.util.Map;
  * is full) a response waits here, and a newer one of the same type replaces it: a stream holds
  * at most one response per type beyond what gRPC already buffers, however many requests ask
  * for one. Responses share their resources with every other stream, so a waiting one costs
- * little. A stream that keeps sending requests while a response waits is closed.
+ * little.
+ *
+ * <p>A request of a type whose response waits is dropped: it cannot answer that response,
+ * which the client has not seen, so java-control-plane would ignore it as stale anyway, unless
+ * the client guessed the nonce to make the server build response after response. A stream
+ * that keeps sending requests while a response waits is closed.
  */
 final class ResponseFlow implements ServerInterceptor {
 
   private final int maxRequestsWhileBlocked;
   private final Counter replaced;
   private final Counter closed;
+  private final Counter dropped;
 
   ResponseFlow(int maxRequestsWhileBlocked, MeterRegistry meters) {
     this.maxRequestsWhileBlocked = maxRequestsWhileBlocked;
     this.replaced = Counter.builder("steelyard_xds_responses_replaced_total")
         .description("responses replaced by a newer one before a slow client read them")
+        .register(meters);
+    this.dropped = Counter.builder("steelyard_xds_requests_dropped_total")
+        .description("requests dropped as stale: a response of their type waited unread")
         .register(meters);
     this.closed = Counter.builder("steelyard_xds_streams_closed_not_reading_total")
         .description("streams closed for sending requests without reading responses")
@@ -54,13 +64,17 @@ final class ResponseFlow implements ServerInterceptor {
         if (ended) {
           return;
         }
-        if (held.admit()) {
-          super.onMessage(message);
-          return;
+        switch (held.admit(message)) {
+          case FORWARD -> super.onMessage(message);
+          // The protocol layer asks for the next message after each one; for a dropped one,
+          // this does, or the stream would read nothing more.
+          case DROP -> held.request(1);
+          case CLOSED -> {
+            // Tell the protocol the stream is gone, as if the client had cancelled it.
+            ended = true;
+            super.onCancel();
+          }
         }
-        // Tell the protocol the stream is gone, as if the client had cancelled it.
-        ended = true;
-        super.onCancel();
       }
 
       @Override
@@ -93,6 +107,8 @@ final class ResponseFlow implements ServerInterceptor {
       }
     };
   }
+
+  private enum Admission { FORWARD, DROP, CLOSED }
 
   /** The call as the protocol sees it: sends go out when the transport takes them. */
   private final class HeldBackCall<ReqT, RespT>
@@ -141,25 +157,31 @@ final class ResponseFlow implements ServerInterceptor {
     }
 
     /**
-     * Whether a request may go on to the protocol. A client that does not read its responses
-     * gets to send a bounded number before the stream is closed with the reason.
+     * What becomes of a request: on to the protocol, dropped as stale, or refused. A client
+     * that does not read its responses gets to send a bounded number before the stream is
+     * closed with the reason.
      */
-    synchronized boolean admit() {
+    synchronized Admission admit(ReqT request) {
       if (closed) {
-        return false;
+        return Admission.CLOSED;
       }
       if (waiting.isEmpty()) {
         requestsWhileBlocked = 0;
-        return true;
+        return Admission.FORWARD;
       }
-      if (++requestsWhileBlocked <= maxRequestsWhileBlocked) {
-        return true;
+      if (++requestsWhileBlocked > maxRequestsWhileBlocked) {
+        ResponseFlow.this.closed.increment();
+        close(Status.RESOURCE_EXHAUSTED.withDescription("the client is not reading its xDS "
+            + "responses: " + requestsWhileBlocked + " requests arrived while a response "
+            + "waited"), new Metadata());
+        return Admission.CLOSED;
       }
-      ResponseFlow.this.closed.increment();
-      close(Status.RESOURCE_EXHAUSTED.withDescription("the client is not reading its xDS "
-          + "responses: " + requestsWhileBlocked + " requests arrived while a response waited"),
-          new Metadata());
-      return false;
+      String type = request instanceof DiscoveryRequest discovery ? discovery.getTypeUrl() : "";
+      if (waiting.containsKey(type)) {
+        dropped.increment();
+        return Admission.DROP;
+      }
+      return Admission.FORWARD;
     }
 
     @Override

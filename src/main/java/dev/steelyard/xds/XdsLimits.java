@@ -12,11 +12,18 @@ package dev.steelyard.xds;
  * @param maxRequestsWhileBlocked requests a stream may send while a response to it waits
  *     because it does not read; past this it is closed
  * @param maxStreamsPerConnection concurrent streams on one connection (a proxy uses one)
+ * @param maxConnections open connections on the port (a proxy uses one)
  */
 public record XdsLimits(int maxNamesPerRequest, int maxNodeIdBytes, int maxNodeMetadataBytes,
-    int maxRequestBytes, int maxRequestsWhileBlocked, int maxStreamsPerConnection) {
+    int maxRequestBytes, int maxRequestsWhileBlocked, int maxStreamsPerConnection,
+    int maxConnections) {
 
   public static XdsLimits defaults() {
-    return new XdsLimits(50_000, 1024, 16 * 1024, 8 << 20, 1_000, 16);
+    return new XdsLimits(50_000, 1024, 16 * 1024, 8 << 20, 1_000, 16, 20_000);
+  }
+
+  public XdsLimits withMaxConnections(int max) {
+    return new XdsLimits(maxNamesPerRequest, maxNodeIdBytes, maxNodeMetadataBytes,
+        maxRequestBytes, maxRequestsWhileBlocked, maxStreamsPerConnection, max);
   }
 }

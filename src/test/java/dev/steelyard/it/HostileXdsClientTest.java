@@ -79,9 +79,12 @@ class HostileXdsClientTest {
     long peak = 0;
     // java-control-plane numbers its nonces 0, 1, 2...: each guess answers the last response
     // and, with a version the server does not have, asks for the whole set again.
+    // The client cannot know how far the server got, so each round guesses the last few.
     for (int nonce = 0; nonce < 3_000; nonce++) {
-      call.sendMessage(DiscoveryRequest.newBuilder().setTypeUrl(CLUSTERS)
-          .setVersionInfo("bogus").setResponseNonce(Integer.toString(nonce)).build());
+      for (int guess = Math.max(0, nonce - 8); guess <= nonce; guess++) {
+        call.sendMessage(DiscoveryRequest.newBuilder().setTypeUrl(CLUSTERS)
+            .setVersionInfo("bogus").setResponseNonce(Integer.toString(guess)).build());
+      }
       if (nonce % 100 == 0) {
         Thread.sleep(20);
         peak = Math.max(peak, serverBytes() - baseline);
@@ -89,11 +92,14 @@ class HostileXdsClientTest {
             .isLessThan(NON_READER_BOUND_BYTES);
       }
     }
-    System.out.printf("non-reading client: peak %.1f MiB over the baseline%n", peak / 1048576.0);
+    System.out.printf("non-reading client: peak %.1f MiB over the baseline; %.0f requests "
+        + "dropped as stale, %.0f responses replaced%n", peak / 1048576.0,
+        metric("steelyard_xds_requests_dropped_total"),
+        metric("steelyard_xds_responses_replaced_total"));
     // The client cannot see the status: it sits behind the responses it does not read.
     await().atMost(Duration.ofSeconds(10)).until(() -> streams() == 0);
     assertThat(metric("steelyard_xds_streams_closed_not_reading_total")).isEqualTo(1);
-    assertThat(metric("steelyard_xds_responses_replaced_total")).isGreaterThan(100);
+    assertThat(metric("steelyard_xds_requests_dropped_total")).isGreaterThan(100);
   }
 
   @Test
@@ -251,6 +257,36 @@ class HostileXdsClientTest {
       assertThat(line).doesNotContain("\n").hasSizeLessThan(1_200);
     });
     assertThat(nackLines.get(0)).contains("\\n12:00:00.000");
+  }
+
+  @Test
+  void idleConnectionsBeyondTheCapAreClosedAndTheServerKeepsServing() throws Exception {
+    mesh.stopServer();
+    mesh.xdsLimits = mesh.xdsLimits.withMaxConnections(20);
+    mesh.start(0);
+    List<java.net.Socket> idle = new ArrayList<>();
+    try {
+      for (int i = 0; i < 50; i++) {
+        idle.add(new java.net.Socket("127.0.0.1", mesh.server.xdsPort()));
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() ->
+          metric("steelyard_xds_connections_refused_total") >= 30);
+      assertThat(metric("steelyard_xds_connections")).isEqualTo(20);
+      // The refused ones are closed: reading gives end of stream at once.
+      java.net.Socket last = idle.get(idle.size() - 1);
+      last.setSoTimeout(5_000);
+      assertThat(last.getInputStream().read()).isEqualTo(-1);
+      assertThat(mesh.get("/healthz").statusCode()).isEqualTo(200);
+    } finally {
+      for (java.net.Socket socket : idle) {
+        socket.close();
+      }
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> metric("steelyard_xds_connections") == 0);
+    try (RawAdsStream stream = new RawAdsStream(mesh.server.xdsPort(), "after", "grpc")) {
+      stream.request(ROUTES, HELLO_ROUTES);
+      assertThat(stream.next(5)).isNotNull();
+    }
   }
 
   /** Appends {@code count} apps, three endpoints each, to the apps file, and waits for them. */

@@ -36,6 +36,7 @@ final class TestMesh implements AutoCloseable {
   SteelyardServer server;
   /** How xDS clients must authenticate when the server is next started. */
   dev.steelyard.xds.XdsAuth xdsAuth = dev.steelyard.xds.XdsAuth.none();
+  dev.steelyard.xds.XdsLimits xdsLimits = dev.steelyard.xds.XdsLimits.defaults();
 
   /** Starts {@code perRole} backends for each role of hello-app and a server on them. */
   TestMesh(Path dir, int[] perRole, Optional<String> token) throws Exception {
@@ -65,7 +66,8 @@ final class TestMesh implements AutoCloseable {
     ServerConfig config = ServerConfig.defaults(dataDir).withBindHost("127.0.0.1")
         .withPorts(xdsPort, 0).withAdminToken(token)
         .withHoldoff(Duration.ofMillis(10), Duration.ofMillis(100))
-        .withXdsAuth(xdsAuth);
+        .withXdsAuth(xdsAuth)
+        .withXdsLimits(xdsLimits);
     // Wrapped as serve wraps it, so that the apps file's health checks run.
     server = new SteelyardServer(config, HealthCheckedCatalog.wrap(
         FileAppCatalog.open(appsFile, Duration.ofMillis(50)))).start();
