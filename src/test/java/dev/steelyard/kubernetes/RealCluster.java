@@ -270,9 +270,20 @@ public final class RealCluster implements AutoCloseable {
         + field(etcdVersion, "etcdserver");
   }
 
-  /** Stops kube-apiserver; etcd and its data stay. */
+  /** Stops kube-apiserver (SIGTERM, a graceful shutdown); etcd and its data stay. */
   public void stopApiServer() throws InterruptedException {
     stop(apiServer);
+  }
+
+  /**
+   * Kills kube-apiserver (SIGKILL, as a crash or a lost node): its connections just drop, and
+   * clients see nothing but the broken connection. etcd and its data stay.
+   */
+  public void killApiServer() throws InterruptedException {
+    if (apiServer != null && apiServer.isAlive()) {
+      apiServer.destroyForcibly();
+      apiServer.waitFor(10, TimeUnit.SECONDS);
+    }
   }
 
   private void applyManifests() throws Exception {

@@ -11,7 +11,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.steelyard.kubernetes.RealApi;
 import dev.steelyard.kubernetes.RealCluster;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
-import dev.steelyard.source.kubernetes.MockCluster;
+import dev.steelyard.source.kubernetes.KubeObjects;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.SplitMode;
 import dev.steelyard.split.SplitPolicy;
@@ -75,9 +75,9 @@ class ShippedRbacTest {
   void app() {
     warnings.start();
     root.addAppender(warnings);
-    kubectl.services().resource(MockCluster.service(ns, "hello-app", "app", 80,
+    kubectl.services().resource(KubeObjects.service(ns, "hello-app", "app", 80,
         new IntOrString(9000), "grpc")).create();
-    cluster.createPod(MockCluster.pod(ns, "main-1", RealCluster.labels("hello-app", "main"),
+    cluster.createPod(KubeObjects.pod(ns, "main-1", RealCluster.labels("hello-app", "main"),
         "10.0.0.1", true, Map.of()));
   }
 
@@ -120,7 +120,7 @@ class ShippedRbacTest {
 
     plane.splits().set(hello, new AppSplits(new SplitPolicy(SplitMode.TEST, 1000),
         Optional.empty()));
-    cluster.createPod(MockCluster.pod(ns, "canary-1", RealCluster.labels("hello-app", "canary"),
+    cluster.createPod(KubeObjects.pod(ns, "canary-1", RealCluster.labels("hello-app", "canary"),
         "10.0.0.2", true, Map.of()));
     await().atMost(Duration.ofSeconds(10)).until(() -> plane.server().publisher().current()
         .view().app(hello).orElseThrow().mesh().effective().canary() == 1000);
@@ -149,7 +149,9 @@ class ShippedRbacTest {
       if (rule.getResources().contains(resource) && rule.getVerbs().contains(verb)) {
         List<String> verbs = new ArrayList<>(rule.getVerbs());
         verbs.remove(verb);
-        rules.add(new PolicyRuleBuilder(rule).withVerbs(verbs).build());
+        if (!verbs.isEmpty()) {
+          rules.add(new PolicyRuleBuilder(rule).withVerbs(verbs).build());
+        }
         removed = true;
       } else {
         rules.add(rule);

@@ -7,7 +7,7 @@ import dev.steelyard.kubernetes.RealApi;
 import dev.steelyard.kubernetes.RealCluster;
 import dev.steelyard.publish.KindVersions;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
-import dev.steelyard.source.kubernetes.MockCluster;
+import dev.steelyard.source.kubernetes.KubeObjects;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.SplitMode;
 import dev.steelyard.split.SplitPolicy;
@@ -57,11 +57,11 @@ class TwoReplicasTest {
 
   @BeforeEach
   void start() throws Exception {
-    kubectl.services().resource(MockCluster.service(ns, "hello-app", "app", 80,
+    kubectl.services().resource(KubeObjects.service(ns, "hello-app", "app", 80,
         new IntOrString(9000), "grpc")).create();
     int ip = 1;
     for (String role : List.of("main", "main", "baseline", "canary")) {
-      cluster.createPod(MockCluster.pod(ns, role + "-" + ip,
+      cluster.createPod(KubeObjects.pod(ns, role + "-" + ip,
           Map.of("app", "hello-app", "app-role", role), "10.0.0." + ip++, true, Map.of()));
     }
     KubernetesSourceSettings settings = new KubernetesSourceSettings("app", "app-role",

@@ -75,11 +75,11 @@ class KubernetesAppCatalogTest {
 
   private void helloService(IntOrString targetPort) {
     kubectl.services().resource(
-        MockCluster.service(ns, "hello-app", "app", 80, targetPort, "grpc")).create();
+        KubeObjects.service(ns, "hello-app", "app", 80, targetPort, "grpc")).create();
   }
 
   private Pod createPod(String name, String role, String ip, boolean ready) {
-    return cluster.createPod(MockCluster.pod(ns, name, RealCluster.labels("hello-app", role), ip,
+    return cluster.createPod(KubeObjects.pod(ns, name, RealCluster.labels("hello-app", role), ip,
         ready, Map.of("grpc", 9000)));
   }
 
@@ -123,7 +123,7 @@ class KubernetesAppCatalogTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> endpoints(SubsetRole.MAIN).isEmpty());
 
     // A finalizer keeps the deleted pod around, terminating, as a graceful shutdown does.
-    Pod terminating = MockCluster.pod(ns, "main-2", RealCluster.labels("hello-app", "main"),
+    Pod terminating = KubeObjects.pod(ns, "main-2", RealCluster.labels("hello-app", "main"),
         "10.0.0.2", true, Map.of());
     terminating.getMetadata().setFinalizers(List.of("steelyard.dev/test"));
     cluster.createPod(terminating);
@@ -163,11 +163,11 @@ class KubernetesAppCatalogTest {
   @Test
   void aNamedTargetPortIsLookedUpInEachPod() throws Exception {
     helloService(new IntOrString("grpc"));
-    cluster.createPod(MockCluster.pod(ns, "a", RealCluster.labels("hello-app", "main"),
+    cluster.createPod(KubeObjects.pod(ns, "a", RealCluster.labels("hello-app", "main"),
         "10.0.0.1", true, Map.of("grpc", 9000)));
-    cluster.createPod(MockCluster.pod(ns, "b", RealCluster.labels("hello-app", "main"),
+    cluster.createPod(KubeObjects.pod(ns, "b", RealCluster.labels("hello-app", "main"),
         "10.0.0.2", true, Map.of("grpc", 9100, "metrics", 9090)));
-    cluster.createPod(MockCluster.pod(ns, "c", RealCluster.labels("hello-app", "main"),
+    cluster.createPod(KubeObjects.pod(ns, "c", RealCluster.labels("hello-app", "main"),
         "10.0.0.3", true, Map.of("http", 8080)));
     startCatalog(inThisNamespace());
 
@@ -180,9 +180,9 @@ class KubernetesAppCatalogTest {
     String teamA = cluster.newNamespace("team-a");
     String teamB = cluster.newNamespace("team-b");
     for (String namespace : List.of(teamA, teamB)) {
-      kubectl.services().resource(MockCluster.service(namespace, "web", "hpcnt.com/app", 8080,
+      kubectl.services().resource(KubeObjects.service(namespace, "web", "hpcnt.com/app", 8080,
           new IntOrString(8080), "http")).create();
-      cluster.createPod(MockCluster.pod(namespace, "web-1",
+      cluster.createPod(KubeObjects.pod(namespace, "web-1",
           Map.of("hpcnt.com/app", "web", "hpcnt.com/app-role", "main"),
           namespace.equals(teamA) ? "10.1.0.1" : "10.2.0.1", true, Map.of()));
     }
@@ -204,9 +204,9 @@ class KubernetesAppCatalogTest {
     String other = cluster.newNamespace("other");
     helloService(new IntOrString(9000));
     createPod("main-1", "main", "10.0.0.1", true);
-    kubectl.services().resource(MockCluster.service(other, "hello-app", "app", 80,
+    kubectl.services().resource(KubeObjects.service(other, "hello-app", "app", 80,
         new IntOrString(9000), "grpc")).create();
-    cluster.createPod(MockCluster.pod(other, "main-1", RealCluster.labels("hello-app", "main"),
+    cluster.createPod(KubeObjects.pod(other, "main-1", RealCluster.labels("hello-app", "main"),
         "10.0.1.1", true, Map.of()));
     startCatalog(KubernetesSourceSettings.DEFAULTS);
 
@@ -219,16 +219,16 @@ class KubernetesAppCatalogTest {
   @Test
   void aServiceSelectingOnTheAppLabelWithoutRolePodsOrAnnotationIsNoApp() throws Exception {
     kubectl.services().resource(new ServiceBuilder(
-            MockCluster.service(ns, "legacy", "app", 80, new IntOrString(80), "http"))
+            KubeObjects.service(ns, "legacy", "app", 80, new IntOrString(80), "http"))
         .editMetadata().withAnnotations(Map.of()).endMetadata().build()).create();
-    cluster.createPod(MockCluster.pod(ns, "legacy-1", Map.of("app", "legacy"),
+    cluster.createPod(KubeObjects.pod(ns, "legacy-1", Map.of("app", "legacy"),
         "10.0.9.1", true, Map.of()));
     // Opted in by annotation, with no pods yet: an app with empty subsets.
     helloService(new IntOrString(9000));
     startCatalog(inThisNamespace());
 
     assertThat(catalog.apps()).extracting(AppSpec::key).containsExactly(hello);
-    cluster.createPod(MockCluster.pod(ns, "legacy-2",
+    cluster.createPod(KubeObjects.pod(ns, "legacy-2",
         Map.of("app", "legacy", "app-role", "main"), "10.0.9.2", false, Map.of()));
     await().atMost(Duration.ofSeconds(5)).until(() -> catalog.apps().size() == 2);
   }
@@ -259,7 +259,7 @@ class KubernetesAppCatalogTest {
     startCatalog(inThisNamespace());
     int before = changes.get();
     for (int i = 0; i < 5; i++) {
-      cluster.createPod(MockCluster.pod(ns, "unlabelled-" + i, Map.of("app-role", "main"),
+      cluster.createPod(KubeObjects.pod(ns, "unlabelled-" + i, Map.of("app-role", "main"),
           "10.0.5." + (i + 1), true, Map.of()));
     }
     createPod("main-1", "main", "10.0.0.1", true);
