@@ -66,26 +66,37 @@ public final class KubeTestEnv {
     return Optional.of(root.resolve(versions.get(0) + "-etcd-" + versions.get(1)).resolve("bin"));
   }
 
+  private static boolean onPath(String program) {
+    String path = System.getenv("PATH");
+    return path != null && java.util.Arrays.stream(path.split(java.io.File.pathSeparator))
+        .anyMatch(dir -> !dir.isEmpty() && Files.isExecutable(Path.of(dir, program)));
+  }
+
   /** The binaries, or a skip (a failure under {@value #REQUIRE_ENV}=1) naming what is missing. */
   public static Binaries binariesOrSkip() {
     String missing;
+    String howToGet = HOW_TO_GET;
     try {
       Optional<Path> dir = binDir();
       List<String> versions = pinnedVersions();
       Path apiServer = dir.map(d -> d.resolve("kube-apiserver")).orElse(null);
       Path etcd = dir.map(d -> d.resolve("etcd")).orElse(null);
-      if (apiServer != null && Files.isExecutable(apiServer) && Files.isExecutable(etcd)) {
+      if (apiServer == null || !Files.isExecutable(apiServer) || !Files.isExecutable(etcd)) {
+        missing = "no kube-apiserver and etcd in " + dir.map(Path::toString).orElse("(none)");
+      } else if (!onPath("openssl")) {
+        missing = "no openssl on PATH (it generates the test certificates)";
+        howToGet = "install openssl (Debian: apt-get install openssl)";
+      } else {
         return new Binaries(apiServer, etcd, versions.get(0), versions.get(1));
       }
-      missing = "no kube-apiserver and etcd in " + dir.map(Path::toString).orElse("(none)");
     } catch (IOException e) {
       missing = "cannot read " + GO_MOD + ": " + e.getMessage();
     }
     if ("1".equals(System.getenv(REQUIRE_ENV))) {
       fail("real-Kubernetes-API tests cannot run (" + missing + "), and " + REQUIRE_ENV
-          + "=1 makes that a failure: " + HOW_TO_GET);
+          + "=1 makes that a failure: " + howToGet);
     }
-    String why = "SKIPPED real-Kubernetes-API tests: " + missing + "; " + HOW_TO_GET;
+    String why = "SKIPPED real-Kubernetes-API tests: " + missing + "; " + howToGet;
     synchronized (KubeTestEnv.class) {
       if (!reported) {
         System.err.println(why);
