@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.steelyard.demo.SplitProbe;
 import dev.steelyard.it.Binomial;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
+import dev.steelyard.source.kubernetes.KubeObjects;
 import dev.steelyard.source.kubernetes.MockCluster;
 import dev.steelyard.split.kubernetes.TrafficSplits;
 import dev.steelyard.view.SubsetRole;
@@ -56,11 +57,11 @@ class KubernetesXdsClientTest {
 
     cluster = new MockCluster();
     kubectl = cluster.newClient();
-    kubectl.services().resource(MockCluster.service("default", "hello-app", "app", 80,
+    kubectl.services().resource(KubeObjects.service("default", "hello-app", "app", 80,
         new IntOrString(port), "grpc")).create();
     int ip = 1;
     for (String role : List.of("main", "baseline", "canary")) {
-      kubectl.pods().resource(MockCluster.pod("default", role + "-1",
+      kubectl.pods().resource(KubeObjects.pod("default", role + "-1",
           Map.of("app", "hello-app", "app-role", role), "127.0.0." + ip++, true, Map.of()))
           .create();
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
+import dev.steelyard.source.kubernetes.KubeObjects;
 import dev.steelyard.source.kubernetes.MockCluster;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetRole;
@@ -27,7 +28,7 @@ class PodBurstCoalescingTest {
   void aBurstOfPodEventsIsCoalescedBeforeAPush() throws Exception {
     try (MockCluster cluster = new MockCluster();
         KubernetesClient kubectl = cluster.newClient()) {
-      kubectl.services().resource(MockCluster.service("default", "hello-app", "app", 80,
+      kubectl.services().resource(KubeObjects.service("default", "hello-app", "app", 80,
           new IntOrString(9000), "grpc")).create();
       try (KubernetesControlPlane plane = KubernetesControlPlane.start(cluster.client(),
           ServerConfig.defaults(dataDir).withPorts(0, 0).withBindHost("127.0.0.1"),
@@ -36,7 +37,7 @@ class PodBurstCoalescingTest {
         plane.server().publisher().onPublished(state -> publishes.incrementAndGet());
 
         for (int i = 0; i < PODS; i++) {
-          kubectl.pods().resource(MockCluster.pod("default", "main-" + i,
+          kubectl.pods().resource(KubeObjects.pod("default", "main-" + i,
               Map.of("app", "hello-app", "app-role", "main"),
               "10.0." + (i / 250) + "." + (i % 250 + 1), true, Map.of())).create();
         }

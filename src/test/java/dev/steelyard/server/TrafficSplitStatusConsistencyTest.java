@@ -9,6 +9,7 @@ import dev.steelyard.demo.v1.WhoAreYouRequest;
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
+import dev.steelyard.source.kubernetes.KubeObjects;
 import dev.steelyard.source.kubernetes.MockCluster;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.kubernetes.TrafficSplits;
@@ -106,11 +107,11 @@ class TrafficSplitStatusConsistencyTest {
     cluster = new MockCluster();
     kubectl = cluster.newClient();
     poller = cluster.newClient();
-    kubectl.services().resource(MockCluster.service("default", "hello-app", "app", 80,
+    kubectl.services().resource(KubeObjects.service("default", "hello-app", "app", 80,
         new IntOrString(port), "grpc")).create();
     int ip = 1;
     for (String role : List.of("main", "baseline", "canary")) {
-      kubectl.pods().resource(MockCluster.pod("default", role + "-1",
+      kubectl.pods().resource(KubeObjects.pod("default", role + "-1",
           Map.of("app", "hello-app", "app-role", role), "127.0.0." + ip++, true, Map.of()))
           .create();
     }

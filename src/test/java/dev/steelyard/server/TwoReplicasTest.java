@@ -3,9 +3,11 @@ package dev.steelyard.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.steelyard.kubernetes.RealApi;
+import dev.steelyard.kubernetes.RealCluster;
 import dev.steelyard.publish.KindVersions;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
-import dev.steelyard.source.kubernetes.MockCluster;
+import dev.steelyard.source.kubernetes.KubeObjects;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.SplitMode;
 import dev.steelyard.split.SplitPolicy;
@@ -14,7 +16,6 @@ import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.AppKey;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,53 +25,63 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two control planes against one (mock) cluster hand out identical content-hash versions, so a
- * proxy that reconnects to the other replica already has what it would be sent; and a split set
- * through one replica is served by both.
+ * Two control planes against one real API server, each with its own client as the shipped
+ * ServiceAccount, hand out identical content-hash versions, so a proxy that reconnects to the
+ * other replica already has what it would be sent; and a split set through one replica is served
+ * by both.
  */
+@ExtendWith(RealApi.class)
 class TwoReplicasTest {
-
-  private static final AppKey HELLO = new AppKey("default", "hello-app");
 
   @TempDir Path dataA;
   @TempDir Path dataB;
-  private MockCluster cluster;
-  private KubernetesClient kubectl;
+  private final RealCluster cluster;
+  private final KubernetesClient kubectl;
+  private final String ns;
+  private final AppKey hello;
+  private KubernetesClient clientA;
   private KubernetesClient clientB;
   private KubernetesControlPlane replicaA;
   private KubernetesControlPlane replicaB;
 
+  TwoReplicasTest(RealCluster cluster) {
+    this.cluster = cluster;
+    this.kubectl = cluster.admin();
+    this.ns = cluster.newNamespace("replicas");
+    this.hello = new AppKey(ns, "hello-app");
+  }
+
   @BeforeEach
   void start() throws Exception {
-    cluster = new MockCluster();
-    kubectl = cluster.newClient();
-    clientB = cluster.newClient();
-    kubectl.services().resource(MockCluster.service("default", "hello-app", "app", 80,
+    kubectl.services().resource(KubeObjects.service(ns, "hello-app", "app", 80,
         new IntOrString(9000), "grpc")).create();
     int ip = 1;
     for (String role : List.of("main", "main", "baseline", "canary")) {
-      kubectl.pods().resource(MockCluster.pod("default", role + "-" + ip,
-          Map.of("app", "hello-app", "app-role", role), "10.0.0." + ip++, true, Map.of()))
-          .create();
+      cluster.createPod(KubeObjects.pod(ns, role + "-" + ip,
+          Map.of("app", "hello-app", "app-role", role), "10.0.0." + ip++, true, Map.of()));
     }
-    ServerConfig config = ServerConfig.defaults(dataA).withPorts(0, 0).withBindHost("127.0.0.1");
-    replicaA = KubernetesControlPlane.start(cluster.client(), config,
-        KubernetesSourceSettings.DEFAULTS, "replica-a");
+    KubernetesSourceSettings settings = new KubernetesSourceSettings("app", "app-role",
+        List.of(ns));
+    clientA = cluster.controlPlaneClient();
+    clientB = cluster.controlPlaneClient();
+    replicaA = KubernetesControlPlane.start(clientA,
+        ServerConfig.defaults(dataA).withPorts(0, 0).withBindHost("127.0.0.1"), settings,
+        "replica-a");
     replicaB = KubernetesControlPlane.start(clientB,
-        ServerConfig.defaults(dataB).withPorts(0, 0).withBindHost("127.0.0.1"),
-        KubernetesSourceSettings.DEFAULTS, "replica-b");
+        ServerConfig.defaults(dataB).withPorts(0, 0).withBindHost("127.0.0.1"), settings,
+        "replica-b");
   }
 
   @AfterEach
   void stop() {
     replicaA.close();
     replicaB.close();
+    clientA.close();
     clientB.close();
-    kubectl.close();
-    cluster.close();
   }
 
   private static Map<ProxyKind, KindVersions> versions(KubernetesControlPlane replica) {
@@ -83,16 +94,14 @@ class TwoReplicasTest {
     assertThat(versions(replicaB)).isEqualTo(versions(replicaA));
     Map<ProxyKind, KindVersions> initial = versions(replicaA);
 
-    replicaA.splits().set(HELLO, new AppSplits(new SplitPolicy(SplitMode.DEPLOY, 1000),
+    replicaA.splits().set(hello, new AppSplits(new SplitPolicy(SplitMode.DEPLOY, 1000),
         Optional.of(new SplitPolicy(SplitMode.TEST, 500))));
     await().atMost(Duration.ofSeconds(5)).until(() ->
         !versions(replicaA).equals(initial) && versions(replicaB).equals(versions(replicaA)));
-    assertThat(replicaB.splits().get(HELLO)).isEqualTo(replicaA.splits().get(HELLO));
+    assertThat(replicaB.splits().get(hello)).isEqualTo(replicaA.splits().get(hello));
 
     Map<ProxyKind, KindVersions> afterSplit = versions(replicaA);
-    kubectl.pods().inNamespace("default").withName("canary-4").edit(pod -> new PodBuilder(pod)
-        .editStatus().editFirstCondition().withStatus("False").endCondition().endStatus()
-        .build());
+    cluster.setReady(ns, "canary-4", false);
     await().atMost(Duration.ofSeconds(5)).until(() ->
         !versions(replicaA).get(ProxyKind.GATEWAY).endpoints()
             .equals(afterSplit.get(ProxyKind.GATEWAY).endpoints())
@@ -101,13 +110,13 @@ class TwoReplicasTest {
 
   @Test
   void bothReplicasReportInTheStatusWithoutOverwritingEachOther() throws Exception {
-    replicaB.splits().set(HELLO, new AppSplits(new SplitPolicy(SplitMode.TEST, 1000),
+    replicaB.splits().set(hello, new AppSplits(new SplitPolicy(SplitMode.TEST, 1000),
         Optional.empty()));
     replicaA.refreshStatus();
     replicaB.refreshStatus();
-    await().atMost(Duration.ofSeconds(15)).until(() -> {
+    await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
       GenericKubernetesResource resource = kubectl.genericKubernetesResources(
-          TrafficSplits.CONTEXT).inNamespace("default").withName("hello-app").get();
+          TrafficSplits.CONTEXT).inNamespace(ns).withName("hello-app").get();
       Object status = resource.getAdditionalProperties().get("status");
       return status instanceof Map<?, ?> map && map.get("replicas") instanceof Map<?, ?> replicas
           && replicas.keySet().equals(java.util.Set.of("replica-a", "replica-b"))

@@ -23,8 +23,9 @@ import java.util.OptionalDouble;
  * </pre>
  *
  * <p>Values are checked by {@link SplitPolicy#of}, the same rules as the REST API and the file
- * store; the CRD's schema only checks types, so a {@code kubectl edit} to {@code canaryWeight: 70}
- * in deploy mode reaches this class and is refused here.
+ * store. The CRD's schema already refuses an unknown mode, a weight outside 0..100 and deploy
+ * above 50 at the API server; what it cannot say (steps of 0.01, {@code off} with a weight) and a
+ * resource stored under an older CRD reach this class and are refused here.
  */
 public final class TrafficSplits {
 

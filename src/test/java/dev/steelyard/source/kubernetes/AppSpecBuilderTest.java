@@ -19,14 +19,14 @@ class AppSpecBuilderTest {
   private static final KubernetesSourceSettings SETTINGS = KubernetesSourceSettings.DEFAULTS;
 
   private static Service service(String name, String hosts) {
-    return new ServiceBuilder(MockCluster.service("default", name, "app", 80,
+    return new ServiceBuilder(KubeObjects.service("default", name, "app", 80,
         new IntOrString(8080), "http"))
         .editMetadata().addToAnnotations("steelyard.dev/gateway-hosts", hosts).endMetadata()
         .build();
   }
 
   private static Pod pod(String app) {
-    return MockCluster.pod("default", app + "-1", Map.of("app", app, "app-role", "main"),
+    return KubeObjects.pod("default", app + "-1", Map.of("app", app, "app-role", "main"),
         "10.0.0.1", true, Map.of());
   }
 

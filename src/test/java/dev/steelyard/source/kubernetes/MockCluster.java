@@ -1,12 +1,5 @@
 package dev.steelyard.source.kubernetes;
 
-import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
-import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -17,17 +10,17 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.Map;
 
 /**
  * fabric8's mock API server in CRUD mode, with the TrafficSplit CRD from {@code k8s/crd}
- * installed, plus builders for the pods and Services the tests need.
+ * installed, for the tests where it is faster and enough; the others run against a real API
+ * server ({@code dev.steelyard.kubernetes.RealCluster}). Pods and Services: {@link KubeObjects}.
  *
  * <p>What the mock cannot show (so these tests do not claim it): set-based and existence label
  * selectors are ignored (the catalog filters again in code, so that is harmless), watches never
  * end with 410 Gone (the informer's relist path is not exercised), no controller sets readiness
  * or deletion, and the CRD's OpenAPI schema is not enforced (a string weight reaches Steelyard,
- * where a real API server would refuse it first).
+ * where a real API server refuses it first, which is how these tests reach Steelyard's own check).
  */
 public final class MockCluster implements AutoCloseable {
 
@@ -52,41 +45,6 @@ public final class MockCluster implements AutoCloseable {
   /** Another client, as a second replica or {@code kubectl} would have. */
   public KubernetesClient newClient() {
     return server.createClient();
-  }
-
-  public KubernetesMockServer server() {
-    return server;
-  }
-
-  public static Service service(String namespace, String name, String appLabel, int port,
-      IntOrString targetPort, String portName) {
-    return new ServiceBuilder()
-        .withNewMetadata().withNamespace(namespace).withName(name)
-        .addToAnnotations("steelyard.dev/gateway-hosts", name + ".example.com")
-        .endMetadata()
-        .withNewSpec()
-        .addToSelector(appLabel, name)
-        .withPorts(new ServicePortBuilder().withName(portName).withPort(port)
-            .withTargetPort(targetPort).build())
-        .endSpec()
-        .build();
-  }
-
-  public static Pod pod(String namespace, String name, Map<String, String> labels, String ip,
-      boolean ready, Map<String, Integer> namedPorts) {
-    PodBuilder pod = new PodBuilder()
-        .withNewMetadata().withNamespace(namespace).withName(name).withLabels(labels)
-        .endMetadata()
-        .withNewSpec().addNewContainer().withName("app").withImage("app")
-        .withPorts(namedPorts.entrySet().stream()
-            .map(p -> new ContainerPortBuilder().withName(p.getKey())
-                .withContainerPort(p.getValue()).build())
-            .toList())
-        .endContainer().endSpec()
-        .withNewStatus().withPhase("Running").withPodIP(ip)
-        .addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
-        .endStatus();
-    return pod.build();
   }
 
   @Override

@@ -7,6 +7,7 @@ import dev.steelyard.cli.SteelyardCommand;
 import dev.steelyard.server.KubernetesControlPlane;
 import dev.steelyard.server.ServerConfig;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
+import dev.steelyard.source.kubernetes.KubeObjects;
 import dev.steelyard.source.kubernetes.MockCluster;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.SplitMode;
@@ -48,11 +49,11 @@ class TrafficSplitStoreTest {
   void start() throws Exception {
     cluster = new MockCluster();
     kubectl = cluster.newClient();
-    kubectl.services().resource(MockCluster.service("default", "hello-app", "app", 80,
+    kubectl.services().resource(KubeObjects.service("default", "hello-app", "app", 80,
         new IntOrString(9000), "grpc")).create();
     int ip = 1;
     for (String role : List.of("main", "baseline", "canary")) {
-      kubectl.pods().resource(MockCluster.pod("default", role + "-1",
+      kubectl.pods().resource(KubeObjects.pod("default", role + "-1",
           Map.of("app", "hello-app", "app-role", role), "10.0.0." + ip++, true, Map.of()))
           .create();
     }
