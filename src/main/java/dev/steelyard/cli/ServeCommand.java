@@ -184,7 +184,8 @@ final class ServeCommand implements Callable<Integer> {
       }
       stopped.countDown();
     }, "steelyard-shutdown"));
-    DemoEnvoys envoys = demoEnvoys != null && startDemoEnvoys(demoEnvoys, server) ? demoEnvoys
+    DemoEnvoys envoys = demoEnvoys != null
+        && startDemoEnvoys(demoEnvoys, server, serverConfig.xdsAuth()) ? demoEnvoys
         : null;
     System.out.println("steelyard: xDS on :" + server.xdsPort() + ", admin API on http://"
         + bind + ":" + server.adminPort() + ", apps from " + catalog.describe());
@@ -209,7 +210,12 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   /** Starts the demo's gateway and sidecar Envoy; false (and why) when they could not run. */
-  private boolean startDemoEnvoys(DemoEnvoys envoys, SteelyardServer server) {
+  private boolean startDemoEnvoys(DemoEnvoys envoys, SteelyardServer server, XdsAuth auth) {
+    if (auth.tls().isPresent()) {
+      System.out.println("steelyard: the demo runs without Envoy: its Envoys connect in "
+          + "plaintext, and --xds-tls-cert makes the xDS port TLS");
+      return false;
+    }
     Optional<Path> binary = EnvoyBinary.find(Optional.ofNullable(envoy));
     if (binary.isEmpty()) {
       System.out.println("steelyard: the demo runs without Envoy: " + (envoy != null
@@ -217,7 +223,7 @@ final class ServeCommand implements Callable<Integer> {
       return false;
     }
     try {
-      envoys.start(binary.get(), server.xdsPort(), envoyAdminPort,
+      envoys.start(binary.get(), server.xdsPort(), auth.token(), envoyAdminPort,
           dataDir.toAbsolutePath().resolve("envoy"));
       return !envoys.envoys().isEmpty();
     } catch (IOException | RuntimeException e) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The demo's Envoys: a gateway and a sidecar run from the bootstraps in envoy-configs/, pointed at
@@ -21,14 +22,15 @@ public final class DemoEnvoys implements AutoCloseable {
 
   /**
    * Starts both and waits until they have their configuration; admin APIs on
-   * {@code adminPort} (gateway) and the next port (sidecar), logs in {@code dir}.
+   * {@code adminPort} (gateway) and the next port (sidecar), logs in {@code dir}; they send
+   * {@code xdsToken} when the server wants one.
    */
-  public void start(Path binary, int xdsPort, int adminPort, Path dir)
-      throws IOException, InterruptedException {
+  public void start(Path binary, int xdsPort, Optional<String> xdsToken, int adminPort,
+      Path dir) throws IOException, InterruptedException {
     int admin = adminPort;
     for (ProxyKind kind : List.of(ProxyKind.GATEWAY, ProxyKind.SIDECAR)) {
       EnvoyBootstrap bootstrap = EnvoyBootstrap.local(kind).withXds("127.0.0.1", xdsPort)
-          .withAdmin("127.0.0.1", admin++);
+          .withAdmin("127.0.0.1", admin++).withXdsToken(xdsToken);
       EnvoyProcess envoy;
       synchronized (this) {
         if (closed) {

@@ -196,11 +196,15 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks, AppliedChe
     // Envoy lists its extensions in the node (tens of KB); nothing here reads them.
     Node kept = node.toBuilder().clearExtensions().clearClientFeatures()
         .clearListeningAddresses().clearDynamicParameters().build();
-    int keptBytes = kept.getSerializedSize() - 2 * limits.maxNodeIdBytes();
-    if (node.getMetadata().getSerializedSize() > limits.maxNodeMetadataBytes()
-        || keptBytes > limits.maxNodeMetadataBytes()) {
-      throw refused("the node's metadata and user agent may have at most "
-          + limits.maxNodeMetadataBytes() + " bytes");
+    if (node.getMetadata().getSerializedSize() > limits.maxNodeMetadataBytes()) {
+      throw refused("the node's metadata may have at most " + limits.maxNodeMetadataBytes()
+          + " bytes; it has " + node.getMetadata().getSerializedSize());
+    }
+    // What else is kept (user agent, locality) is small in any real node.
+    int keptLimit = 2 * limits.maxNodeIdBytes() + limits.maxNodeMetadataBytes() + 4096;
+    if (kept.getSerializedSize() > keptLimit) {
+      throw refused("the node without its extensions may have at most " + keptLimit
+          + " bytes; it has " + kept.getSerializedSize());
     }
     ProxyKind kind;
     try {
