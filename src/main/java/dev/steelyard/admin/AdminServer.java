@@ -17,7 +17,6 @@ import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.AppSplits;
-import dev.steelyard.split.SplitProtos;
 import dev.steelyard.split.InvalidSplitException;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitStore;
@@ -32,12 +31,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -179,9 +179,9 @@ public final class AdminServer implements AutoCloseable {
     if (catalog.apps().stream().noneMatch(spec -> spec.key().equals(key))) {
       throw new ApiException(404, "unknown app " + key);
     }
-    SetSplitRequest request = parse(ctx.body().asString());
+    SplitBody body = parse(ctx.body().asString());
     synchronized (splitWriteLock) {
-      storeSplit(key, request, caller(ctx));
+      storeSplit(key, body, caller(ctx));
     }
     long ticket = publisher.requestPublish();
     PublishedState published;
@@ -212,7 +212,8 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /** Read-modify-write of one app's splits; the caller holds the write lock. */
-  private void storeSplit(AppKey key, SetSplitRequest request, String caller) {
+  private void storeSplit(AppKey key, SplitBody body, String caller) {
+    SetSplitRequest request = body.request();
     AppSplits previous = splits.get(key);
     AppSplits next;
     try {
@@ -223,14 +224,13 @@ public final class AdminServer implements AutoCloseable {
       }
       // Without mode and weight the mesh split stays, so the gateway can change on its own.
       SplitPolicy mesh = meshGiven
-          ? SplitPolicy.of(request.getMode(), request.hasCanaryWeight()
-              ? OptionalDouble.of(request.getCanaryWeight()) : OptionalDouble.empty())
+          ? SplitPolicy.of(request.getMode(), body.meshWeight())
           : previous.mesh();
       Optional<SplitPolicy> gateway;
       if (request.hasGateway() && request.getGatewayFollowsMesh()) {
         throw new InvalidSplitException("set either gateway or gatewayFollowsMesh, not both");
       } else if (request.hasGateway()) {
-        gateway = Optional.of(gatewayPolicy(request.getGateway()));
+        gateway = Optional.of(gatewayPolicy(request.getGateway(), body.gatewayWeight()));
       } else if (request.getGatewayFollowsMesh()) {
         gateway = Optional.empty();
       } else {
@@ -255,26 +255,33 @@ public final class AdminServer implements AutoCloseable {
         + splits.gatewayOverride().map(Object::toString).orElse("following mesh");
   }
 
-  private static SplitPolicy gatewayPolicy(Split split) throws InvalidSplitException {
+  private static SplitPolicy gatewayPolicy(Split split, Optional<BigDecimal> weight)
+      throws InvalidSplitException {
     try {
-      return SplitProtos.fromRequest(split);
+      return SplitPolicy.of(split.getMode(), weight);
     } catch (InvalidSplitException e) {
       throw new InvalidSplitException("gateway: " + e.getMessage());
     }
   }
 
-  private static SetSplitRequest parse(String body) {
-    if (body == null || body.isBlank()) {
-      throw new ApiException(400, "request body is empty; expected JSON such as "
-          + "{\"mode\":\"test\",\"canaryWeight\":10}");
+  /**
+   * A split request with its weights exactly as written: protobuf's JSON mapping reads numbers
+   * into doubles, so the weights come from the strict parse, never from {@code request}.
+   */
+  private record SplitBody(SetSplitRequest request, Optional<BigDecimal> meshWeight,
+      Optional<BigDecimal> gatewayWeight) {}
+
+  private static SplitBody parse(String text) {
+    ObjectNode body = StrictJson.object(text, "{\"mode\":\"test\",\"canaryWeight\":10}");
+    SetSplitRequest request = StrictJson.merge(body, SetSplitRequest.newBuilder()).build();
+    Optional<BigDecimal> mesh =
+        StrictJson.decimal(body, "canaryWeight", "canary_weight", "canaryWeight");
+    Optional<BigDecimal> gateway = Optional.empty();
+    if (body.get("gateway") instanceof ObjectNode gatewayNode) {
+      gateway = StrictJson.decimal(gatewayNode, "canaryWeight", "canary_weight",
+          "gateway.canaryWeight");
     }
-    SetSplitRequest.Builder request = SetSplitRequest.newBuilder();
-    try {
-      JsonFormat.parser().merge(body, request);
-    } catch (InvalidProtocolBufferException e) {
-      throw new ApiException(400, "malformed request: " + e.getMessage());
-    }
-    return request.build();
+    return new SplitBody(request, mesh, gateway);
   }
 
   private ProxyList proxyList() {
