@@ -13,6 +13,7 @@ import dev.steelyard.admin.v1.SetSplitRequest;
 import dev.steelyard.admin.v1.Split;
 import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.feedback.ProxyStatus;
+import dev.steelyard.net.ConnectionLimit;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.AppCatalog;
@@ -22,10 +23,13 @@ import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitStore;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -36,6 +40,7 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -71,6 +76,10 @@ public final class AdminServer implements AutoCloseable {
   private final String version;
   private final Vertx vertx = Vertx.vertx();
   private final Object splitWriteLock = new Object();
+  private final Counter authFailures;
+  private final RateLimitedLog authFailureLog = new RateLimitedLog(Duration.ofSeconds(10));
+  private final RateLimitedLog connectionCapLog = new RateLimitedLog(Duration.ofSeconds(10));
+  private ConnectionLimit connections;
   private HttpServer server;
 
   public AdminServer(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
@@ -83,10 +92,24 @@ public final class AdminServer implements AutoCloseable {
     this.meters = meters;
     this.token = token;
     this.version = version;
+    this.authFailures = Counter.builder("steelyard_admin_auth_failures_total")
+        .description("Admin API calls refused for a missing or wrong token")
+        .register(meters);
   }
 
-  /** Binds and returns the port actually bound (useful with port 0). */
+  /** Binds and returns the port actually bound (useful with port 0), with the default limits. */
   public int start(String host, int port) throws Exception {
+    return start(host, port, 1024, Duration.ofSeconds(60));
+  }
+
+  /**
+   * Binds and returns the port actually bound. At most {@code maxConnections} are open at once
+   * (one over it is closed as soon as it is accepted), and one idle for {@code idleTimeout} is
+   * closed.
+   */
+  public int start(String host, int port, int maxConnections, Duration idleTimeout)
+      throws Exception {
+    connections = new ConnectionLimit("admin", maxConnections, meters);
     Router router = Router.router(vertx);
     get(router, "/healthz", ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
     get(router, "/readyz", this::ready);
@@ -111,9 +134,27 @@ public final class AdminServer implements AutoCloseable {
           : ctx.failure() != null ? String.valueOf(ctx.failure().getMessage()) : "error";
       error(ctx, status, message);
     });
-    server = vertx.createHttpServer().requestHandler(router).listen(port, host)
+    HttpServerOptions options = new HttpServerOptions()
+        .setIdleTimeout((int) Math.max(1, idleTimeout.toMillis()))
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    server = vertx.createHttpServer(options)
+        .connectionHandler(this::capped)
+        .requestHandler(router).listen(port, host)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     return server.actualPort();
+  }
+
+  /** Counts a new connection against the cap, or closes it when the cap is reached. */
+  private void capped(HttpConnection connection) {
+    if (!connections.tryOpen()) {
+      connectionCapLog.warn(log, suppressed -> log.warn("admin connection from {} closed: "
+          + "{} connections are open, the cap (--max-connections){}", connection.remoteAddress(),
+          connections.max(), suppressed == 0 ? ""
+              : " (and " + suppressed + " more since the last such line)"));
+      connection.close();
+      return;
+    }
+    connection.closeHandler(ignored -> connections.closed());
   }
 
   /** A read-only resource: GET, and HEAD as GET without the body; other methods get 405. */
@@ -313,6 +354,12 @@ public final class AdminServer implements AutoCloseable {
     if (presented.isEmpty() || !MessageDigest.isEqual(
         presented.get().getBytes(StandardCharsets.UTF_8),
         token.get().getBytes(StandardCharsets.UTF_8))) {
+      authFailures.increment();
+      String why = presented.isEmpty() ? "no bearer token" : "a wrong token";
+      authFailureLog.warn(log, suppressed -> log.warn("refused {} {} from {}: {}{}",
+          ctx.request().method(), ctx.request().path(), ctx.request().remoteAddress(), why,
+          suppressed == 0 ? "" : " (and " + suppressed + " more refused calls since the last "
+              + "such line; see steelyard_admin_auth_failures_total)"));
       throw new ApiException(401, "this call changes traffic and needs "
           + "'Authorization: Bearer <token>' with the server's admin token");
     }

@@ -65,9 +65,25 @@ final class ServeCommand implements Callable<Integer> {
       description = "Default ${DEFAULT-VALUE}.")
   int adminPort;
 
-  @Option(names = "--bind", defaultValue = "0.0.0.0",
-      description = "Address both servers bind to. Default ${DEFAULT-VALUE}.")
+  @Option(names = "--bind", paramLabel = "HOST",
+      description = "Address both servers bind to. Default: 0.0.0.0 for xDS; for the admin "
+          + "API 0.0.0.0 with an admin token, else 127.0.0.1 (without a token, whoever reaches "
+          + "the admin port can change traffic: give --bind to listen elsewhere anyway).")
   String bind;
+
+  @Option(names = "--admin-bind", paramLabel = "HOST",
+      description = "Address the admin API binds to, if not that of --bind.")
+  String adminBind;
+
+  @Option(names = "--max-connections", defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS,
+      description = "Most open connections per port (xDS, admin); more are closed at once. "
+          + "Default ${DEFAULT-VALUE}.")
+  int maxConnections;
+
+  @Option(names = "--admin-idle-timeout", defaultValue = "PT60S",
+      description = "Close an admin connection idle this long (ISO-8601). "
+          + "Default ${DEFAULT-VALUE}.")
+  Duration adminIdleTimeout;
 
   @Option(names = "--data-dir", defaultValue = "steelyard-data",
       description = "Where splits are persisted without --kubernetes. Default ./${DEFAULT-VALUE}.")
@@ -167,7 +183,8 @@ final class ServeCommand implements Callable<Integer> {
     DemoEnvoys envoys = demoEnvoys != null && startDemoEnvoys(demoEnvoys, server) ? demoEnvoys
         : null;
     System.out.println("steelyard: xDS on :" + server.xdsPort() + ", admin API on http://"
-        + bind + ":" + server.adminPort() + ", apps from " + catalog.describe());
+        + hostForUrl(serverConfig.adminBindHost()) + ":" + server.adminPort() + ", apps from "
+        + catalog.describe());
     if (demoBackends != null) {
       System.out.println("steelyard: demo backends answering their role on " + backends.size()
           + " loopback endpoint(s); try: bin/steelyard probe hello-app"
@@ -210,13 +227,29 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  private ServerConfig serverConfig() throws IOException {
+  ServerConfig serverConfig() throws IOException {
+    if (maxConnections < 1) {
+      throw new IOException("--max-connections must be at least 1, got " + maxConnections);
+    }
+    if (adminIdleTimeout.isNegative() || adminIdleTimeout.isZero()) {
+      throw new IOException("--admin-idle-timeout must be positive, got " + adminIdleTimeout);
+    }
+    Optional<String> token = token();
+    // Without a token the admin API takes changes from anyone who reaches it: only loopback
+    // reaches it then, unless an address is given on purpose (SteelyardServer warns loudly).
+    String xdsHost = bind != null ? bind : "0.0.0.0";
+    String adminHost = adminBind != null ? adminBind
+        : bind != null ? bind
+        : token.isPresent() ? "0.0.0.0" : "127.0.0.1";
     return ServerConfig.defaults(dataDir)
         .withPorts(xdsPort, adminPort)
-        .withBindHost(bind)
+        .withBindHost(xdsHost)
+        .withAdminBindHost(adminHost)
         .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
-        .withAdminToken(token())
-        .withXdsKeepalive(xdsKeepalive);
+        .withAdminToken(token)
+        .withXdsKeepalive(xdsKeepalive)
+        .withMaxConnections(maxConnections)
+        .withAdminIdleTimeout(adminIdleTimeout);
   }
 
   private Integer serveKubernetes() throws Exception {
@@ -235,11 +268,18 @@ final class ServeCommand implements Callable<Integer> {
     String replica = replicaId != null ? replicaId
         : Optional.ofNullable(System.getenv("POD_NAME")).filter(v -> !v.isBlank())
             .orElseGet(ServeCommand::hostName);
+    ServerConfig config;
+    try {
+      config = serverConfig();
+    } catch (IOException e) {
+      System.err.println("steelyard: " + e.getMessage());
+      return SteelyardCommand.BAD_INPUT;
+    }
     KubernetesClient client = new KubernetesClientBuilder().build();
     KubernetesControlPlane plane;
     try {
       KubernetesControlPlane.checkReachable(client, Duration.ofSeconds(3));
-      plane = KubernetesControlPlane.start(client, serverConfig(), settings, replica);
+      plane = KubernetesControlPlane.start(client, config, settings, replica);
     } catch (IOException e) {
       client.close();
       System.err.println("steelyard: " + e.getMessage());
@@ -252,10 +292,15 @@ final class ServeCommand implements Callable<Integer> {
       stopped.countDown();
     }, "steelyard-shutdown"));
     System.out.println("steelyard: xDS on :" + plane.server().xdsPort() + ", admin API on http://"
-        + bind + ":" + plane.server().adminPort() + ", apps from Kubernetes ("
+        + hostForUrl(config.adminBindHost()) + ":" + plane.server().adminPort()
+        + ", apps from Kubernetes ("
         + settings.describeNamespaces() + "), replica " + replica);
     stopped.await();
     return 0;
+  }
+
+  private static String hostForUrl(String host) {
+    return host.contains(":") ? "[" + host + "]" : host;
   }
 
   private static String hostName() {

@@ -8,12 +8,20 @@ import java.util.Optional;
 /**
  * How a Steelyard server is run; the CLI's {@code serve} flags map onto this one to one.
  *
+ * @param bindHost the address the xDS port listens on
+ * @param adminBindHost the address the admin port listens on; {@code serve} keeps it on
+ *     loopback when no admin token is set and {@code --bind} is not given
  * @param xdsKeepalive how long an xDS connection may be silent before the server pings it; a
  *     ping unanswered for as long again closes the connection, and a proxy behind a half-open
  *     connection leaves {@code /api/v1/proxies} (measured with a frozen Envoy and 2 s: 11 s)
+ * @param maxConnections the most connections each port holds open at once; a connection over it
+ *     is closed as soon as it is accepted, so that no client can use up the process's file
+ *     descriptors (and with them the other port and the apps-file poller)
+ * @param adminIdleTimeout an admin connection that sends and receives nothing this long is closed
  */
 public record ServerConfig(
     String bindHost,
+    String adminBindHost,
     int xdsPort,
     int adminPort,
     Path dataDir,
@@ -21,40 +29,72 @@ public record ServerConfig(
     Optional<String> adminToken,
     Duration holdoff,
     Duration maxHoldoff,
-    Duration xdsKeepalive) {
+    Duration xdsKeepalive,
+    int maxConnections,
+    Duration adminIdleTimeout) {
+
+  public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+  public static final Duration DEFAULT_ADMIN_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+  public ServerConfig {
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("maxConnections must be at least 1, got "
+          + maxConnections);
+    }
+  }
 
   public static ServerConfig defaults(Path dataDir) {
-    return new ServerConfig("0.0.0.0", 18000, 18080, dataDir, TranslatorSettings.DEFAULTS,
-        Optional.empty(), Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30));
+    return new ServerConfig("0.0.0.0", "127.0.0.1", 18000, 18080, dataDir,
+        TranslatorSettings.DEFAULTS, Optional.empty(), Duration.ofMillis(20),
+        Duration.ofMillis(200), Duration.ofSeconds(30), DEFAULT_MAX_CONNECTIONS,
+        DEFAULT_ADMIN_IDLE_TIMEOUT);
   }
 
   public ServerConfig withPorts(int xds, int admin) {
-    return new ServerConfig(bindHost, xds, admin, dataDir, translator, adminToken, holdoff,
-        maxHoldoff, xdsKeepalive);
+    return new ServerConfig(bindHost, adminBindHost, xds, admin, dataDir, translator, adminToken,
+        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout);
   }
 
+  /** Both ports on {@code host}. */
   public ServerConfig withBindHost(String host) {
-    return new ServerConfig(host, xdsPort, adminPort, dataDir, translator, adminToken, holdoff,
-        maxHoldoff, xdsKeepalive);
+    return new ServerConfig(host, host, xdsPort, adminPort, dataDir, translator, adminToken,
+        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout);
+  }
+
+  /** The admin port on {@code host}; the xDS port stays where it was. */
+  public ServerConfig withAdminBindHost(String host) {
+    return new ServerConfig(bindHost, host, xdsPort, adminPort, dataDir, translator, adminToken,
+        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout);
   }
 
   public ServerConfig withAdminToken(Optional<String> token) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, token, holdoff,
-        maxHoldoff, xdsKeepalive);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        token, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout);
   }
 
   public ServerConfig withTranslator(TranslatorSettings settings) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, settings, adminToken, holdoff,
-        maxHoldoff, xdsKeepalive);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, settings,
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout);
   }
 
   public ServerConfig withHoldoff(Duration quiet, Duration max) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken, quiet,
-        max, xdsKeepalive);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, quiet, max, xdsKeepalive, maxConnections, adminIdleTimeout);
   }
 
   public ServerConfig withXdsKeepalive(Duration keepalive) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken,
-        holdoff, maxHoldoff, keepalive);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, holdoff, maxHoldoff, keepalive, maxConnections, adminIdleTimeout);
+  }
+
+  /** The connection cap of each port. */
+  public ServerConfig withMaxConnections(int max) {
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, max, adminIdleTimeout);
+  }
+
+  public ServerConfig withAdminIdleTimeout(Duration timeout) {
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, timeout);
   }
 }

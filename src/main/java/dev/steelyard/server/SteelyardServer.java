@@ -18,7 +18,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -104,14 +106,32 @@ public final class SteelyardServer implements AutoCloseable {
 
     admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),
         VERSION);
-    adminPort = admin.start(config.bindHost(), config.adminPort());
+    adminPort = admin.start(config.adminBindHost(), config.adminPort(),
+        config.maxConnections(), config.adminIdleTimeout());
     log.info("steelyard {} serving xDS on {}:{} and the admin API on {}:{}, apps from {}",
-        VERSION, config.bindHost(), xdsPort(), config.bindHost(), adminPort, catalog.describe());
+        VERSION, config.bindHost(), xdsPort(), config.adminBindHost(), adminPort,
+        catalog.describe());
     if (config.adminToken().isEmpty()) {
-      log.warn("NO ADMIN TOKEN: anyone who reaches port {} can change traffic splits; "
-          + "set STEELYARD_ADMIN_TOKEN or --admin-token-file", adminPort);
+      if (isLoopback(config.adminBindHost())) {
+        log.warn("NO ADMIN TOKEN: the admin API listens on {} only, so only this host can "
+            + "change traffic splits; set STEELYARD_ADMIN_TOKEN or --admin-token-file",
+            config.adminBindHost());
+      } else {
+        log.warn("NO ADMIN TOKEN and the admin API listens on {}: ANYONE WHO REACHES PORT {} "
+            + "CAN CHANGE TRAFFIC SPLITS; set STEELYARD_ADMIN_TOKEN or --admin-token-file",
+            config.adminBindHost(), adminPort);
+      }
     }
     return this;
+  }
+
+  /** True for an address that only this host can reach (127.0.0.0/8, ::1, "localhost"). */
+  static boolean isLoopback(String host) {
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   public int xdsPort() {

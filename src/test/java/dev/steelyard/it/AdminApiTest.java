@@ -167,6 +167,7 @@ class AdminApiTest {
 
   @Test
   void changesNeedTheToken() throws Exception {
+    double failuresBefore = metric("steelyard_admin_auth_failures_total");
     HttpResponse<String> none = mesh.put(SPLIT, "{\"mode\":\"test\",\"canaryWeight\":7}",
         Optional.empty());
     HttpResponse<String> wrong = mesh.put(SPLIT, "{\"mode\":\"test\",\"canaryWeight\":7}",
@@ -176,6 +177,14 @@ class AdminApiTest {
     assertThat(wrong.body()).contains("Authorization: Bearer");
     assertThat(mesh.get("/api/v1/apps/default/hello-app").body())
         .contains("\"canaryWeight\": 5.0");
+    assertThat(metric("steelyard_admin_auth_failures_total")).isEqualTo(failuresBefore + 2);
+  }
+
+  private double metric(String name) throws Exception {
+    return mesh.get("/metrics").body().lines()
+        .filter(line -> line.startsWith(name + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+        .findFirst().orElseThrow(() -> new AssertionError("no metric " + name));
   }
 
   @Test
