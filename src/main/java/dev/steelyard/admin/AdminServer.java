@@ -21,6 +21,7 @@ import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.InvalidSplitException;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitStore;
+import dev.steelyard.translate.ResourceNames;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
 import io.micrometer.core.instrument.Counter;
@@ -41,9 +42,13 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -76,6 +81,11 @@ public final class AdminServer implements AutoCloseable {
   private final String version;
   private final Vertx vertx = Vertx.vertx();
   private final Object splitWriteLock = new Object();
+  /** Reads built on worker threads at once; the rest wait, so the event loop keeps a core. */
+  private static final int HEAVY_AT_ONCE =
+      Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+  private static final long HEAVY_WAIT_SECONDS = 20;
+  private final Semaphore heavy = new Semaphore(HEAVY_AT_ONCE, true);
   private final Counter authFailures;
   private final RateLimitedLog authFailureLog = new RateLimitedLog(Duration.ofSeconds(10));
   private final RateLimitedLog connectionCapLog = new RateLimitedLog(Duration.ofSeconds(10));
@@ -113,18 +123,22 @@ public final class AdminServer implements AutoCloseable {
     Router router = Router.router(vertx);
     get(router, "/healthz", ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
     get(router, "/readyz", this::ready);
-    get(router, "/metrics", ctx -> send(ctx, 200, "text/plain; version=0.0.4; charset=utf-8",
-        meters.scrape()));
-    get(router, "/api/v1/status", ctx -> safely(ctx, () -> proto(ctx, 200, status())));
-    get(router, "/api/v1/apps", ctx -> safely(ctx, () -> proto(ctx, 200, apps())));
-    get(router, "/api/v1/apps/:namespace/:name",
+    // Everything but the probes runs on worker threads (unordered, so one slow list does not
+    // queue the others): /healthz and /readyz must answer at once whatever else runs; a list
+    // of 5,000 apps on the event loop held /healthz for up to 38 s.
+    blocking(router, "/metrics", ctx -> send(ctx, 200,
+        "text/plain; version=0.0.4; charset=utf-8", meters.scrape()));
+    blocking(router, "/api/v1/status", ctx -> safely(ctx, () -> proto(ctx, 200, status())));
+    blocking(router, "/api/v1/apps", ctx -> safely(ctx, () -> proto(ctx, 200, apps(ctx))));
+    blocking(router, "/api/v1/apps/:namespace/:name",
         ctx -> safely(ctx, () -> proto(ctx, 200, app(key(ctx)))));
     // The only route with a body; no file uploads, so nothing unauthenticated reaches the disk.
     router.put("/api/v1/apps/:namespace/:name/split")
         .handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
         .blockingHandler(ctx -> safely(ctx, () -> proto(ctx, 200, setSplit(ctx))));
     methodNotAllowed(router, "/api/v1/apps/:namespace/:name/split", "PUT");
-    get(router, "/api/v1/proxies", ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
+    blocking(router, "/api/v1/proxies",
+        ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
     router.route().last().handler(ctx -> error(ctx, 404,
         "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
     router.route().failureHandler(ctx -> {
@@ -163,6 +177,34 @@ public final class AdminServer implements AutoCloseable {
     methodNotAllowed(router, path, "GET, HEAD");
   }
 
+  /**
+   * As {@link #get}, run on a worker thread, unordered, and at most {@link #HEAVY_AT_ONCE} at a
+   * time: four lists of 5,000 apps at once took both cores and held the probes for 0.5 s.
+   */
+  private void blocking(Router router, String path, Handler<RoutingContext> handler) {
+    router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .blockingHandler(ctx -> {
+          boolean admitted;
+          try {
+            admitted = heavy.tryAcquire(HEAVY_WAIT_SECONDS, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            admitted = false;
+          }
+          if (!admitted) {
+            ctx.response().putHeader("Retry-After", "1");
+            error(ctx, 503, "busy: other admin requests are being answered; try again");
+            return;
+          }
+          try {
+            handler.handle(ctx);
+          } finally {
+            heavy.release();
+          }
+        }, false);
+    methodNotAllowed(router, path, "GET, HEAD");
+  }
+
   /** Registered after a path's own routes: the path exists, so this is 405, not 404. */
   private static void methodNotAllowed(Router router, String path, String allowed) {
     router.route(path).handler(ctx -> {
@@ -195,15 +237,79 @@ public final class AdminServer implements AutoCloseable {
     return status.build();
   }
 
-  private AppList apps() {
+  /**
+   * The app list, linear in the apps listed: the mesh host names and the ACK counts are computed
+   * once per published view. {@code ?namespace=}, {@code ?limit=} and {@code ?continue=} work as
+   * in kubectl's lists; the token is the last key returned, so a page is read from the snapshot
+   * current when it is asked for.
+   */
+  private AppList apps(RoutingContext ctx) {
+    Optional<String> namespace = Optional.ofNullable(ctx.request().getParam("namespace"))
+        .filter(value -> !value.isEmpty());
+    int limit = limit(ctx.request().getParam("limit"));
+    Optional<AppKey> after = continueKey(ctx.request().getParam("continue"));
     PublishedState published = publisher.current();
+    List<AppView> apps = published.view().apps();
+    int from = 0;
+    if (after.isPresent()) {
+      List<AppKey> keys = apps.stream().map(AppView::key).toList();
+      int found = Collections.binarySearch(keys, after.get());
+      from = found >= 0 ? found + 1 : -found - 1;
+    }
     var progress = proxies.routesProgress(published);
+    Map<AppKey, List<String>> meshHosts = ResourceNames.meshHosts(published.view());
     AppList.Builder list = AppList.newBuilder();
-    for (AppView app : published.view().apps()) {
+    for (int i = from; i < apps.size(); i++) {
+      AppView app = apps.get(i);
+      if (namespace.isPresent() && !app.key().namespace().equals(namespace.get())) {
+        continue;
+      }
+      if (list.getAppsCount() == limit) {
+        list.setContinue(continueToken(apps.get(i - 1).key()));
+        break;
+      }
       list.addApps(AppStates.of(app, published, progress,
-          catalog.notices(app.key())));
+          meshHosts.getOrDefault(app.key(), List.of()), catalog.notices(app.key())));
     }
     return list.build();
+  }
+
+  private static int limit(String value) {
+    if (value == null || value.isEmpty()) {
+      return Integer.MAX_VALUE;
+    }
+    try {
+      int limit = Integer.parseInt(value);
+      if (limit >= 1) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // Reported below.
+    }
+    throw new ApiException(400, "limit must be a whole number of at least 1, got '"
+        + value + "'");
+  }
+
+  private static String continueToken(AppKey last) {
+    return Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(last.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Optional<AppKey> continueKey(String token) {
+    if (token == null || token.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      String key = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      int slash = key.indexOf('/');
+      if (slash > 0 && slash < key.length() - 1) {
+        return Optional.of(new AppKey(key.substring(0, slash), key.substring(slash + 1)));
+      }
+    } catch (IllegalArgumentException e) {
+      // Reported below.
+    }
+    throw new ApiException(400, "continue must be a token from a previous page's continue "
+        + "field");
   }
 
   private AppState app(AppKey key) {
@@ -211,6 +317,7 @@ public final class AdminServer implements AutoCloseable {
     AppView app = published.view().app(key)
         .orElseThrow(() -> new ApiException(404, "unknown app " + key));
     return AppStates.of(app, published, proxies.routesProgress(published),
+        ResourceNames.meshHosts(published.view()).getOrDefault(key, List.of()),
         catalog.notices(key));
   }
 

@@ -51,6 +51,8 @@ public final class HealthCheckedCatalog implements AppCatalog {
   private final Map<AppKey, HealthCheck> scheduledChecks = new HashMap<>();
   private final Map<AppKey, ScheduledFuture<?>> scheduledRounds = new HashMap<>();
   private volatile List<AppSpec> apps;
+  /** The source's apps by key, as of the last source change. Guarded by the catalog's lock. */
+  private Map<AppKey, AppSpec> sourceSpecs = Map.of();
 
   private HealthCheckedCatalog(AppCatalog source) {
     this.source = source;
@@ -122,13 +124,9 @@ public final class HealthCheckedCatalog implements AppCatalog {
     listeners.add(listener);
   }
 
+  /** By key: a scan of the source's apps per call made the admin API's app list quadratic. */
   private AppSpec sourceSpec(AppKey key) {
-    for (AppSpec spec : source.apps()) {
-      if (spec.key().equals(key)) {
-        return spec;
-      }
-    }
-    return null;
+    return sourceSpecs.get(key);
   }
 
   /** Follows the source: new endpoints start healthy, gone ones are forgotten. */
@@ -136,6 +134,9 @@ public final class HealthCheckedCatalog implements AppCatalog {
     synchronized (this) {
       Map<AppKey, HealthCheck> wanted = source.healthChecks();
       Set<AppKey> present = new HashSet<>();
+      Map<AppKey, AppSpec> byKey = new HashMap<>();
+      source.apps().forEach(spec -> byKey.put(spec.key(), spec));
+      sourceSpecs = byKey;
       for (AppSpec spec : source.apps()) {
         HealthCheck check = wanted.get(spec.key());
         if (check == null) {
