@@ -13,6 +13,7 @@ import dev.steelyard.admin.v1.SetSplitRequest;
 import dev.steelyard.admin.v1.Split;
 import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.feedback.ProxyStatus;
+import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.net.ConnectionLimit;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
@@ -32,6 +33,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -81,6 +83,7 @@ public final class AdminServer implements AutoCloseable {
   private final String version;
   private final Vertx vertx = Vertx.vertx();
   private final Object splitWriteLock = new Object();
+  private final BackgroundLoops loops;
   /** Reads built on worker threads at once; the rest wait, so the event loop keeps a core. */
   private static final int HEAVY_AT_ONCE =
       Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
@@ -94,7 +97,8 @@ public final class AdminServer implements AutoCloseable {
 
   public AdminServer(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
       ProxyRegistry proxies, PrometheusMeterRegistry meters, Optional<String> token,
-      String version) {
+      String version, BackgroundLoops loops) {
+    this.loops = loops;
     this.catalog = catalog;
     this.splits = splits;
     this.publisher = publisher;
@@ -214,9 +218,22 @@ public final class AdminServer implements AutoCloseable {
     });
   }
 
+  /**
+   * Ready once the first snapshot is set and while every background loop runs: a replica whose
+   * apps-file poller or publisher stopped serves a configuration that no longer follows changes.
+   */
   private void ready(RoutingContext ctx) {
-    boolean ready = publisher.current().generation() > 0;
-    json(ctx, ready ? 200 : 503, new JsonObject().put("status", ready ? "ready" : "starting"));
+    if (publisher.current().generation() == 0) {
+      json(ctx, 503, new JsonObject().put("status", "starting"));
+      return;
+    }
+    List<String> stopped = loops.stopped();
+    if (!stopped.isEmpty()) {
+      json(ctx, 503, new JsonObject().put("status", "degraded")
+          .put("stoppedLoops", new JsonArray(stopped)));
+      return;
+    }
+    json(ctx, 200, new JsonObject().put("status", "ready"));
   }
 
   private ServerStatus status() {
@@ -228,7 +245,8 @@ public final class AdminServer implements AutoCloseable {
         .setAuthRequired(token.isPresent())
         .setApps(published.view().apps().size())
         .setProxies(proxies.proxies().size())
-        .setPublishError(published.lastError().orElse(""));
+        .setPublishError(published.lastError().orElse(""))
+        .addAllStoppedLoops(loops.stopped());
     published.versions().forEach((kind, versions) -> {
       for (String type : List.of("clusters", "endpoints", "listeners", "routes")) {
         status.putSnapshotVersions(kind.label() + "/" + type, versions.get(type));

@@ -2,6 +2,7 @@ package dev.steelyard.server;
 
 import dev.steelyard.admin.AdminServer;
 import dev.steelyard.feedback.ProxyRegistry;
+import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.publish.EndpointVersions;
 import dev.steelyard.publish.IndexedCache;
 import dev.steelyard.publish.StreamAwareWatcher;
@@ -40,6 +41,7 @@ public final class SteelyardServer implements AutoCloseable {
   private final AppCatalog catalog;
   private final SplitStore splits;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final BackgroundLoops loops = new BackgroundLoops();
   private SnapshotPublisher publisher;
   private ProxyRegistry proxies;
   private Server xds;
@@ -79,6 +81,8 @@ public final class SteelyardServer implements AutoCloseable {
     catalog.onChange(publisher::requestPublish);
     splits.onChange(publisher::requestPublish);
     publisher.start();
+    loops.register("publisher", publisher::stopped);
+    catalog.registerLoops(loops);
 
     // The cached serializer packs each resource into an Any once per snapshot instead of once
     // per stream: a push to N proxies otherwise serializes the same resources N times
@@ -105,7 +109,7 @@ public final class SteelyardServer implements AutoCloseable {
         .start();
 
     admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),
-        VERSION);
+        VERSION, loops);
     adminPort = admin.start(config.adminBindHost(), config.adminPort(),
         config.maxConnections(), config.adminIdleTimeout());
     log.info("steelyard {} serving xDS on {}:{} and the admin API on {}:{}, apps from {}",
@@ -144,6 +148,11 @@ public final class SteelyardServer implements AutoCloseable {
 
   public SnapshotPublisher publisher() {
     return publisher;
+  }
+
+  /** The background loops; one that stopped turns {@code /readyz} to 503. */
+  public BackgroundLoops loops() {
+    return loops;
   }
 
   public ProxyRegistry proxies() {
