@@ -153,6 +153,10 @@ public final class AdminServer implements AutoCloseable {
       error(ctx, status, message);
     });
     HttpServerOptions options = new HttpServerOptions()
+        // HTTP/1.1 only: with h2c on, Vert.x makes the connection (and calls the connection
+        // handler that counts it) only after the first bytes, so a silent connection escaped
+        // the cap.
+        .setHttp2ClearTextEnabled(false)
         .setIdleTimeout((int) Math.max(1, idleTimeout.toMillis()))
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     server = vertx.createHttpServer(options)

@@ -19,6 +19,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -115,6 +116,7 @@ public final class SteelyardServer implements AutoCloseable {
     log.info("steelyard {} serving xDS on {}:{} and the admin API on {}:{}, apps from {}",
         VERSION, config.bindHost(), xdsPort(), config.adminBindHost(), adminPort,
         catalog.describe());
+    checkFileDescriptorLimit(config.maxConnections());
     if (config.adminToken().isEmpty()) {
       if (isLoopback(config.adminBindHost())) {
         log.warn("NO ADMIN TOKEN: the admin API listens on {} only, so only this host can "
@@ -127,6 +129,25 @@ public final class SteelyardServer implements AutoCloseable {
       }
     }
     return this;
+  }
+
+  /**
+   * Warns when both ports at their connection cap would not leave descriptors for the rest (the
+   * apps file, health checks, Kubernetes watches). The JVM raises its soft limit to the hard one
+   * at start (HotSpot's MaxFDLimit, on by default); past that only the launcher's environment
+   * can help ({@code ulimit -n}, systemd's LimitNOFILE, the container runtime).
+   */
+  private static void checkFileDescriptorLimit(int maxConnections) {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      long limit = unix.getMaxFileDescriptorCount();
+      long needed = 2L * maxConnections + 256;
+      if (limit < needed) {
+        log.warn("the open-file limit is {}, but two ports at --max-connections {} and the rest "
+            + "need about {}: raise it (ulimit -n) or lower --max-connections", limit,
+            maxConnections, needed);
+      }
+    }
   }
 
   /** True for an address that only this host can reach (127.0.0.0/8, ::1, "localhost"). */
