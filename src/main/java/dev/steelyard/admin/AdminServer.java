@@ -13,32 +13,44 @@ import dev.steelyard.admin.v1.SetSplitRequest;
 import dev.steelyard.admin.v1.Split;
 import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.feedback.ProxyStatus;
+import dev.steelyard.loop.BackgroundLoops;
+import dev.steelyard.net.ConnectionLimit;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.AppSplits;
-import dev.steelyard.split.SplitProtos;
 import dev.steelyard.split.InvalidSplitException;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitStore;
+import dev.steelyard.translate.ResourceNames;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -71,11 +83,22 @@ public final class AdminServer implements AutoCloseable {
   private final String version;
   private final Vertx vertx = Vertx.vertx();
   private final Object splitWriteLock = new Object();
+  private final BackgroundLoops loops;
+  /** Reads built on worker threads at once; the rest wait, so the event loop keeps a core. */
+  private static final int HEAVY_AT_ONCE =
+      Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+  private static final long HEAVY_WAIT_SECONDS = 20;
+  private final Semaphore heavy = new Semaphore(HEAVY_AT_ONCE, true);
+  private final Counter authFailures;
+  private final RateLimitedLog authFailureLog = new RateLimitedLog(Duration.ofSeconds(10));
+  private final RateLimitedLog connectionCapLog = new RateLimitedLog(Duration.ofSeconds(10));
+  private ConnectionLimit connections;
   private HttpServer server;
 
   public AdminServer(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
       ProxyRegistry proxies, PrometheusMeterRegistry meters, Optional<String> token,
-      String version) {
+      String version, BackgroundLoops loops) {
+    this.loops = loops;
     this.catalog = catalog;
     this.splits = splits;
     this.publisher = publisher;
@@ -83,25 +106,43 @@ public final class AdminServer implements AutoCloseable {
     this.meters = meters;
     this.token = token;
     this.version = version;
+    this.authFailures = Counter.builder("steelyard_admin_auth_failures_total")
+        .description("Admin API calls refused for a missing or wrong token")
+        .register(meters);
   }
 
-  /** Binds and returns the port actually bound (useful with port 0). */
+  /** Binds and returns the port actually bound (useful with port 0), with the default limits. */
   public int start(String host, int port) throws Exception {
+    return start(host, port, 1024, Duration.ofSeconds(60));
+  }
+
+  /**
+   * Binds and returns the port actually bound. At most {@code maxConnections} are open at once
+   * (one over it is closed as soon as it is accepted), and one idle for {@code idleTimeout} is
+   * closed.
+   */
+  public int start(String host, int port, int maxConnections, Duration idleTimeout)
+      throws Exception {
+    connections = new ConnectionLimit("admin", maxConnections, meters);
     Router router = Router.router(vertx);
     get(router, "/healthz", ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
     get(router, "/readyz", this::ready);
-    get(router, "/metrics", ctx -> send(ctx, 200, "text/plain; version=0.0.4; charset=utf-8",
-        meters.scrape()));
-    get(router, "/api/v1/status", ctx -> safely(ctx, () -> proto(ctx, 200, status())));
-    get(router, "/api/v1/apps", ctx -> safely(ctx, () -> proto(ctx, 200, apps())));
-    get(router, "/api/v1/apps/:namespace/:name",
+    // Everything but the probes runs on worker threads (unordered, so one slow list does not
+    // queue the others): /healthz and /readyz must answer at once whatever else runs; a list
+    // of 5,000 apps on the event loop held /healthz for up to 38 s.
+    blocking(router, "/metrics", ctx -> send(ctx, 200,
+        "text/plain; version=0.0.4; charset=utf-8", meters.scrape()));
+    blocking(router, "/api/v1/status", ctx -> safely(ctx, () -> proto(ctx, 200, status())));
+    blocking(router, "/api/v1/apps", ctx -> safely(ctx, () -> proto(ctx, 200, apps(ctx))));
+    blocking(router, "/api/v1/apps/:namespace/:name",
         ctx -> safely(ctx, () -> proto(ctx, 200, app(key(ctx)))));
     // The only route with a body; no file uploads, so nothing unauthenticated reaches the disk.
     router.put("/api/v1/apps/:namespace/:name/split")
         .handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
         .blockingHandler(ctx -> safely(ctx, () -> proto(ctx, 200, setSplit(ctx))));
     methodNotAllowed(router, "/api/v1/apps/:namespace/:name/split", "PUT");
-    get(router, "/api/v1/proxies", ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
+    blocking(router, "/api/v1/proxies",
+        ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
     router.route().last().handler(ctx -> error(ctx, 404,
         "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
     router.route().failureHandler(ctx -> {
@@ -111,14 +152,64 @@ public final class AdminServer implements AutoCloseable {
           : ctx.failure() != null ? String.valueOf(ctx.failure().getMessage()) : "error";
       error(ctx, status, message);
     });
-    server = vertx.createHttpServer().requestHandler(router).listen(port, host)
+    HttpServerOptions options = new HttpServerOptions()
+        // HTTP/1.1 only: with h2c on, Vert.x makes the connection (and calls the connection
+        // handler that counts it) only after the first bytes, so a silent connection escaped
+        // the cap.
+        .setHttp2ClearTextEnabled(false)
+        .setIdleTimeout((int) Math.max(1, idleTimeout.toMillis()))
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    server = vertx.createHttpServer(options)
+        .connectionHandler(this::capped)
+        .requestHandler(router).listen(port, host)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     return server.actualPort();
+  }
+
+  /** Counts a new connection against the cap, or closes it when the cap is reached. */
+  private void capped(HttpConnection connection) {
+    if (!connections.tryOpen()) {
+      connectionCapLog.warn(log, suppressed -> log.warn("admin connection from {} closed: "
+          + "{} connections are open, the cap (--max-connections){}", connection.remoteAddress(),
+          connections.max(), suppressed == 0 ? ""
+              : " (and " + suppressed + " more since the last such line)"));
+      connection.close();
+      return;
+    }
+    connection.closeHandler(ignored -> connections.closed());
   }
 
   /** A read-only resource: GET, and HEAD as GET without the body; other methods get 405. */
   private static void get(Router router, String path, Handler<RoutingContext> handler) {
     router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(handler);
+    methodNotAllowed(router, path, "GET, HEAD");
+  }
+
+  /**
+   * As {@link #get}, run on a worker thread, unordered, and at most {@link #HEAVY_AT_ONCE} at a
+   * time: four lists of 5,000 apps at once took both cores and held the probes for 0.5 s.
+   */
+  private void blocking(Router router, String path, Handler<RoutingContext> handler) {
+    router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .blockingHandler(ctx -> {
+          boolean admitted;
+          try {
+            admitted = heavy.tryAcquire(HEAVY_WAIT_SECONDS, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            admitted = false;
+          }
+          if (!admitted) {
+            ctx.response().putHeader("Retry-After", "1");
+            error(ctx, 503, "busy: other admin requests are being answered; try again");
+            return;
+          }
+          try {
+            handler.handle(ctx);
+          } finally {
+            heavy.release();
+          }
+        }, false);
     methodNotAllowed(router, path, "GET, HEAD");
   }
 
@@ -131,9 +222,22 @@ public final class AdminServer implements AutoCloseable {
     });
   }
 
+  /**
+   * Ready once the first snapshot is set and while every background loop runs: a replica whose
+   * apps-file poller or publisher stopped serves a configuration that no longer follows changes.
+   */
   private void ready(RoutingContext ctx) {
-    boolean ready = publisher.current().generation() > 0;
-    json(ctx, ready ? 200 : 503, new JsonObject().put("status", ready ? "ready" : "starting"));
+    if (publisher.current().generation() == 0) {
+      json(ctx, 503, new JsonObject().put("status", "starting"));
+      return;
+    }
+    List<String> stopped = loops.stopped();
+    if (!stopped.isEmpty()) {
+      json(ctx, 503, new JsonObject().put("status", "degraded")
+          .put("stoppedLoops", new JsonArray(stopped)));
+      return;
+    }
+    json(ctx, 200, new JsonObject().put("status", "ready"));
   }
 
   private ServerStatus status() {
@@ -145,7 +249,8 @@ public final class AdminServer implements AutoCloseable {
         .setAuthRequired(token.isPresent())
         .setApps(published.view().apps().size())
         .setProxies(proxies.proxies().size())
-        .setPublishError(published.lastError().orElse(""));
+        .setPublishError(published.lastError().orElse(""))
+        .addAllStoppedLoops(loops.stopped());
     published.versions().forEach((kind, versions) -> {
       for (String type : List.of("clusters", "endpoints", "listeners", "routes")) {
         status.putSnapshotVersions(kind.label() + "/" + type, versions.get(type));
@@ -154,15 +259,79 @@ public final class AdminServer implements AutoCloseable {
     return status.build();
   }
 
-  private AppList apps() {
+  /**
+   * The app list, linear in the apps listed: the mesh host names and the ACK counts are computed
+   * once per published view. {@code ?namespace=}, {@code ?limit=} and {@code ?continue=} work as
+   * in kubectl's lists; the token is the last key returned, so a page is read from the snapshot
+   * current when it is asked for.
+   */
+  private AppList apps(RoutingContext ctx) {
+    Optional<String> namespace = Optional.ofNullable(ctx.request().getParam("namespace"))
+        .filter(value -> !value.isEmpty());
+    int limit = limit(ctx.request().getParam("limit"));
+    Optional<AppKey> after = continueKey(ctx.request().getParam("continue"));
     PublishedState published = publisher.current();
+    List<AppView> apps = published.view().apps();
+    int from = 0;
+    if (after.isPresent()) {
+      List<AppKey> keys = apps.stream().map(AppView::key).toList();
+      int found = Collections.binarySearch(keys, after.get());
+      from = found >= 0 ? found + 1 : -found - 1;
+    }
     var progress = proxies.routesProgress(published);
+    Map<AppKey, List<String>> meshHosts = ResourceNames.meshHosts(published.view());
     AppList.Builder list = AppList.newBuilder();
-    for (AppView app : published.view().apps()) {
+    for (int i = from; i < apps.size(); i++) {
+      AppView app = apps.get(i);
+      if (namespace.isPresent() && !app.key().namespace().equals(namespace.get())) {
+        continue;
+      }
+      if (list.getAppsCount() == limit) {
+        list.setContinue(continueToken(apps.get(i - 1).key()));
+        break;
+      }
       list.addApps(AppStates.of(app, published, progress,
-          catalog.notices(app.key())));
+          meshHosts.getOrDefault(app.key(), List.of()), catalog.notices(app.key())));
     }
     return list.build();
+  }
+
+  private static int limit(String value) {
+    if (value == null || value.isEmpty()) {
+      return Integer.MAX_VALUE;
+    }
+    try {
+      int limit = Integer.parseInt(value);
+      if (limit >= 1) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // Reported below.
+    }
+    throw new ApiException(400, "limit must be a whole number of at least 1, got '"
+        + value + "'");
+  }
+
+  private static String continueToken(AppKey last) {
+    return Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(last.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Optional<AppKey> continueKey(String token) {
+    if (token == null || token.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      String key = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      int slash = key.indexOf('/');
+      if (slash > 0 && slash < key.length() - 1) {
+        return Optional.of(new AppKey(key.substring(0, slash), key.substring(slash + 1)));
+      }
+    } catch (IllegalArgumentException e) {
+      // Reported below.
+    }
+    throw new ApiException(400, "continue must be a token from a previous page's continue "
+        + "field");
   }
 
   private AppState app(AppKey key) {
@@ -170,6 +339,7 @@ public final class AdminServer implements AutoCloseable {
     AppView app = published.view().app(key)
         .orElseThrow(() -> new ApiException(404, "unknown app " + key));
     return AppStates.of(app, published, proxies.routesProgress(published),
+        ResourceNames.meshHosts(published.view()).getOrDefault(key, List.of()),
         catalog.notices(key));
   }
 
@@ -179,9 +349,9 @@ public final class AdminServer implements AutoCloseable {
     if (catalog.apps().stream().noneMatch(spec -> spec.key().equals(key))) {
       throw new ApiException(404, "unknown app " + key);
     }
-    SetSplitRequest request = parse(ctx.body().asString());
+    SplitBody body = parse(ctx.body().asString());
     synchronized (splitWriteLock) {
-      storeSplit(key, request, caller(ctx));
+      storeSplit(key, body, caller(ctx));
     }
     long ticket = publisher.requestPublish();
     PublishedState published;
@@ -212,7 +382,8 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /** Read-modify-write of one app's splits; the caller holds the write lock. */
-  private void storeSplit(AppKey key, SetSplitRequest request, String caller) {
+  private void storeSplit(AppKey key, SplitBody body, String caller) {
+    SetSplitRequest request = body.request();
     AppSplits previous = splits.get(key);
     AppSplits next;
     try {
@@ -223,14 +394,13 @@ public final class AdminServer implements AutoCloseable {
       }
       // Without mode and weight the mesh split stays, so the gateway can change on its own.
       SplitPolicy mesh = meshGiven
-          ? SplitPolicy.of(request.getMode(), request.hasCanaryWeight()
-              ? OptionalDouble.of(request.getCanaryWeight()) : OptionalDouble.empty())
+          ? SplitPolicy.of(request.getMode(), body.meshWeight())
           : previous.mesh();
       Optional<SplitPolicy> gateway;
       if (request.hasGateway() && request.getGatewayFollowsMesh()) {
         throw new InvalidSplitException("set either gateway or gatewayFollowsMesh, not both");
       } else if (request.hasGateway()) {
-        gateway = Optional.of(gatewayPolicy(request.getGateway()));
+        gateway = Optional.of(gatewayPolicy(request.getGateway(), body.gatewayWeight()));
       } else if (request.getGatewayFollowsMesh()) {
         gateway = Optional.empty();
       } else {
@@ -255,26 +425,33 @@ public final class AdminServer implements AutoCloseable {
         + splits.gatewayOverride().map(Object::toString).orElse("following mesh");
   }
 
-  private static SplitPolicy gatewayPolicy(Split split) throws InvalidSplitException {
+  private static SplitPolicy gatewayPolicy(Split split, Optional<BigDecimal> weight)
+      throws InvalidSplitException {
     try {
-      return SplitProtos.fromRequest(split);
+      return SplitPolicy.of(split.getMode(), weight);
     } catch (InvalidSplitException e) {
       throw new InvalidSplitException("gateway: " + e.getMessage());
     }
   }
 
-  private static SetSplitRequest parse(String body) {
-    if (body == null || body.isBlank()) {
-      throw new ApiException(400, "request body is empty; expected JSON such as "
-          + "{\"mode\":\"test\",\"canaryWeight\":10}");
+  /**
+   * A split request with its weights exactly as written: protobuf's JSON mapping reads numbers
+   * into doubles, so the weights come from the strict parse, never from {@code request}.
+   */
+  private record SplitBody(SetSplitRequest request, Optional<BigDecimal> meshWeight,
+      Optional<BigDecimal> gatewayWeight) {}
+
+  private static SplitBody parse(String text) {
+    ObjectNode body = StrictJson.object(text, "{\"mode\":\"test\",\"canaryWeight\":10}");
+    SetSplitRequest request = StrictJson.merge(body, SetSplitRequest.newBuilder()).build();
+    Optional<BigDecimal> mesh =
+        StrictJson.decimal(body, "canaryWeight", "canary_weight", "canaryWeight");
+    Optional<BigDecimal> gateway = Optional.empty();
+    if (body.get("gateway") instanceof ObjectNode gatewayNode) {
+      gateway = StrictJson.decimal(gatewayNode, "canaryWeight", "canary_weight",
+          "gateway.canaryWeight");
     }
-    SetSplitRequest.Builder request = SetSplitRequest.newBuilder();
-    try {
-      JsonFormat.parser().merge(body, request);
-    } catch (InvalidProtocolBufferException e) {
-      throw new ApiException(400, "malformed request: " + e.getMessage());
-    }
-    return request.build();
+    return new SplitBody(request, mesh, gateway);
   }
 
   private ProxyList proxyList() {
@@ -310,6 +487,12 @@ public final class AdminServer implements AutoCloseable {
     if (presented.isEmpty() || !MessageDigest.isEqual(
         presented.get().getBytes(StandardCharsets.UTF_8),
         token.get().getBytes(StandardCharsets.UTF_8))) {
+      authFailures.increment();
+      String why = presented.isEmpty() ? "no bearer token" : "a wrong token";
+      authFailureLog.warn(log, suppressed -> log.warn("refused {} {} from {}: {}{}",
+          ctx.request().method(), ctx.request().path(), ctx.request().remoteAddress(), why,
+          suppressed == 0 ? "" : " (and " + suppressed + " more refused calls since the last "
+              + "such line; see steelyard_admin_auth_failures_total)"));
       throw new ApiException(401, "this call changes traffic and needs "
           + "'Authorization: Bearer <token>' with the server's admin token");
     }

@@ -27,8 +27,14 @@ final class AppStates {
 
   private AppStates() {}
 
+  /**
+   * {@code meshHosts} are the app's mesh host names ({@code ResourceNames.meshHosts} of the
+   * published view, computed once per view by the caller: per app it made a list of 5,000 apps
+   * quadratic).
+   */
   static AppState of(AppView app, PublishedState published,
-      Map<ProxyKind, ProxyRegistry.Progress> progress, List<String> sourceNotices) {
+      Map<ProxyKind, ProxyRegistry.Progress> progress, List<String> meshHosts,
+      List<String> sourceNotices) {
     AppKey key = app.key();
     AppSplits splits = published.splits().get(key);
     AppState.Builder state = AppState.newBuilder()
@@ -36,7 +42,7 @@ final class AppStates {
         .setName(key.name())
         .setPort(app.spec().port())
         .addAllGatewayHosts(app.spec().gatewayHosts())
-        .addAllMeshHosts(ResourceNames.meshHosts(published.view()).getOrDefault(key, List.of()))
+        .addAllMeshHosts(meshHosts)
         .setMeshSplit(SplitProtos.toProto(splits.mesh()))
         .setGatewaySplit(SplitProtos.toProto(splits.gateway()))
         .setGatewayFollowsMesh(splits.gatewayOverride().isEmpty())

@@ -6,6 +6,7 @@ import dev.steelyard.envoy.EnvoyBinary;
 import dev.steelyard.server.KubernetesControlPlane;
 import dev.steelyard.server.ServerConfig;
 import dev.steelyard.xds.XdsAuth;
+import dev.steelyard.xds.XdsLimits;
 import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.source.AppFileParser;
@@ -66,9 +67,30 @@ final class ServeCommand implements Callable<Integer> {
       description = "Default ${DEFAULT-VALUE}.")
   int adminPort;
 
-  @Option(names = "--bind", defaultValue = "0.0.0.0",
-      description = "Address both servers bind to. Default ${DEFAULT-VALUE}.")
+  @Option(names = "--bind", paramLabel = "HOST",
+      description = "Address both servers bind to. Default: 0.0.0.0 for xDS; for the admin "
+          + "API 0.0.0.0 with an admin token, else 127.0.0.1 (without a token, whoever reaches "
+          + "the admin port can change traffic: give --bind to listen elsewhere anyway).")
   String bind;
+
+  @Option(names = "--admin-bind", paramLabel = "HOST",
+      description = "Address the admin API binds to, if not that of --bind.")
+  String adminBind;
+
+  @Option(names = "--max-connections", defaultValue = "" + ServerConfig.DEFAULT_MAX_CONNECTIONS,
+      description = "Most open connections on the admin port; more are closed at once. "
+          + "Default ${DEFAULT-VALUE}.")
+  int maxConnections;
+
+  @Option(names = "--max-xds-connections", defaultValue = "16384",
+      description = "Most open connections on the xDS port (one per proxy); more are closed "
+          + "at once. Default ${DEFAULT-VALUE}.")
+  int maxXdsConnections;
+
+  @Option(names = "--admin-idle-timeout", defaultValue = "PT60S",
+      description = "Close an admin connection idle this long (ISO-8601). "
+          + "Default ${DEFAULT-VALUE}.")
+  Duration adminIdleTimeout;
 
   @Option(names = "--data-dir", defaultValue = "steelyard-data",
       description = "Where splits are persisted without --kubernetes. Default ./${DEFAULT-VALUE}.")
@@ -188,7 +210,8 @@ final class ServeCommand implements Callable<Integer> {
         && startDemoEnvoys(demoEnvoys, server, serverConfig.xdsAuth()) ? demoEnvoys
         : null;
     System.out.println("steelyard: xDS on :" + server.xdsPort() + ", admin API on http://"
-        + bind + ":" + server.adminPort() + ", apps from " + catalog.describe());
+        + hostForUrl(serverConfig.adminBindHost()) + ":" + server.adminPort() + ", apps from "
+        + catalog.describe());
     if (demoBackends != null) {
       System.out.println("steelyard: demo backends answering their role on " + backends.size()
           + " loopback endpoint(s); try: bin/steelyard probe hello-app"
@@ -236,14 +259,35 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  private ServerConfig serverConfig() throws IOException {
+  ServerConfig serverConfig() throws IOException {
+    if (maxConnections < 1) {
+      throw new IOException("--max-connections must be at least 1, got " + maxConnections);
+    }
+    if (maxXdsConnections < 1) {
+      throw new IOException("--max-xds-connections must be at least 1, got "
+          + maxXdsConnections);
+    }
+    if (adminIdleTimeout.isNegative() || adminIdleTimeout.isZero()) {
+      throw new IOException("--admin-idle-timeout must be positive, got " + adminIdleTimeout);
+    }
+    Optional<String> token = token();
+    // Without a token the admin API takes changes from anyone who reaches it: only loopback
+    // reaches it then, unless an address is given on purpose (SteelyardServer warns loudly).
+    String xdsHost = bind != null ? bind : "0.0.0.0";
+    String adminHost = adminBind != null ? adminBind
+        : bind != null ? bind
+        : token.isPresent() ? "0.0.0.0" : "127.0.0.1";
     return ServerConfig.defaults(dataDir)
         .withPorts(xdsPort, adminPort)
-        .withBindHost(bind)
+        .withBindHost(xdsHost)
+        .withAdminBindHost(adminHost)
         .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
-        .withAdminToken(token())
+        .withAdminToken(token)
         .withXdsKeepalive(xdsKeepalive)
-        .withXdsAuth(xdsAuth());
+        .withMaxConnections(maxConnections)
+        .withAdminIdleTimeout(adminIdleTimeout)
+        .withXdsAuth(xdsAuth())
+        .withXdsLimits(XdsLimits.defaults().withMaxConnections(maxXdsConnections));
   }
 
   private XdsAuth xdsAuth() throws IOException {
@@ -275,11 +319,18 @@ final class ServeCommand implements Callable<Integer> {
     String replica = replicaId != null ? replicaId
         : Optional.ofNullable(System.getenv("POD_NAME")).filter(v -> !v.isBlank())
             .orElseGet(ServeCommand::hostName);
+    ServerConfig config;
+    try {
+      config = serverConfig();
+    } catch (IOException e) {
+      System.err.println("steelyard: " + e.getMessage());
+      return SteelyardCommand.BAD_INPUT;
+    }
     KubernetesClient client = new KubernetesClientBuilder().build();
     KubernetesControlPlane plane;
     try {
       KubernetesControlPlane.checkReachable(client, Duration.ofSeconds(3));
-      plane = KubernetesControlPlane.start(client, serverConfig(), settings, replica);
+      plane = KubernetesControlPlane.start(client, config, settings, replica);
     } catch (IOException e) {
       client.close();
       System.err.println("steelyard: " + e.getMessage());
@@ -292,10 +343,15 @@ final class ServeCommand implements Callable<Integer> {
       stopped.countDown();
     }, "steelyard-shutdown"));
     System.out.println("steelyard: xDS on :" + plane.server().xdsPort() + ", admin API on http://"
-        + bind + ":" + plane.server().adminPort() + ", apps from Kubernetes ("
+        + hostForUrl(config.adminBindHost()) + ":" + plane.server().adminPort()
+        + ", apps from Kubernetes ("
         + settings.describeNamespaces() + "), replica " + replica);
     stopped.await();
     return 0;
+  }
+
+  private static String hostForUrl(String host) {
+    return host.contains(":") ? "[" + host + "]" : host;
   }
 
   private static String hostName() {

@@ -143,7 +143,7 @@ public final class SnapshotPublisher implements AutoCloseable {
     for (Consumer<PublishedState> listener : publishedListeners) {
       try {
         listener.accept(state);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         log.error("a publish listener failed", e);
       }
     }
@@ -180,32 +180,56 @@ public final class SnapshotPublisher implements AutoCloseable {
     return current;
   }
 
+  /**
+   * Runs until {@link #close}. Nothing a publish throws ends it, errors such as
+   * OutOfMemoryError included: a publisher thread that died would leave the proxies on the last
+   * snapshot while the admin API kept taking changes. If it ends anyway, {@link #stopped} says so.
+   */
   private void loop() {
     while (running) {
-      long target;
       try {
-        target = awaitQuietRequests();
+        publishOnce();
       } catch (InterruptedException e) {
-        return;
+        if (!running) {
+          return;
+        }
+        log.warn("the publisher was interrupted while not closed; it keeps running");
+      } catch (Throwable e) {
+        try {
+          log.error("the publisher loop failed; it keeps running", e);
+        } catch (Throwable ignored) {
+          // Out of memory even for the log line: go on regardless.
+        }
       }
-      try {
-        publish(target);
-      } catch (RuntimeException e) {
-        log.error("publishing failed; the previous snapshot stays", e);
-        keepPrevious("publishing failed: " + e);
-      }
-      lastPublishEnded = System.nanoTime();
-      List<Waiter> done = new ArrayList<>();
-      lock.lock();
-      try {
-        handled = target;
-        waiters.removeIf(waiter -> waiter.ticket() <= target && done.add(waiter));
-      } finally {
-        lock.unlock();
-      }
-      done.forEach(waiter -> waiter.future().complete(current));
-      notifyPublished();
     }
+  }
+
+  /** Why the publisher thread no longer runs although the publisher was not closed. */
+  public Optional<String> stopped() {
+    return running && thread.getState() == Thread.State.TERMINATED
+        ? Optional.of("its thread " + thread.getName() + " ended")
+        : Optional.empty();
+  }
+
+  private void publishOnce() throws InterruptedException {
+    long target = awaitQuietRequests();
+    try {
+      publish(target);
+    } catch (RuntimeException | Error e) {
+      log.error("publishing failed; the previous snapshot stays", e);
+      keepPrevious("publishing failed: " + e);
+    }
+    lastPublishEnded = System.nanoTime();
+    List<Waiter> done = new ArrayList<>();
+    lock.lock();
+    try {
+      handled = target;
+      waiters.removeIf(waiter -> waiter.ticket() <= target && done.add(waiter));
+    } finally {
+      lock.unlock();
+    }
+    done.forEach(waiter -> waiter.future().complete(current));
+    notifyPublished();
   }
 
   /** Blocks until there is work, then debounces; returns the newest ticket to cover. */

@@ -80,6 +80,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
     }
     TrafficSplitStatusWriter writer = new TrafficSplitStatusWriter(splits, server.publisher(),
         server.proxies(), replicaId, STATUS_REFRESH).start();
+    writer.registerLoops(server.loops());
     return new KubernetesControlPlane(splits, server, writer);
   }
 

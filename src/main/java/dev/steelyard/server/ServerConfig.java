@@ -10,14 +10,23 @@ import java.util.Optional;
 /**
  * How a Steelyard server is run; the CLI's {@code serve} flags map onto this one to one.
  *
+ * @param bindHost the address the xDS port listens on
+ * @param adminBindHost the address the admin port listens on; {@code serve} keeps it on
+ *     loopback when no admin token is set and {@code --bind} is not given
  * @param xdsKeepalive how long an xDS connection may be silent before the server pings it; a
  *     ping unanswered for as long again closes the connection, and a proxy behind a half-open
  *     connection leaves {@code /api/v1/proxies} (measured with a frozen Envoy and 2 s: 11 s)
+ * @param maxConnections the most connections the admin port holds open at once; a connection
+ *     over it is closed as soon as it is accepted, so that no client can use up the process's
+ *     file descriptors (and with them the other port and the apps-file poller). The xDS port's
+ *     cap is in {@code xdsLimits}: it holds a connection per proxy.
+ * @param adminIdleTimeout an admin connection that sends and receives nothing this long is closed
  * @param xdsAuth how xDS clients authenticate (bearer token, client certificates, or none)
- * @param xdsLimits what one xDS client may make the server hold, and the connection cap
+ * @param xdsLimits what one xDS client may make the server hold, and the xDS connection cap
  */
 public record ServerConfig(
     String bindHost,
+    String adminBindHost,
     int xdsPort,
     int adminPort,
     Path dataDir,
@@ -26,52 +35,90 @@ public record ServerConfig(
     Duration holdoff,
     Duration maxHoldoff,
     Duration xdsKeepalive,
+    int maxConnections,
+    Duration adminIdleTimeout,
     XdsAuth xdsAuth,
     XdsLimits xdsLimits) {
 
+  public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+  public static final Duration DEFAULT_ADMIN_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+  public ServerConfig {
+    if (maxConnections < 1 || xdsLimits.maxConnections() < 1) {
+      throw new IllegalArgumentException("connection caps must be at least 1, got "
+          + maxConnections + " (admin) and " + xdsLimits.maxConnections() + " (xDS)");
+    }
+  }
+
   public static ServerConfig defaults(Path dataDir) {
-    return new ServerConfig("0.0.0.0", 18000, 18080, dataDir, TranslatorSettings.DEFAULTS,
-        Optional.empty(), Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30),
-        XdsAuth.none(), XdsLimits.defaults());
+    return new ServerConfig("0.0.0.0", "127.0.0.1", 18000, 18080, dataDir,
+        TranslatorSettings.DEFAULTS, Optional.empty(), Duration.ofMillis(20),
+        Duration.ofMillis(200), Duration.ofSeconds(30), DEFAULT_MAX_CONNECTIONS,
+        DEFAULT_ADMIN_IDLE_TIMEOUT, XdsAuth.none(), XdsLimits.defaults());
   }
 
   public ServerConfig withPorts(int xds, int admin) {
-    return new ServerConfig(bindHost, xds, admin, dataDir, translator, adminToken, holdoff,
-        maxHoldoff, xdsKeepalive, xdsAuth, xdsLimits);
+    return new ServerConfig(bindHost, adminBindHost, xds, admin, dataDir, translator, adminToken,
+        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth, xdsLimits);
   }
 
+  /** Both ports on {@code host}. */
   public ServerConfig withBindHost(String host) {
-    return new ServerConfig(host, xdsPort, adminPort, dataDir, translator, adminToken, holdoff,
-        maxHoldoff, xdsKeepalive, xdsAuth, xdsLimits);
+    return new ServerConfig(host, host, xdsPort, adminPort, dataDir, translator, adminToken,
+        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth, xdsLimits);
+  }
+
+  /** The admin port on {@code host}; the xDS port stays where it was. */
+  public ServerConfig withAdminBindHost(String host) {
+    return new ServerConfig(bindHost, host, xdsPort, adminPort, dataDir, translator, adminToken,
+        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth, xdsLimits);
   }
 
   public ServerConfig withAdminToken(Optional<String> token) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, token, holdoff,
-        maxHoldoff, xdsKeepalive, xdsAuth, xdsLimits);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        token, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth,
+        xdsLimits);
   }
 
   public ServerConfig withTranslator(TranslatorSettings settings) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, settings, adminToken, holdoff,
-        maxHoldoff, xdsKeepalive, xdsAuth, xdsLimits);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, settings,
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth,
+        xdsLimits);
   }
 
   public ServerConfig withHoldoff(Duration quiet, Duration max) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken, quiet,
-        max, xdsKeepalive, xdsAuth, xdsLimits);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, quiet, max, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth,
+        xdsLimits);
   }
 
   public ServerConfig withXdsKeepalive(Duration keepalive) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken,
-        holdoff, maxHoldoff, keepalive, xdsAuth, xdsLimits);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, holdoff, maxHoldoff, keepalive, maxConnections, adminIdleTimeout, xdsAuth,
+        xdsLimits);
+  }
+
+  /** The admin port's connection cap. */
+  public ServerConfig withMaxConnections(int max) {
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, max, adminIdleTimeout, xdsAuth, xdsLimits);
+  }
+
+  public ServerConfig withAdminIdleTimeout(Duration timeout) {
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, timeout, xdsAuth,
+        xdsLimits);
   }
 
   public ServerConfig withXdsAuth(XdsAuth auth) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken,
-        holdoff, maxHoldoff, xdsKeepalive, auth, xdsLimits);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, auth,
+        xdsLimits);
   }
 
   public ServerConfig withXdsLimits(XdsLimits limits) {
-    return new ServerConfig(bindHost, xdsPort, adminPort, dataDir, translator, adminToken,
-        holdoff, maxHoldoff, xdsKeepalive, xdsAuth, limits);
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth,
+        limits);
   }
 }

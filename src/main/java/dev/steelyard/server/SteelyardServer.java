@@ -2,6 +2,7 @@ package dev.steelyard.server;
 
 import dev.steelyard.admin.AdminServer;
 import dev.steelyard.feedback.ProxyRegistry;
+import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.publish.EndpointVersions;
 import dev.steelyard.publish.IndexedCache;
 import dev.steelyard.publish.StreamAwareWatcher;
@@ -22,7 +23,10 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -42,6 +46,7 @@ public final class SteelyardServer implements AutoCloseable {
   private final AppCatalog catalog;
   private final SplitStore splits;
   private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final BackgroundLoops loops = new BackgroundLoops();
   private SnapshotPublisher publisher;
   private ProxyRegistry proxies;
   private Server xds;
@@ -84,6 +89,8 @@ public final class SteelyardServer implements AutoCloseable {
     catalog.onChange(publisher::requestPublish);
     splits.onChange(publisher::requestPublish);
     publisher.start();
+    loops.register("publisher", publisher::stopped);
+    catalog.registerLoops(loops);
 
     // The cached serializer packs each resource into an Any once per snapshot instead of once
     // per stream: a push to N proxies otherwise serializes the same resources N times
@@ -121,21 +128,58 @@ public final class SteelyardServer implements AutoCloseable {
     xds = builder.build().start();
 
     admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),
-        VERSION);
-    adminPort = admin.start(config.bindHost(), config.adminPort());
+        VERSION, loops);
+    adminPort = admin.start(config.adminBindHost(), config.adminPort(),
+        config.maxConnections(), config.adminIdleTimeout());
     log.info("steelyard {} serving xDS on {}:{} (authentication: {}) and the admin API on "
         + "{}:{}, apps from {}", VERSION, config.bindHost(), xdsPort(),
-        config.xdsAuth().describe(), config.bindHost(), adminPort, catalog.describe());
+        config.xdsAuth().describe(), config.adminBindHost(), adminPort, catalog.describe());
     if (!config.xdsAuth().required()) {
       log.warn("NO xDS AUTHENTICATION: any client that reaches port {} counts as a proxy and "
           + "can report what it applied; set --xds-token-file or --xds-tls-client-ca",
           xdsPort());
     }
+    checkFileDescriptorLimit(config.maxConnections() + config.xdsLimits().maxConnections());
     if (config.adminToken().isEmpty()) {
-      log.warn("NO ADMIN TOKEN: anyone who reaches port {} can change traffic splits; "
-          + "set STEELYARD_ADMIN_TOKEN or --admin-token-file", adminPort);
+      if (isLoopback(config.adminBindHost())) {
+        log.warn("NO ADMIN TOKEN: the admin API listens on {} only, so only this host can "
+            + "change traffic splits; set STEELYARD_ADMIN_TOKEN or --admin-token-file",
+            config.adminBindHost());
+      } else {
+        log.warn("NO ADMIN TOKEN and the admin API listens on {}: ANYONE WHO REACHES PORT {} "
+            + "CAN CHANGE TRAFFIC SPLITS; set STEELYARD_ADMIN_TOKEN or --admin-token-file",
+            config.adminBindHost(), adminPort);
+      }
     }
     return this;
+  }
+
+  /**
+   * Warns when both ports at their connection cap would not leave descriptors for the rest (the
+   * apps file, health checks, Kubernetes watches). The JVM raises its soft limit to the hard one
+   * at start (HotSpot's MaxFDLimit, on by default); past that only the launcher's environment
+   * can help ({@code ulimit -n}, systemd's LimitNOFILE, the container runtime).
+   */
+  private static void checkFileDescriptorLimit(int maxConnections) {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      long limit = unix.getMaxFileDescriptorCount();
+      long needed = maxConnections + 256L;
+      if (limit < needed) {
+        log.warn("the open-file limit is {}, but both ports at their connection caps ({} in "
+            + "all) and the rest need about {}: raise it (ulimit -n) or lower "
+            + "--max-connections / --max-xds-connections", limit, maxConnections, needed);
+      }
+    }
+  }
+
+  /** True for an address that only this host can reach (127.0.0.0/8, ::1, "localhost"). */
+  static boolean isLoopback(String host) {
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   public int xdsPort() {
@@ -148,6 +192,11 @@ public final class SteelyardServer implements AutoCloseable {
 
   public SnapshotPublisher publisher() {
     return publisher;
+  }
+
+  /** The background loops; one that stopped turns {@code /readyz} to 503. */
+  public BackgroundLoops loops() {
+    return loops;
   }
 
   public ProxyRegistry proxies() {

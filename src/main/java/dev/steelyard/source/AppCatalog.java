@@ -1,5 +1,6 @@
 package dev.steelyard.source;
 
+import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppSpec;
 import java.util.List;
@@ -27,6 +28,9 @@ public interface AppCatalog extends AutoCloseable {
   default List<String> notices(AppKey app) {
     return List.of();
   }
+
+  /** Registers the source's background loops, so that one that stops shows in readiness. */
+  default void registerLoops(BackgroundLoops loops) {}
 
   /** Called after the apps changed, on the source's thread. */
   void onChange(Runnable listener);

@@ -1,5 +1,6 @@
 package dev.steelyard.source;
 
+import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
@@ -51,6 +52,9 @@ public final class HealthCheckedCatalog implements AppCatalog {
   private final Map<AppKey, HealthCheck> scheduledChecks = new HashMap<>();
   private final Map<AppKey, ScheduledFuture<?>> scheduledRounds = new HashMap<>();
   private volatile List<AppSpec> apps;
+  private volatile boolean closed;
+  /** The source's apps by key, as of the last source change. Guarded by the catalog's lock. */
+  private Map<AppKey, AppSpec> sourceSpecs = Map.of();
 
   private HealthCheckedCatalog(AppCatalog source) {
     this.source = source;
@@ -122,13 +126,31 @@ public final class HealthCheckedCatalog implements AppCatalog {
     listeners.add(listener);
   }
 
-  private AppSpec sourceSpec(AppKey key) {
-    for (AppSpec spec : source.apps()) {
-      if (spec.key().equals(key)) {
-        return spec;
+  @Override
+  public void registerLoops(BackgroundLoops loops) {
+    source.registerLoops(loops);
+    loops.register("health-check scheduler", this::stoppedRounds);
+  }
+
+  /** Why a scheduled round no longer runs, unless the catalog is closing. */
+  private synchronized Optional<String> stoppedRounds() {
+    if (closed) {
+      return Optional.empty();
+    }
+    if (rounds.isShutdown()) {
+      return Optional.of("its executor was shut down");
+    }
+    for (Map.Entry<AppKey, ScheduledFuture<?>> round : scheduledRounds.entrySet()) {
+      if (round.getValue().isDone()) {
+        return Optional.of("the checks of " + round.getKey() + " stopped");
       }
     }
-    return null;
+    return Optional.empty();
+  }
+
+  /** By key: a scan of the source's apps per call made the admin API's app list quadratic. */
+  private AppSpec sourceSpec(AppKey key) {
+    return sourceSpecs.get(key);
   }
 
   /** Follows the source: new endpoints start healthy, gone ones are forgotten. */
@@ -136,6 +158,9 @@ public final class HealthCheckedCatalog implements AppCatalog {
     synchronized (this) {
       Map<AppKey, HealthCheck> wanted = source.healthChecks();
       Set<AppKey> present = new HashSet<>();
+      Map<AppKey, AppSpec> byKey = new HashMap<>();
+      source.apps().forEach(spec -> byKey.put(spec.key(), spec));
+      sourceSpecs = byKey;
       for (AppSpec spec : source.apps()) {
         HealthCheck check = wanted.get(spec.key());
         if (check == null) {
@@ -178,7 +203,8 @@ public final class HealthCheckedCatalog implements AppCatalog {
       previous.cancel(false);
     }
     scheduledChecks.put(key, check);
-    scheduledRounds.put(key, rounds.scheduleWithFixedDelay(() -> round(key, check),
+    scheduledRounds.put(key, rounds.scheduleWithFixedDelay(
+        BackgroundLoops.surviving("health checks of " + key, () -> round(key, check)),
         check.interval().toMillis(), check.interval().toMillis(), TimeUnit.MILLISECONDS));
   }
 
@@ -275,6 +301,7 @@ public final class HealthCheckedCatalog implements AppCatalog {
 
   @Override
   public void close() {
+    closed = true;
     rounds.shutdownNow();
     checkers.shutdownNow();
     checks.close();

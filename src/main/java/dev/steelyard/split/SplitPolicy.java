@@ -2,6 +2,7 @@ package dev.steelyard.split;
 
 import dev.steelyard.view.SubsetWeights;
 import java.math.BigDecimal;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
@@ -42,6 +43,20 @@ public record SplitPolicy(SplitMode mode, int canaryBasisPoints) {
   }
 
   /**
+   * As {@link #of(String, OptionalDouble)} for a weight read exactly from its text (the REST
+   * API's strict JSON): {@code 4.999999999999999999999} is finer than 0.01 %, not 5.
+   */
+  public static SplitPolicy of(String modeLabel, Optional<BigDecimal> canaryPercent)
+      throws InvalidSplitException {
+    SplitMode mode = SplitMode.fromLabel(modeLabel);
+    if (canaryPercent.isEmpty() && mode != SplitMode.OFF) {
+      throw new InvalidSplitException("mode " + mode.label() + " needs canaryWeight: 0 <= n <= "
+          + maxBasisPoints(mode) / 100);
+    }
+    return of(mode, canaryPercent.orElse(BigDecimal.ZERO));
+  }
+
+  /**
    * Validates operator input. A weight finer than 0.01 % is rejected rather than rounded, so that
    * what runs is exactly what was asked for.
    */
@@ -51,20 +66,25 @@ public record SplitPolicy(SplitMode mode, int canaryBasisPoints) {
     if (Double.isNaN(canaryPercent) || Double.isInfinite(canaryPercent)) {
       throw new InvalidSplitException("canaryWeight must be a finite number");
     }
-    BigDecimal percent = BigDecimal.valueOf(canaryPercent).stripTrailingZeros();
+    return of(mode, BigDecimal.valueOf(canaryPercent));
+  }
+
+  private static SplitPolicy of(SplitMode mode, BigDecimal exactPercent)
+      throws InvalidSplitException {
+    BigDecimal percent = exactPercent.stripTrailingZeros();
     if (percent.scale() > 2) {
       throw new InvalidSplitException(
-          "canaryWeight " + percent.toPlainString() + " is finer than 0.01 %");
+          "canaryWeight " + shown(percent) + " is finer than 0.01 %");
     }
     if (percent.signum() < 0) {
       throw new InvalidSplitException(
-          "canaryWeight " + percent.toPlainString() + " is negative");
+          "canaryWeight " + shown(percent) + " is negative");
     }
     switch (mode) {
       case OFF -> {
         if (percent.signum() != 0) {
           throw new InvalidSplitException(
-              "mode off takes no canaryWeight (got " + percent.toPlainString() + ")");
+              "mode off takes no canaryWeight (got " + shown(percent) + ")");
         }
       }
       case TEST -> requireAtMost(percent, 100, "test");
@@ -77,9 +97,14 @@ public record SplitPolicy(SplitMode mode, int canaryBasisPoints) {
       throws InvalidSplitException {
     if (percent.compareTo(BigDecimal.valueOf(max)) > 0) {
       throw new InvalidSplitException(
-          "canaryWeight " + percent.toPlainString() + " is out of range for mode " + mode
+          "canaryWeight " + shown(percent) + " is out of range for mode " + mode
               + ": 0 <= n <= " + max);
     }
+  }
+
+  /** A weight in an error message; a huge exponent stays short (1E+999999999, not its digits). */
+  private static String shown(BigDecimal percent) {
+    return Math.abs(percent.scale()) > 20 ? percent.toString() : percent.toPlainString();
   }
 
   public double canaryPercent() {

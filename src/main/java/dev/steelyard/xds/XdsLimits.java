@@ -19,7 +19,7 @@ public record XdsLimits(int maxNamesPerRequest, int maxNodeIdBytes, int maxNodeM
     int maxConnections) {
 
   public static XdsLimits defaults() {
-    return new XdsLimits(50_000, 1024, 16 * 1024, 8 << 20, 1_000, 16, 20_000);
+    return new XdsLimits(50_000, 1024, 16 * 1024, 8 << 20, 1_000, 16, 16_384);
   }
 
   public XdsLimits withMaxConnections(int max) {

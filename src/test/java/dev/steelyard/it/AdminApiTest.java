@@ -86,6 +86,23 @@ class AdminApiTest {
       "gateway without weight | {\"mode\":\"test\",\"canaryWeight\":1,\"gateway\":{\"mode\":\"deploy\"}} | gateway: mode deploy needs canaryWeight",
       "gateway alone without weight | {\"gateway\":{\"mode\":\"test\"}} | gateway: mode test needs canaryWeight",
       "nothing to set | {} | mode is required",
+      "duplicate key | {\"mode\":\"test\",\"canaryWeight\":7,\"canaryWeight\":5} | malformed request: Duplicate field 'canaryWeight'",
+      "duplicate key in gateway | {\"mode\":\"off\",\"gateway\":{\"mode\":\"off\",\"mode\":\"test\"}} | malformed request: Duplicate field 'mode'",
+      "a second object | {\"mode\":\"test\",\"canaryWeight\":5} {\"mode\":\"test\",\"canaryWeight\":7} | malformed request: Trailing token",
+      "trailing garbage | {\"mode\":\"test\",\"canaryWeight\":5} x | malformed request",
+      "single quotes | {'mode':'test','canaryWeight':7} | malformed request",
+      "unquoted names | {mode:\"test\",canaryWeight:7} | malformed request",
+      "a trailing comma | {\"mode\":\"test\",\"canaryWeight\":7,} | malformed request",
+      "a comment | {\"mode\":\"test\", /* hi */ \"canaryWeight\":7} | malformed request",
+      "NaN | {\"mode\":\"test\",\"canaryWeight\":NaN} | malformed request",
+      "NaN as text | {\"mode\":\"test\",\"canaryWeight\":\"NaN\"} | canaryWeight must be a JSON number",
+      "a number as text | {\"mode\":\"test\",\"canaryWeight\":\"7\"} | canaryWeight must be a JSON number",
+      "not an object | [{\"mode\":\"test\",\"canaryWeight\":7}] | malformed request: expected one JSON object",
+      "rounds to 5 as a double | {\"mode\":\"test\",\"canaryWeight\":4.999999999999999999999} | canaryWeight 4.999999999999999999999 is finer than 0.01 %",
+      "rounds to 5 under its proto name | {\"mode\":\"test\",\"canary_weight\":4.999999999999999999999} | is finer than 0.01 %",
+      "finer in exponent form | {\"mode\":\"test\",\"canaryWeight\":5001e-3} | canaryWeight 5.001 is finer than 0.01 %",
+      "gateway rounds to 5 | {\"gateway\":{\"mode\":\"test\",\"canaryWeight\":5.0000000000000000001}} | gateway: canaryWeight 5.0000000000000000001 is finer than 0.01 %",
+      "tiny exponent | {\"mode\":\"test\",\"canaryWeight\":1e-999999999} | is finer than 0.01 %",
   })
   void badInputIsRejectedAndChangesNothing(String name, String body, String message)
       throws Exception {
@@ -117,6 +134,20 @@ class AdminApiTest {
         .contains("\"gatewayFollowsMesh\": true");
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "exponent form | {\"mode\":\"test\",\"canaryWeight\":525e-2} | 5.25",
+      "trailing zeros | {\"mode\":\"test\",\"canaryWeight\":5.2500000000000000000000} | 5.25",
+      "proto field name | {\"mode\":\"test\",\"canary_weight\":5.25} | 5.25",
+  })
+  void exactWeightsInAnyNumberFormAreTaken(String name, String body, String weight)
+      throws Exception {
+    HttpResponse<String> response = put(body);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(response.body()).contains("\"canaryWeight\": " + weight);
+    assertThat(put("{\"mode\":\"test\",\"canaryWeight\":5}").statusCode()).isEqualTo(200);
+  }
+
   @Test
   void emptyBodyIsRejected() throws Exception {
     HttpResponse<String> response = put("");
@@ -136,6 +167,7 @@ class AdminApiTest {
 
   @Test
   void changesNeedTheToken() throws Exception {
+    double failuresBefore = metric("steelyard_admin_auth_failures_total");
     HttpResponse<String> none = mesh.put(SPLIT, "{\"mode\":\"test\",\"canaryWeight\":7}",
         Optional.empty());
     HttpResponse<String> wrong = mesh.put(SPLIT, "{\"mode\":\"test\",\"canaryWeight\":7}",
@@ -145,6 +177,14 @@ class AdminApiTest {
     assertThat(wrong.body()).contains("Authorization: Bearer");
     assertThat(mesh.get("/api/v1/apps/default/hello-app").body())
         .contains("\"canaryWeight\": 5.0");
+    assertThat(metric("steelyard_admin_auth_failures_total")).isEqualTo(failuresBefore + 2);
+  }
+
+  private double metric(String name) throws Exception {
+    return mesh.get("/metrics").body().lines()
+        .filter(line -> line.startsWith(name + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+        .findFirst().orElseThrow(() -> new AssertionError("no metric " + name));
   }
 
   @Test

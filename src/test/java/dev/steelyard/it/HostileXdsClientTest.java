@@ -270,8 +270,8 @@ class HostileXdsClientTest {
         idle.add(new java.net.Socket("127.0.0.1", mesh.server.xdsPort()));
       }
       await().atMost(Duration.ofSeconds(5)).until(() ->
-          metric("steelyard_xds_connections_refused_total") >= 30);
-      assertThat(metric("steelyard_xds_connections")).isEqualTo(20);
+          metric("steelyard_connections_refused_total{port=\"xds\"}") >= 30);
+      assertThat(metric("steelyard_connections{port=\"xds\"}")).isEqualTo(20);
       // The refused ones are closed: reading gives end of stream at once.
       java.net.Socket last = idle.get(idle.size() - 1);
       last.setSoTimeout(5_000);
@@ -282,7 +282,7 @@ class HostileXdsClientTest {
         socket.close();
       }
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> metric("steelyard_xds_connections") == 0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> metric("steelyard_connections{port=\"xds\"}") == 0);
     try (RawAdsStream stream = new RawAdsStream(mesh.server.xdsPort(), "after", "grpc")) {
       stream.request(ROUTES, HELLO_ROUTES);
       assertThat(stream.next(5)).isNotNull();

@@ -85,6 +85,44 @@ class SourceReloadTest {
     }
   }
 
+  @Test
+  void aFifoInPlaceOfTheAppsFileIsNotReadAndALaterGoodFileIs(@TempDir Path dir)
+      throws Exception {
+    try (TestMesh mesh = new TestMesh(dir, new int[] {1, 0, 1}, Optional.empty())) {
+      String good = Files.readString(mesh.appsFile);
+      Files.delete(mesh.appsFile);
+      Process mkfifo = new ProcessBuilder("mkfifo", mesh.appsFile.toString()).start();
+      assertThat(mkfifo.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(mkfifo.exitValue()).isZero();
+      await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() ->
+          mesh.get("/api/v1/status").body().contains("apps.yaml: not a regular file (a FIFO, "
+              + "socket or device); only regular files are read; keeping the last good apps"));
+
+      // Nothing blocked on the FIFO: the next good file is read.
+      Files.delete(mesh.appsFile);
+      Files.writeString(mesh.appsFile, good.replace("hello-app.example.com", "hi.example.com"));
+      await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() ->
+          mesh.get("/api/v1/apps/default/hello-app").body().contains("hi.example.com"));
+      assertThat(mesh.get("/api/v1/status").body()).contains("\"sourceError\": \"\"");
+    }
+  }
+
+  @Test
+  void aFileDeletedAndRestoredWithTheSameBytesClearsItsError(@TempDir Path dir)
+      throws Exception {
+    try (TestMesh mesh = new TestMesh(dir, new int[] {1, 0, 1}, Optional.empty())) {
+      byte[] good = Files.readAllBytes(mesh.appsFile);
+      Files.delete(mesh.appsFile);
+      await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() ->
+          mesh.get("/api/v1/status").body().contains("apps.yaml: no such file; keeping the "
+              + "last good apps"));
+      Files.write(mesh.appsFile, good);
+      await().atMost(Duration.ofSeconds(5)).ignoreExceptions().until(() ->
+          mesh.get("/api/v1/status").body().contains("\"sourceError\": \"\""));
+      assertThat(mesh.get("/readyz").statusCode()).isEqualTo(200);
+    }
+  }
+
   private static double notResent(TestMesh mesh) throws Exception {
     return mesh.get("/metrics").body().lines()
         .filter(line -> line.startsWith("steelyard_xds_endpoints_not_resent_total "))

@@ -257,7 +257,9 @@ class ManifestsTest {
     JsonNode container = Deployment.of(one("Deployment", "steelyard")).container("steelyard");
     List<String> args = new ArrayList<>();
     container.path("args").forEach(arg -> args.add(arg.asText()));
-    assertThat(args).contains("serve", "--kubernetes", "--xds-port=18000", "--admin-port=18080");
+    assertThat(args).contains("serve", "--kubernetes", "--xds-port=18000", "--admin-port=18080",
+        // Probes reach the pod IP: an admin API left on loopback (no token) would never be ready.
+        "--bind=0.0.0.0");
     assertThat(container.path("readinessProbe").path("httpGet").path("path").asText())
         .isEqualTo("/readyz");
     assertThat(container.path("livenessProbe").path("httpGet").path("path").asText())

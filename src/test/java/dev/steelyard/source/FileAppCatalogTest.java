@@ -76,7 +76,7 @@ class FileAppCatalogTest {
         .isInstanceOf(java.io.IOException.class)
         .hasMessage("apps file " + missing + ": no such file");
     assertThatThrownBy(() -> FileAppCatalog.open(dir, Duration.ofSeconds(1)))
-        .hasMessage("apps file " + dir + ": Is a directory");
+        .hasMessage("apps file " + dir + ": is a directory");
     Path bad = dir.resolve("bad.yaml");
     Files.writeString(bad, "apps: [{name: a}]");
     assertThatThrownBy(() -> FileAppCatalog.open(bad, Duration.ofSeconds(1)))

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.steelyard.feedback.ProxyRegistry;
+import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.split.SplitSnapshot;
@@ -17,6 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -47,6 +49,7 @@ public final class TrafficSplitStatusWriter implements AutoCloseable {
   private final String replicaId;
   private final Duration refresh;
   private final AtomicBoolean queued = new AtomicBoolean();
+  private volatile ScheduledFuture<?> periodic;
   private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
       runnable -> {
         Thread t = new Thread(runnable, "steelyard-split-status");
@@ -66,18 +69,25 @@ public final class TrafficSplitStatusWriter implements AutoCloseable {
   public TrafficSplitStatusWriter start() {
     publisher.onPublished(state -> requestWrite());
     store.onValidation(this::requestWrite);
-    thread.scheduleWithFixedDelay(this::writeAll, 0, refresh.toMillis(), TimeUnit.MILLISECONDS);
+    periodic = thread.scheduleWithFixedDelay(
+        BackgroundLoops.surviving("TrafficSplit status writer", this::writeAll), 0,
+        refresh.toMillis(), TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  /** Registers the periodic round, so that a writer that stopped shows in readiness. */
+  public void registerLoops(BackgroundLoops loops) {
+    loops.register("TrafficSplit status writer", () -> periodic, thread::isShutdown);
   }
 
   /** Queues one write round; many requests before it runs make one round. */
   public void requestWrite() {
     if (!thread.isShutdown() && queued.compareAndSet(false, true)) {
       try {
-        thread.execute(() -> {
+        thread.execute(BackgroundLoops.surviving("TrafficSplit status writer", () -> {
           queued.set(false);
           writeAll();
-        });
+        }));
       } catch (RejectedExecutionException e) {
         // Closing: the last round is not needed.
       }
