@@ -6,6 +6,10 @@ import dev.steelyard.publish.EndpointVersions;
 import dev.steelyard.publish.IndexedCache;
 import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.publish.SnapshotPublisher;
+import dev.steelyard.rollout.FlowStore;
+import dev.steelyard.rollout.HookWorkloads;
+import dev.steelyard.rollout.RolloutEngine;
+import dev.steelyard.rollout.WorkloadDriver;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitStore;
@@ -19,7 +23,10 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,10 +50,26 @@ public final class SteelyardServer implements AutoCloseable {
   private Server xds;
   private AdminServer admin;
   private int adminPort;
+  private WorkloadDriver workloads;
+  private boolean rollouts;
+  private RolloutEngine engine;
+  private WorkloadDriver ownDriver;
 
   /** A server whose splits are kept in {@code config.dataDir()}. */
   public SteelyardServer(ServerConfig config, AppCatalog catalog) throws IOException {
     this(config, catalog, FileSplitStore.open(config.dataDir()));
+    rollouts = true;
+  }
+
+  /**
+   * The workloads the rollout engine changes. A server with a data directory runs the engine
+   * anyway, on the apps file without a hook (it waits and says what for); a server given a
+   * split store of its own (Kubernetes) runs it only with a driver.
+   */
+  public SteelyardServer withWorkloads(WorkloadDriver driver) {
+    this.workloads = driver;
+    this.rollouts = true;
+    return this;
   }
 
   public SteelyardServer(ServerConfig config, AppCatalog catalog, SplitStore splits) {
@@ -102,8 +125,17 @@ public final class SteelyardServer implements AutoCloseable {
         .build()
         .start();
 
+    if (rollouts) {
+      if (workloads == null) {
+        ownDriver = new HookWorkloads(catalog, Optional.empty());
+      }
+      WorkloadDriver driver = workloads != null ? workloads : ownDriver;
+      engine = new RolloutEngine(catalog, splits, publisher, proxies, driver,
+          FlowStore.open(config.dataDir()), meters, Clock.systemUTC(), Duration.ofMillis(200));
+      engine.start();
+    }
     admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),
-        VERSION);
+        VERSION, Optional.ofNullable(engine));
     adminPort = admin.start(config.bindHost(), config.adminPort());
     log.info("steelyard {} serving xDS on {}:{} and the admin API on {}:{}, apps from {}",
         VERSION, config.bindHost(), xdsPort(), config.bindHost(), adminPort, catalog.describe());
@@ -130,6 +162,11 @@ public final class SteelyardServer implements AutoCloseable {
     return proxies;
   }
 
+  /** The rollout engine; empty where flows are not available. */
+  public Optional<RolloutEngine> rollouts() {
+    return Optional.ofNullable(engine);
+  }
+
   public void awaitTermination() throws InterruptedException {
     xds.awaitTermination();
   }
@@ -150,6 +187,12 @@ public final class SteelyardServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    if (engine != null) {
+      engine.close();
+    }
+    if (ownDriver != null) {
+      ownDriver.close();
     }
     if (publisher != null) {
       publisher.close();
