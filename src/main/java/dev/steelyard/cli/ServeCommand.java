@@ -1,6 +1,9 @@
 package dev.steelyard.cli;
 
 import dev.steelyard.demo.DemoEnvoys;
+import dev.steelyard.demo.DemoWorkloads;
+import dev.steelyard.rollout.HookWorkloads;
+import dev.steelyard.rollout.WorkloadDriver;
 import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.envoy.EnvoyBinary;
 import dev.steelyard.server.KubernetesControlPlane;
@@ -95,6 +98,14 @@ final class ServeCommand implements Callable<Integer> {
           + "not answered within as long again (ISO-8601). Default ${DEFAULT-VALUE}.")
   Duration xdsKeepalive;
 
+  @Option(names = "--workload-hook", paramLabel = "CMD",
+      description = "With --config: the command rollout flows run to change a workload, as "
+          + "CMD APP ROLE VERSION REPLICAS (its output is logged); the flow then waits until the "
+          + "apps file lists that many ready endpoints for the role. Without it, flows wait for "
+          + "you to change the apps file and say what they wait for. (--demo without --config "
+          + "starts and stops local backends itself.)")
+  String workloadHook;
+
   @Option(names = "--allow-empty-apps",
       description = "Let a reload of the apps file that lists no apps withdraw them all; "
           + "refused otherwise.")
@@ -138,19 +149,36 @@ final class ServeCommand implements Callable<Integer> {
       return SteelyardCommand.BAD_INPUT;
     }
     RoleBackends backends = null;
+    DemoWorkloads demoWorkloads = null;
     SteelyardServer server;
     try {
-      backends = demo ? RoleBackends.forLoopbackEndpoints(catalog.apps()) : null;
-      server = new SteelyardServer(serverConfig, catalog).start();
+      WorkloadDriver workloads;
+      if (demo && config == null) {
+        // The demo's own apps: their backends are workloads the rollout engine can change.
+        demoWorkloads = DemoWorkloads.start(catalog.apps(), catalog.describe()
+            + ", demo backends per role and version");
+        catalog.close();
+        catalog = demoWorkloads;
+        workloads = demoWorkloads;
+      } else {
+        backends = demo ? RoleBackends.forLoopbackEndpoints(catalog.apps()) : null;
+        workloads = new HookWorkloads(catalog, Optional.ofNullable(workloadHook)
+            .filter(cmd -> !cmd.isBlank()));
+      }
+      server = new SteelyardServer(serverConfig, catalog).withWorkloads(workloads).start();
     } catch (Exception e) {
       if (backends != null) {
         backends.close();
+      }
+      if (demoWorkloads != null) {
+        demoWorkloads.close();
       }
       catalog.close();
       System.err.println("steelyard: cannot start: " + e.getMessage());
       return 1;
     }
     RoleBackends demoBackends = backends;
+    DemoWorkloads demoRoles = demoWorkloads;
     // The hook comes first: a Ctrl-C while the demo's Envoys start must stop them too.
     DemoEnvoys demoEnvoys = demo ? new DemoEnvoys() : null;
     CountDownLatch stopped = new CountDownLatch(1);
@@ -162,14 +190,18 @@ final class ServeCommand implements Callable<Integer> {
       if (demoBackends != null) {
         demoBackends.close();
       }
+      if (demoRoles != null) {
+        demoRoles.close();
+      }
       stopped.countDown();
     }, "steelyard-shutdown"));
     DemoEnvoys envoys = demoEnvoys != null && startDemoEnvoys(demoEnvoys, server) ? demoEnvoys
         : null;
     System.out.println("steelyard: xDS on :" + server.xdsPort() + ", admin API on http://"
         + bind + ":" + server.adminPort() + ", apps from " + catalog.describe());
-    if (demoBackends != null) {
-      System.out.println("steelyard: demo backends answering their role on " + backends.size()
+    if (demoBackends != null || demoRoles != null) {
+      System.out.println("steelyard: demo backends answering their role on "
+          + (demoBackends != null ? demoBackends.size() : demoRoles.size())
           + " loopback endpoint(s); try: bin/steelyard probe hello-app"
           + (server.xdsPort() == 18000 ? "" : " --xds 127.0.0.1:" + server.xdsPort()));
     }
