@@ -167,6 +167,8 @@ public final class FlowMachine {
         if (seen.splitApplied()) {
           enter(b, Phase.STEP_JUDGING, now, "step " + (flow.step() + 1) + ": every connected "
               + "proxy ACKed; judging (" + flow.judgment() + ")", acks);
+          b.waitingFor = "the judgment of step " + (flow.step() + 1) + " (" + flow.judgment()
+              + ")";
         } else if (flow.phase() == Phase.STEP_ROUTING
             && !now.isBefore(flow.phaseSince().plus(flow.ackTimeout()))) {
           b.lagging = seen.lagging();
