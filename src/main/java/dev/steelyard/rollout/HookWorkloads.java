@@ -2,7 +2,6 @@ package dev.steelyard.rollout;
 
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.view.AppKey;
-import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.SubsetRole;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -21,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * (APP is namespace/name), logs its output, and then waits until the apps file lists that many
  * ready endpoints for the role. Without a hook it only waits, and says what for. The apps file
  * carries no versions, so readiness here is a count of ready endpoints (after health checks);
- * a hook should exit only once the role runs the version it was given.
+ * a hook should exit only once the role runs the version it was given (a role whose hook still
+ * runs is not ready).
  */
 public final class HookWorkloads implements WorkloadDriver {
 
@@ -29,6 +29,8 @@ public final class HookWorkloads implements WorkloadDriver {
 
   private final AppCatalog catalog;
   private final Optional<String> hook;
+  /** Roles whose hook has not exited yet: not ready, whatever the apps file says. */
+  private final java.util.Set<String> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ExecutorService runner = Executors.newSingleThreadExecutor(runnable -> {
     Thread thread = new Thread(runnable, "steelyard-workload-hook");
     thread.setDaemon(true);
@@ -55,8 +57,16 @@ public final class HookWorkloads implements WorkloadDriver {
           + "yourself", flow.id(), target.replicas(), role.label(), flow.app(), target.version());
       return;
     }
-    runner.execute(() -> run(flow.id(), what, List.of(flow.app().toString(), role.label(),
-        target.version(), String.valueOf(target.replicas()))));
+    String key = flow.app() + " " + role.label();
+    pending.add(key);
+    runner.execute(() -> {
+      try {
+        run(flow.id(), what, List.of(flow.app().toString(), role.label(), target.version(),
+            String.valueOf(target.replicas())));
+      } finally {
+        pending.remove(key);
+      }
+    });
   }
 
   private void run(String flowId, String what, List<String> args) {
@@ -90,8 +100,8 @@ public final class HookWorkloads implements WorkloadDriver {
 
   @Override
   public RoleStatus status(AppKey app, SubsetRole role) {
-    int ready = count(app, role);
-    return new RoleStatus("", ready, ready);
+    int listed = count(app, role);
+    return new RoleStatus("", listed, pending.contains(app + " " + role.label()) ? 0 : listed);
   }
 
   private int count(AppKey app, SubsetRole role) {

@@ -335,8 +335,13 @@ public final class RolloutEngine implements AutoCloseable {
         continue;
       }
       RoleStatus status = driver.status(app, role);
-      boolean already = status.replicas() == target.replicas() && (target.replicas() == 0
-          || status.version().isEmpty() || status.version().equals(target.version()));
+      // Where the driver cannot tell versions (file mode), only main at the start of a flow is
+      // taken as running what the target says: every other target goes through the driver.
+      boolean versionMatches = status.version().isEmpty()
+          ? role == SubsetRole.MAIN && target.version().equals(flow.oldVersion())
+          : status.version().equals(target.version());
+      boolean already = status.replicas() == target.replicas()
+          && (target.replicas() == 0 || versionMatches);
       try {
         if (!already) {
           driver.apply(flow, role, target);
