@@ -98,7 +98,8 @@ final class RolloutCommand implements Runnable {
   static final class Status implements Callable<Integer> {
     @Mixin Target target;
     @Option(names = {"-w", "--watch"},
-        description = "keep showing progress, one line per change, until the flow ends")
+        description = "show progress, one line per change, until the flow ends or is "
+            + "promoted; then the whole status")
     boolean watch;
     @Option(names = "--interval", defaultValue = "1s", converter = DurationConverter.class,
         description = "how often --watch asks; default ${DEFAULT-VALUE}")
@@ -111,13 +112,14 @@ final class RolloutCommand implements Runnable {
       return Output.run(spec, () -> {
         AdminClient client = admin.client();
         Map<String, Object> flow = client.call("GET", target.path(), null);
-        print(spec, flow);
         if (!watch) {
+          print(spec, flow);
           return;
         }
         PrintWriter out = spec.commandLine().getOut();
         String shown = "";
-        while (flow.get("endedAt") == null) {
+        // Promoted is where a deploy rests (rollback stays open for its window): stop there too.
+        while (flow.get("endedAt") == null && !"promoted".equals(flow.get("phase"))) {
           String line = oneLine(flow);
           if (!line.equals(shown)) {
             out.println(LocalTime.now(ZoneOffset.UTC).withNano(0) + " " + line);
@@ -133,6 +135,7 @@ final class RolloutCommand implements Runnable {
           flow = client.call("GET", target.path(), null);
         }
         out.println(LocalTime.now(ZoneOffset.UTC).withNano(0) + " " + oneLine(flow));
+        print(spec, flow);
       });
     }
   }
@@ -231,7 +234,9 @@ final class RolloutCommand implements Runnable {
     out.printf("%s  %s %s -> %s  phase %s%s%n", flow.get("app"), flow.get("kind"),
         flow.get("fromVersion"), flow.get("version"), flow.get("phase"),
         "deploy".equals(flow.get("kind"))
-            ? "  step " + flow.get("step") + " of " + flow.get("steps")
+            ? "  step " + flow.get("step") + " of " + ((List<?>) flow.get("steps")).size()
+                + " (steps " + String.join(", ", ((List<?>) flow.get("steps")).stream()
+                    .map(RolloutCommand::number).toList()) + " %)"
             : "  weight " + number(flow.get("weight")) + " (cap " + number(flow.get("weightCap"))
                 + ")");
     Object sent = weights.get("sent");

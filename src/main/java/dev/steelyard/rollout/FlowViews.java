@@ -62,7 +62,7 @@ public final class FlowViews {
     out.put("lagging", flow.active() ? seen.lagging() : List.of());
     List<String> verdicts = new ArrayList<>();
     for (HistoryEntry entry : flow.history()) {
-      if (entry.event().equals("judgment") || entry.event().equals("approve")) {
+      if (entry.event().equals("judgment")) {
         verdicts.add(entry.at() + " " + entry.detail() + " [" + entry.by() + "]");
       }
     }

@@ -168,7 +168,7 @@ class RolloutDemoTest {
     assertThat(cli("rollout", "approve", "hello-app").code()).isZero();
     awaitFlow(judging(2));
     Run status = cli("rollout", "status", "hello-app");
-    assertThat(status.out()).contains("phase step-judging  step 2 of [10.0, 25.0]")
+    assertThat(status.out()).contains("phase step-judging  step 2 of 2 (steps 10, 25 %)")
         .contains("set 50/25/25").containsPattern("canary\\s+2 x v3");
 
     record Answer(Instant at, WhoAreYouReply reply) {}
