@@ -4,6 +4,7 @@ import dev.steelyard.demo.DemoEnvoys;
 import dev.steelyard.demo.DemoWorkloads;
 import dev.steelyard.rollout.HookWorkloads;
 import dev.steelyard.rollout.WorkloadDriver;
+import dev.steelyard.rollout.kubernetes.KubernetesWorkloads;
 import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.envoy.EnvoyBinary;
 import dev.steelyard.server.KubernetesControlPlane;
@@ -73,7 +74,8 @@ final class ServeCommand implements Callable<Integer> {
   String bind;
 
   @Option(names = "--data-dir", defaultValue = "steelyard-data",
-      description = "Where splits are persisted without --kubernetes. Default ./${DEFAULT-VALUE}.")
+      description = "Where splits are persisted without --kubernetes, and rollout flows "
+          + "(rollouts.json). Default ./${DEFAULT-VALUE}.")
   Path dataDir;
 
   @Option(names = "--gateway-port", defaultValue = "10080",
@@ -105,6 +107,17 @@ final class ServeCommand implements Callable<Integer> {
           + "you to change the apps file and say what they wait for. (--demo without --config "
           + "starts and stops local backends itself.)")
   String workloadHook;
+
+  @Option(names = "--rollouts",
+      description = "With --kubernetes: run rollout flows on Deployments (<main>, "
+          + "<main>-baseline, <main>-canary). One replica only (no leader election yet); flows "
+          + "are kept in --data-dir, so give it a volume.")
+  boolean kubernetesRollouts;
+
+  @Option(names = "--rollout-container", paramLabel = "NAME",
+      description = "With --rollouts: the container whose image a flow changes; default the "
+          + "only container.")
+  String rolloutContainer;
 
   @Option(names = "--allow-empty-apps",
       description = "Let a reload of the apps file that lists no apps withdraw them all; "
@@ -271,7 +284,9 @@ final class ServeCommand implements Callable<Integer> {
     KubernetesControlPlane plane;
     try {
       KubernetesControlPlane.checkReachable(client, Duration.ofSeconds(3));
-      plane = KubernetesControlPlane.start(client, serverConfig(), settings, replica);
+      plane = KubernetesControlPlane.start(client, serverConfig(), settings, replica,
+          kubernetesRollouts ? Optional.of(new KubernetesWorkloads(client, appLabel, roleLabel,
+              Optional.ofNullable(rolloutContainer))) : Optional.empty());
     } catch (IOException e) {
       client.close();
       System.err.println("steelyard: " + e.getMessage());
