@@ -285,5 +285,15 @@ class RolloutDemoTest {
     awaitFlow(phase("completed"));
     assertAllMainAt("v5");
     assertThat(role(SubsetRole.CANARY).replicas()).isZero();
+
+    // Flows by phase come from the store (every kept flow of this class); the timers count
+    // since the restart.
+    String metrics = demo.send("GET", "/metrics", null).body();
+    assertThat(metrics).contains("steelyard_rollout_flows{phase=\"completed\"} 1.0")
+        .contains("steelyard_rollout_flows{phase=\"rolled-back\"} 2.0")
+        .contains("steelyard_rollout_flows{phase=\"test-ended\"} 1.0")
+        .containsPattern("steelyard_rollout_ack_latency_seconds_count [1-9]")
+        .containsPattern("steelyard_rollout_step_duration_seconds_count [1-9]")
+        .contains("steelyard_rollout_rollbacks_total 0.0");
   }
 }
