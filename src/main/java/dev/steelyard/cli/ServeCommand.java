@@ -5,6 +5,7 @@ import dev.steelyard.demo.DemoWorkloads;
 import dev.steelyard.rollout.HookWorkloads;
 import dev.steelyard.rollout.WorkloadDriver;
 import dev.steelyard.rollout.kubernetes.KubernetesWorkloads;
+import dev.steelyard.rollout.kubernetes.RolloutLeaderElection;
 import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.envoy.EnvoyBinary;
 import dev.steelyard.server.KubernetesControlPlane;
@@ -110,8 +111,9 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--rollouts",
       description = "With --kubernetes: run rollout flows on Deployments (<main>, "
-          + "<main>-baseline, <main>-canary). One replica only (no leader election yet); flows "
-          + "are kept in --data-dir, so give it a volume.")
+          + "<main>-baseline, <main>-canary). Replicas elect one driver with the Lease "
+          + "steelyard-rollouts (in env POD_NAMESPACE, else steelyard-system); flows are kept "
+          + "in --data-dir, which replicas must share (a ReadWriteMany volume).")
   boolean kubernetesRollouts;
 
   @Option(names = "--rollout-container", paramLabel = "NAME",
@@ -292,8 +294,15 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("steelyard: " + e.getMessage());
       return 1;
     }
+    RolloutLeaderElection election = !kubernetesRollouts ? null
+        : RolloutLeaderElection.start(client, Optional.ofNullable(System.getenv("POD_NAMESPACE"))
+            .filter(v -> !v.isBlank()).orElse("steelyard-system"), replica,
+            plane.server().rollouts().orElseThrow(), Duration.ofSeconds(15));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (election != null) {
+        election.close();
+      }
       plane.close();
       client.close();
       stopped.countDown();

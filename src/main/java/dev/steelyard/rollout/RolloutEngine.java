@@ -70,11 +70,13 @@ public final class RolloutEngine implements AutoCloseable {
   private final Timer ackLatency;
   private final Counter rollbacks;
   private final ScheduledExecutorService loop;
-  private volatile boolean leading = true;
+  private volatile boolean leading;
+  private volatile String leader = "";
 
   public RolloutEngine(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
       ProxyRegistry proxies, WorkloadDriver driver, FlowStore store, MeterRegistry meters,
-      Clock clock, Duration tick) throws IOException {
+      Clock clock, Duration tick, boolean leading) throws IOException {
+    this.leading = leading;
     this.catalog = catalog;
     this.splits = splits;
     this.publisher = publisher;
@@ -112,9 +114,58 @@ public final class RolloutEngine implements AutoCloseable {
     loop.scheduleWithFixedDelay(this::tickSafely, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Whether this replica drives flows (leader election); a follower only serves reads. */
-  public void setLeading(boolean leading) {
+  /**
+   * Whether this replica drives flows (leader election). A follower does not tick and refuses
+   * commands (503, naming the leader); on becoming leader the engine reads the flows again
+   * from the store, which replicas share, and applies their targets once more.
+   */
+  public synchronized void setLeading(boolean leading) {
+    if (leading && !this.leading) {
+      try {
+        flows.clear();
+        flows.addAll(store.load());
+        applied.clear();
+        written.clear();
+        log.info("leading rollout flows now: {} active flow(s) from {}",
+            flows.stream().filter(Flow::active).count(), store.file());
+      } catch (IOException e) {
+        log.error("cannot read flows from {}; not leading", store.file(), e);
+        return;
+      }
+      loop.execute(this::tickSafely);
+    } else if (!leading && this.leading) {
+      log.info("no longer leading rollout flows (leader: {})", leader);
+    }
     this.leading = leading;
+  }
+
+  /** The replica that drives flows, as the leader election reports it. */
+  public void setLeader(String leader) {
+    this.leader = leader == null ? "" : leader;
+  }
+
+  public boolean leading() {
+    return leading;
+  }
+
+  private void requireLeading() throws FlowException {
+    if (!leading) {
+      throw new FlowException(503, "this replica does not drive rollout flows; "
+          + (leader.isEmpty() ? "no leader is elected yet" : "the leader is " + leader));
+    }
+  }
+
+  /** A follower's view: the store as the leader last wrote it. */
+  private void refreshIfFollowing() {
+    if (!leading) {
+      try {
+        List<Flow> stored = store.load();
+        flows.clear();
+        flows.addAll(stored);
+      } catch (IOException e) {
+        log.warn("cannot read flows from {}: {}", store.file(), e.getMessage());
+      }
+    }
   }
 
   public String driverDescription() {
@@ -126,6 +177,7 @@ public final class RolloutEngine implements AutoCloseable {
 
   public synchronized Flow start(AppKey app, FlowRequest request, String by)
       throws FlowException, IOException {
+    requireLeading();
     if (catalog.apps().stream().noneMatch(spec -> spec.key().equals(app))) {
       throw new FlowException(404, "unknown app " + app);
     }
@@ -183,6 +235,7 @@ public final class RolloutEngine implements AutoCloseable {
 
   private synchronized Flow command(AppKey app, Command command)
       throws FlowException, IOException {
+    requireLeading();
     Flow flow = active(app).orElseThrow(() -> new FlowException(404, "no flow is running for " + app));
     Flow next = command.apply(flow);
     if (next != flow) {
@@ -197,11 +250,13 @@ public final class RolloutEngine implements AutoCloseable {
 
   /** The running flow of {@code app}, if any. */
   public synchronized Optional<Flow> active(AppKey app) {
+    refreshIfFollowing();
     return flows.stream().filter(flow -> flow.app().equals(app) && flow.active()).findFirst();
   }
 
   /** The newest flow of {@code app}, running or ended. */
   public synchronized Optional<Flow> latest(AppKey app) {
+    refreshIfFollowing();
     Flow found = null;
     for (Flow flow : flows) {
       if (flow.app().equals(app)) {
@@ -213,6 +268,7 @@ public final class RolloutEngine implements AutoCloseable {
 
   /** Every history entry of every kept flow of {@code app}, oldest first. */
   public synchronized List<HistoryEntry> history(AppKey app) {
+    refreshIfFollowing();
     List<HistoryEntry> entries = new ArrayList<>();
     flows.stream().filter(flow -> flow.app().equals(app))
         .forEach(flow -> entries.addAll(flow.history()));

@@ -81,7 +81,7 @@ public final class KubernetesControlPlane implements AutoCloseable {
     try {
       // On failure the server closes what it started, the catalog included.
       SteelyardServer unstarted = new SteelyardServer(config, catalog, splits);
-      workloads.ifPresent(unstarted::withWorkloads);
+      workloads.ifPresent(driver -> unstarted.withWorkloads(driver).withElectedRollouts());
       server = unstarted.start();
     } catch (Exception e) {
       splits.close();

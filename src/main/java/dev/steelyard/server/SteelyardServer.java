@@ -54,6 +54,7 @@ public final class SteelyardServer implements AutoCloseable {
   private boolean rollouts;
   private RolloutEngine engine;
   private WorkloadDriver ownDriver;
+  private boolean rolloutsElected;
 
   /** A server whose splits are kept in {@code config.dataDir()}. */
   public SteelyardServer(ServerConfig config, AppCatalog catalog) throws IOException {
@@ -69,6 +70,15 @@ public final class SteelyardServer implements AutoCloseable {
   public SteelyardServer withWorkloads(WorkloadDriver driver) {
     this.workloads = driver;
     this.rollouts = true;
+    return this;
+  }
+
+  /**
+   * The rollout engine starts as a follower: it drives flows only once a leader election
+   * calls {@link RolloutEngine#setLeading} (several replicas sharing one flow store).
+   */
+  public SteelyardServer withElectedRollouts() {
+    this.rolloutsElected = true;
     return this;
   }
 
@@ -131,7 +141,8 @@ public final class SteelyardServer implements AutoCloseable {
       }
       WorkloadDriver driver = workloads != null ? workloads : ownDriver;
       engine = new RolloutEngine(catalog, splits, publisher, proxies, driver,
-          FlowStore.open(config.dataDir()), meters, Clock.systemUTC(), Duration.ofMillis(200));
+          FlowStore.open(config.dataDir()), meters, Clock.systemUTC(), Duration.ofMillis(200),
+          !rolloutsElected);
       engine.start();
     }
     admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),

@@ -233,7 +233,9 @@ class ManifestsTest {
         // KubernetesWorkloads (serve --rollouts): list to find main, get/create/patch
         // (fabric8's edit is a patch), scale through the subresource.
         "apps/deployments", Set.of("get", "list", "create", "patch"),
-        "apps/deployments/scale", Set.of("get", "update"));
+        "apps/deployments/scale", Set.of("get", "update"),
+        // RolloutLeaderElection: fabric8's LeaseLock.
+        "coordination.k8s.io/leases", Set.of("get", "create", "patch"));
     assertThat(granted).isEqualTo(needed);
   }
 
