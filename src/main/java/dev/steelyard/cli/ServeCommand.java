@@ -4,6 +4,7 @@ import dev.steelyard.demo.DemoEnvoys;
 import dev.steelyard.demo.DemoWorkloads;
 import dev.steelyard.rollout.HookWorkloads;
 import dev.steelyard.rollout.WorkloadDriver;
+import dev.steelyard.rollout.kubernetes.CanaryRollouts;
 import dev.steelyard.rollout.kubernetes.KubernetesWorkloads;
 import dev.steelyard.rollout.kubernetes.RolloutLeaderElection;
 import dev.steelyard.demo.RoleBackends;
@@ -113,7 +114,8 @@ final class ServeCommand implements Callable<Integer> {
       description = "With --kubernetes: run rollout flows on Deployments (<main>, "
           + "<main>-baseline, <main>-canary). Replicas elect one driver with the Lease "
           + "steelyard-rollouts (in env POD_NAMESPACE, else steelyard-system); flows are kept "
-          + "in --data-dir, which replicas must share (a ReadWriteMany volume).")
+          + "in --data-dir, which replicas must share (a ReadWriteMany volume). Applying a "
+          + "CanaryRollout resource (k8s/crd/canaryrollout.yaml) starts a flow too.")
   boolean kubernetesRollouts;
 
   @Option(names = "--rollout-container", paramLabel = "NAME",
@@ -298,8 +300,13 @@ final class ServeCommand implements Callable<Integer> {
         : RolloutLeaderElection.start(client, Optional.ofNullable(System.getenv("POD_NAMESPACE"))
             .filter(v -> !v.isBlank()).orElse("steelyard-system"), replica,
             plane.server().rollouts().orElseThrow(), Duration.ofSeconds(15));
+    CanaryRollouts canaryRollouts = !kubernetesRollouts ? null
+        : CanaryRollouts.start(client, plane.server().rollouts().orElseThrow(), 1_000);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (canaryRollouts != null) {
+        canaryRollouts.close();
+      }
       if (election != null) {
         election.close();
       }

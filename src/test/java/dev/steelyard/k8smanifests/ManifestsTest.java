@@ -235,7 +235,10 @@ class ManifestsTest {
         "apps/deployments", Set.of("get", "list", "create", "patch"),
         "apps/deployments/scale", Set.of("get", "update"),
         // RolloutLeaderElection: fabric8's LeaseLock.
-        "coordination.k8s.io/leases", Set.of("get", "create", "patch"));
+        "coordination.k8s.io/leases", Set.of("get", "create", "patch"),
+        // CanaryRollouts: list them, write their status.
+        "steelyard.dev/canaryrollouts", Set.of("list"),
+        "steelyard.dev/canaryrollouts/status", Set.of("update"));
     assertThat(granted).isEqualTo(needed);
   }
 

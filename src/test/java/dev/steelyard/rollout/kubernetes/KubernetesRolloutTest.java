@@ -200,4 +200,41 @@ class KubernetesRolloutTest {
     awaitPhase(Phase.TEST_ENDED, 0);
     assertThat(deployment("hello-canary").getSpec().getReplicas()).isZero();
   }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aFlowStartsWhenACanaryRolloutIsAppliedAndItsStatusFollows() throws Exception {
+    try (var crd = new java.io.FileInputStream("k8s/crd/canaryrollout.yaml")) {
+      client.apiextensions().v1().customResourceDefinitions().load(crd).create();
+    }
+    var resource = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
+        .withApiVersion(CanaryRollouts.API_VERSION).withKind(CanaryRollouts.KIND)
+        .withNewMetadata().withName("hello-v2").withNamespace("default").endMetadata()
+        .build();
+    resource.setAdditionalProperty("spec", Map.of("app", "hello-app", "kind", "deploy",
+        "version", "v2", "steps", List.of(10, 50), "postPromotionWindow", "PT1H"));
+    var resources = client.genericKubernetesResources(CanaryRollouts.API_VERSION,
+        CanaryRollouts.KIND).inNamespace("default");
+    resources.resource(resource).create();
+    try (CanaryRollouts watcher = CanaryRollouts.start(client, engine(), 100)) {
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+        Map<String, Object> status = (Map<String, Object>) resources.withName("hello-v2").get()
+            .getAdditionalProperties().get("status");
+        return "step-judging".equals(status.get("phase")) && status.get("step").equals(1)
+            && String.valueOf(status.get("waitingFor")).contains("approval of step 1");
+      });
+      Flow flow = engine().active(APP).orElseThrow();
+      assertThat(flow.startedBy()).isEqualTo("CanaryRollout default/hello-v2");
+      assertThat(deployment("hello-canary").getSpec().getReplicas()).isEqualTo(1);
+      engine().approve(APP, "test");
+      awaitPhase(Phase.STEP_JUDGING, 1);
+      engine().approve(APP, "test");
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "promoted".equals(
+          ((Map<String, Object>) resources.withName("hello-v2").get().getAdditionalProperties()
+              .get("status")).get("phase")));
+      assertThat(image(deployment("hello"))).isEqualTo("registry.example/hello:v2");
+      assertThat(engine().history(APP).stream().filter(e -> e.event().equals("started")))
+          .as("one resource, one flow").hasSize(1);
+    }
+  }
 }
