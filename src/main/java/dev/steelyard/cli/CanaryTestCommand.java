@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "canary-test", mixinStandardHelpOptions = true,
-    description = "Canary tests run by the server: a canary of the new version gets n % "
+    description = "Canary tests run by the server: a canary of the new version gets n %% "
         + "(main the rest) until the weight is set to 0, the test is ended or its time is up; "
         + "then the canary is removed. `steelyard rollout status|history` shows it.",
     subcommands = {CanaryTestCommand.Start.class, CanaryTestCommand.Set.class,
@@ -27,7 +27,7 @@ final class CanaryTestCommand implements Runnable {
   }
 
   @Command(name = "start", mixinStandardHelpOptions = true,
-      description = "Create the canary, wait until it is ready, route n % to it.")
+      description = "Create the canary, wait until it is ready, route n %% to it.")
   static final class Start implements Callable<Integer> {
     @Mixin RolloutCommand.Target target;
     @Parameters(index = "1", paramLabel = "VERSION", description = "the version to test")
@@ -80,7 +80,7 @@ final class CanaryTestCommand implements Runnable {
   }
 
   @Command(name = "end", mixinStandardHelpOptions = true,
-      description = "End the test: 100 % to main, then the canary is removed.")
+      description = "End the test: 100 %% to main, then the canary is removed.")
   static final class End implements Callable<Integer> {
     @Mixin RolloutCommand.Target target;
     @Mixin AdminOptions admin;

@@ -156,7 +156,7 @@ final class RolloutCommand implements Runnable {
 
   @Command(name = "rollback", mixinStandardHelpOptions = true,
       description = "Roll back to the old version, from any step or after promotion; safe to "
-          + "repeat. The canary's share goes to the old version first, main takes 100 % once "
+          + "repeat. The canary's share goes to the old version first, main takes 100 %% once "
           + "restored.")
   static final class Rollback implements Callable<Integer> {
     @Mixin Target target;
@@ -171,7 +171,7 @@ final class RolloutCommand implements Runnable {
   }
 
   @Command(name = "abort", mixinStandardHelpOptions = true,
-      description = "Stop where the flow is: 100 % to main, workloads left as they are.")
+      description = "Stop where the flow is: 100 %% to main, workloads left as they are.")
   static final class Abort implements Callable<Integer> {
     @Mixin Target target;
     @Mixin AdminOptions admin;
