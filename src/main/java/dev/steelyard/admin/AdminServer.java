@@ -17,6 +17,12 @@ import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.net.ConnectionLimit;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
+import dev.steelyard.rollout.Flow;
+import dev.steelyard.rollout.FlowException;
+import dev.steelyard.rollout.FlowRequest;
+import dev.steelyard.rollout.FlowStore;
+import dev.steelyard.rollout.FlowViews;
+import dev.steelyard.rollout.RolloutEngine;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.InvalidSplitException;
@@ -93,12 +99,14 @@ public final class AdminServer implements AutoCloseable {
   private final RateLimitedLog authFailureLog = new RateLimitedLog(Duration.ofSeconds(10));
   private final RateLimitedLog connectionCapLog = new RateLimitedLog(Duration.ofSeconds(10));
   private ConnectionLimit connections;
+  private final Optional<RolloutEngine> rollouts;
   private HttpServer server;
 
   public AdminServer(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
       ProxyRegistry proxies, PrometheusMeterRegistry meters, Optional<String> token,
-      String version, BackgroundLoops loops) {
+      String version, BackgroundLoops loops, Optional<RolloutEngine> rollouts) {
     this.loops = loops;
+    this.rollouts = rollouts;
     this.catalog = catalog;
     this.splits = splits;
     this.publisher = publisher;
@@ -141,6 +149,7 @@ public final class AdminServer implements AutoCloseable {
         .handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
         .blockingHandler(ctx -> safely(ctx, () -> proto(ctx, 200, setSplit(ctx))));
     methodNotAllowed(router, "/api/v1/apps/:namespace/:name/split", "PUT");
+    rolloutRoutes(router);
     blocking(router, "/api/v1/proxies",
         ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
     router.route().last().handler(ctx -> error(ctx, 404,
@@ -350,8 +359,17 @@ public final class AdminServer implements AutoCloseable {
       throw new ApiException(404, "unknown app " + key);
     }
     SplitBody body = parse(ctx.body().asString());
+    boolean force = "true".equals(ctx.request().getParam("force"));
+    Optional<String> owner = rollouts.flatMap(engine -> engine.owner(key));
+    if (owner.isPresent() && !force) {
+      throw new ApiException(409, owner.get());
+    }
     synchronized (splitWriteLock) {
-      storeSplit(key, body, caller(ctx));
+      AppSplits stored = storeSplit(key, body, caller(ctx));
+      if (owner.isPresent()) {
+        log.warn("split of {} forced over its rollout flow by {}", key, caller(ctx));
+        rollouts.get().recordForcedSplit(key, describe(stored), caller(ctx));
+      }
     }
     long ticket = publisher.requestPublish();
     PublishedState published;
@@ -382,7 +400,7 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /** Read-modify-write of one app's splits; the caller holds the write lock. */
-  private void storeSplit(AppKey key, SplitBody body, String caller) {
+  private AppSplits storeSplit(AppKey key, SplitBody body, String caller) {
     SetSplitRequest request = body.request();
     AppSplits previous = splits.get(key);
     AppSplits next;
@@ -418,6 +436,7 @@ public final class AdminServer implements AutoCloseable {
     }
     log.info("split of {} set to {} (was {}) by {}", key, describe(next), describe(previous),
         caller);
+    return next;
   }
 
   private static String describe(AppSplits splits) {
@@ -452,6 +471,112 @@ public final class AdminServer implements AutoCloseable {
           "gateway.canaryWeight");
     }
     return new SplitBody(request, mesh, gateway);
+  }
+
+  // -----------------------------------------------------------------------------------------
+  // Rollout flows: /api/v1/apps/{namespace}/{name}/rollout
+
+  private static final String ROLLOUT = "/api/v1/apps/:namespace/:name/rollout";
+
+  private void rolloutRoutes(Router router) {
+    router.get(ROLLOUT + "/history").handler(ctx -> safely(ctx, () -> {
+      AppKey key = key(ctx);
+      json(ctx, 200, Map.of("app", key.toString(), "history", engine().history(key)));
+    }));
+    methodNotAllowed(router, ROLLOUT + "/history", "GET");
+    router.get(ROLLOUT).handler(ctx -> safely(ctx, () -> {
+      AppKey key = key(ctx);
+      Flow flow = engine().latest(key).orElseThrow(() -> new ApiException(404,
+          "no flow has run for " + key + "; start one with POST " + ctx.request().path()));
+      json(ctx, 200, flowStatus(flow));
+    }));
+    router.post(ROLLOUT).handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
+        .blockingHandler(ctx -> safely(ctx, () -> {
+          requireToken(ctx);
+          FlowRequest request = body(ctx, FlowRequest.class,
+              "{\"kind\":\"deploy\",\"version\":\"v2\"}");
+          Flow flow = flowCall(() -> engine().start(key(ctx), request, caller(ctx)));
+          json(ctx, 201, flowStatus(flow));
+        }));
+    methodNotAllowed(router, ROLLOUT, "GET, POST");
+    for (String action : List.of("approve", "rollback", "abort", "end")) {
+      router.post(ROLLOUT + "/" + action).blockingHandler(ctx -> safely(ctx, () -> {
+        requireToken(ctx);
+        AppKey key = key(ctx);
+        String by = caller(ctx);
+        Flow flow = flowCall(() -> switch (action) {
+          case "approve" -> engine().approve(key, by);
+          case "rollback" -> engine().rollback(key, by);
+          case "abort" -> engine().abort(key, by);
+          default -> engine().endTest(key, by);
+        });
+        json(ctx, 200, flowStatus(flow));
+      }));
+      methodNotAllowed(router, ROLLOUT + "/" + action, "POST");
+    }
+    router.put(ROLLOUT + "/weight").handler(BodyHandler.create(false).setBodyLimit(4 * 1024))
+        .blockingHandler(ctx -> safely(ctx, () -> {
+          requireToken(ctx);
+          WeightRequest request = body(ctx, WeightRequest.class, "{\"weight\":20}");
+          if (request.weight() == null) {
+            throw new ApiException(400, "weight is required (percent to the canary)");
+          }
+          Flow flow = flowCall(() -> engine().setWeight(key(ctx), request.weight(),
+              caller(ctx)));
+          json(ctx, 200, flowStatus(flow));
+        }));
+    methodNotAllowed(router, ROLLOUT + "/weight", "PUT");
+  }
+
+  /** Body of PUT .../rollout/weight. */
+  record WeightRequest(Double weight) {}
+
+  private RolloutEngine engine() {
+    return rollouts.orElseThrow(() -> new ApiException(501,
+        "rollout flows are not available on this server (Kubernetes mode has no workload "
+            + "driver yet)"));
+  }
+
+  private interface FlowCall {
+    Flow call() throws FlowException, IOException;
+  }
+
+  private static Flow flowCall(FlowCall call) {
+    try {
+      return call.call();
+    } catch (FlowException e) {
+      throw new ApiException(e.status(), e.getMessage());
+    } catch (IOException e) {
+      log.error("cannot persist a rollout flow", e);
+      throw new ApiException(500, "cannot persist the flow: " + e.getMessage());
+    }
+  }
+
+  private Map<String, Object> flowStatus(Flow flow) {
+    RolloutEngine engine = engine();
+    PublishedState published = publisher.current();
+    var effective = published.view().app(flow.app()).map(app -> app.mesh().effective())
+        .orElse(null);
+    return FlowViews.status(flow, engine.observe(flow), effective, engine.driverDescription(),
+        engine.driverError(flow.app()).orElse(""));
+  }
+
+  private static <T> T body(RoutingContext ctx, Class<T> type, String example) {
+    // The same strict syntax as a split: duplicate keys, trailing data, single quotes are 400.
+    ObjectNode tree = StrictJson.object(ctx.body().asString(), example);
+    try {
+      return FlowStore.JSON.treeToValue(tree, type);
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw new ApiException(400, "malformed request: " + e.getOriginalMessage());
+    }
+  }
+
+  private static void json(RoutingContext ctx, int status, Object body) {
+    try {
+      send(ctx, status, "application/json", FlowStore.JSON.writeValueAsString(body) + "\n");
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private ProxyList proxyList() {

@@ -61,8 +61,46 @@ final class AdminClient {
     return send(request, into);
   }
 
+  /**
+   * A call of the rollout API (Jackson JSON rather than protobuf messages): {@code body} null
+   * for none; returns the answer as a map.
+   */
+  @SuppressWarnings("unchecked")
+  java.util.Map<String, Object> call(String method, String path, Object body)
+      throws AdminError {
+    HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path));
+    try {
+      String json = body == null ? "" : dev.steelyard.rollout.FlowStore.JSON
+          .writeValueAsString(body);
+      request.header("content-type", "application/json")
+          .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofString(json));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    if (!method.equals("GET")) {
+      token.ifPresent(value -> request.header("Authorization", "Bearer " + value));
+    }
+    String answer = exchange(request);
+    try {
+      return dev.steelyard.rollout.FlowStore.JSON.readValue(answer, java.util.Map.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new AdminError(0, "unexpected answer from the admin API: " + e.getOriginalMessage());
+    }
+  }
+
   private <T extends Message.Builder> T send(HttpRequest.Builder request, T into)
       throws AdminError {
+    String body = exchange(request);
+    try {
+      JsonFormat.parser().ignoringUnknownFields().merge(body, into);
+    } catch (InvalidProtocolBufferException e) {
+      throw new AdminError(0, "unexpected answer from the admin API: " + e.getMessage());
+    }
+    return into;
+  }
+
+  private String exchange(HttpRequest.Builder request) throws AdminError {
     HttpResponse<String> response;
     try {
       response = http.send(request.timeout(Duration.ofSeconds(30))
@@ -82,15 +120,10 @@ final class AdminClient {
       Thread.currentThread().interrupt();
       throw new AdminError(0, "interrupted");
     }
-    if (response.statusCode() != 200) {
+    if (response.statusCode() != 200 && response.statusCode() != 201) {
       throw new AdminError(response.statusCode(), errorMessage(response.body()));
     }
-    try {
-      JsonFormat.parser().ignoringUnknownFields().merge(response.body(), into);
-    } catch (InvalidProtocolBufferException e) {
-      throw new AdminError(0, "unexpected answer from the admin API: " + e.getMessage());
-    }
-    return into;
+    return response.body();
   }
 
   /**

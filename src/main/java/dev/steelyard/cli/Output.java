@@ -38,7 +38,7 @@ final class Output {
 
   /**
    * Runs an admin call: exit 0, 2 for bad arguments and input the server rejected (400, 401,
-   * 404), 1 otherwise.
+   * 404, 409), 1 otherwise.
    */
   static int run(CommandLine.Model.CommandSpec spec, Action action) {
     try {
@@ -57,7 +57,7 @@ final class Output {
     spec.commandLine().getErr().flush();
     if (e instanceof AdminClient.AdminError error) {
       return error.status == 400 || error.status == 404 || error.status == 401
-          ? SteelyardCommand.BAD_INPUT : 1;
+          || error.status == 409 ? SteelyardCommand.BAD_INPUT : 1;
     }
     return SteelyardCommand.BAD_INPUT;
   }

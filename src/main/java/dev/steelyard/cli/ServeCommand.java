@@ -1,6 +1,12 @@
 package dev.steelyard.cli;
 
 import dev.steelyard.demo.DemoEnvoys;
+import dev.steelyard.demo.DemoWorkloads;
+import dev.steelyard.rollout.HookWorkloads;
+import dev.steelyard.rollout.WorkloadDriver;
+import dev.steelyard.rollout.kubernetes.CanaryRollouts;
+import dev.steelyard.rollout.kubernetes.KubernetesWorkloads;
+import dev.steelyard.rollout.kubernetes.RolloutLeaderElection;
 import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.envoy.EnvoyBinary;
 import dev.steelyard.server.KubernetesControlPlane;
@@ -93,7 +99,8 @@ final class ServeCommand implements Callable<Integer> {
   Duration adminIdleTimeout;
 
   @Option(names = "--data-dir", defaultValue = "steelyard-data",
-      description = "Where splits are persisted without --kubernetes. Default ./${DEFAULT-VALUE}.")
+      description = "Where splits are persisted without --kubernetes, and rollout flows "
+          + "(rollouts.json). Default ./${DEFAULT-VALUE}.")
   Path dataDir;
 
   @Option(names = "--gateway-port", defaultValue = "10080",
@@ -136,6 +143,27 @@ final class ServeCommand implements Callable<Integer> {
       description = "Ping an xDS connection silent for this long; close it when the ping is "
           + "not answered within as long again (ISO-8601). Default ${DEFAULT-VALUE}.")
   Duration xdsKeepalive;
+
+  @Option(names = "--workload-hook", paramLabel = "CMD",
+      description = "With --config: the command rollout flows run to change a workload, as "
+          + "CMD APP ROLE VERSION REPLICAS (its output is logged); the flow then waits until the "
+          + "apps file lists that many ready endpoints for the role. Without it, flows wait for "
+          + "you to change the apps file and say what they wait for. (--demo without --config "
+          + "starts and stops local backends itself.)")
+  String workloadHook;
+
+  @Option(names = "--rollouts",
+      description = "With --kubernetes: run rollout flows on Deployments (<main>, "
+          + "<main>-baseline, <main>-canary). Replicas elect one driver with the Lease "
+          + "steelyard-rollouts (in env POD_NAMESPACE, else steelyard-system); flows are kept "
+          + "in --data-dir, which replicas must share (a ReadWriteMany volume). Applying a "
+          + "CanaryRollout resource (k8s/crd/canaryrollout.yaml) starts a flow too.")
+  boolean kubernetesRollouts;
+
+  @Option(names = "--rollout-container", paramLabel = "NAME",
+      description = "With --rollouts: the container whose image a flow changes; default the "
+          + "only container.")
+  String rolloutContainer;
 
   @Option(names = "--allow-empty-apps",
       description = "Let a reload of the apps file that lists no apps withdraw them all; "
@@ -180,19 +208,36 @@ final class ServeCommand implements Callable<Integer> {
       return SteelyardCommand.BAD_INPUT;
     }
     RoleBackends backends = null;
+    DemoWorkloads demoWorkloads = null;
     SteelyardServer server;
     try {
-      backends = demo ? RoleBackends.forLoopbackEndpoints(catalog.apps()) : null;
-      server = new SteelyardServer(serverConfig, catalog).start();
+      WorkloadDriver workloads;
+      if (demo && config == null) {
+        // The demo's own apps: their backends are workloads the rollout engine can change.
+        demoWorkloads = DemoWorkloads.start(catalog.apps(), catalog.describe()
+            + ", demo backends per role and version");
+        catalog.close();
+        catalog = demoWorkloads;
+        workloads = demoWorkloads;
+      } else {
+        backends = demo ? RoleBackends.forLoopbackEndpoints(catalog.apps()) : null;
+        workloads = new HookWorkloads(catalog, Optional.ofNullable(workloadHook)
+            .filter(cmd -> !cmd.isBlank()));
+      }
+      server = new SteelyardServer(serverConfig, catalog).withWorkloads(workloads).start();
     } catch (Exception e) {
       if (backends != null) {
         backends.close();
+      }
+      if (demoWorkloads != null) {
+        demoWorkloads.close();
       }
       catalog.close();
       System.err.println("steelyard: cannot start: " + e.getMessage());
       return 1;
     }
     RoleBackends demoBackends = backends;
+    DemoWorkloads demoRoles = demoWorkloads;
     // The hook comes first: a Ctrl-C while the demo's Envoys start must stop them too.
     DemoEnvoys demoEnvoys = demo ? new DemoEnvoys() : null;
     CountDownLatch stopped = new CountDownLatch(1);
@@ -204,6 +249,9 @@ final class ServeCommand implements Callable<Integer> {
       if (demoBackends != null) {
         demoBackends.close();
       }
+      if (demoRoles != null) {
+        demoRoles.close();
+      }
       stopped.countDown();
     }, "steelyard-shutdown"));
     DemoEnvoys envoys = demoEnvoys != null
@@ -212,8 +260,9 @@ final class ServeCommand implements Callable<Integer> {
     System.out.println("steelyard: xDS on :" + server.xdsPort() + ", admin API on http://"
         + hostForUrl(serverConfig.adminBindHost()) + ":" + server.adminPort() + ", apps from "
         + catalog.describe());
-    if (demoBackends != null) {
-      System.out.println("steelyard: demo backends answering their role on " + backends.size()
+    if (demoBackends != null || demoRoles != null) {
+      System.out.println("steelyard: demo backends answering their role on "
+          + (demoBackends != null ? demoBackends.size() : demoRoles.size())
           + " loopback endpoint(s); try: bin/steelyard probe hello-app"
           + (server.xdsPort() == 18000 ? "" : " --xds 127.0.0.1:" + server.xdsPort()));
     }
@@ -330,14 +379,28 @@ final class ServeCommand implements Callable<Integer> {
     KubernetesControlPlane plane;
     try {
       KubernetesControlPlane.checkReachable(client, Duration.ofSeconds(3));
-      plane = KubernetesControlPlane.start(client, config, settings, replica);
+      plane = KubernetesControlPlane.start(client, config, settings, replica,
+          kubernetesRollouts ? Optional.of(new KubernetesWorkloads(client, appLabel, roleLabel,
+              Optional.ofNullable(rolloutContainer))) : Optional.empty());
     } catch (IOException e) {
       client.close();
       System.err.println("steelyard: " + e.getMessage());
       return 1;
     }
+    RolloutLeaderElection election = !kubernetesRollouts ? null
+        : RolloutLeaderElection.start(client, Optional.ofNullable(System.getenv("POD_NAMESPACE"))
+            .filter(v -> !v.isBlank()).orElse("steelyard-system"), replica,
+            plane.server().rollouts().orElseThrow(), Duration.ofSeconds(15));
+    CanaryRollouts canaryRollouts = !kubernetesRollouts ? null
+        : CanaryRollouts.start(client, plane.server().rollouts().orElseThrow(), 1_000);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (canaryRollouts != null) {
+        canaryRollouts.close();
+      }
+      if (election != null) {
+        election.close();
+      }
       plane.close();
       client.close();
       stopped.countDown();

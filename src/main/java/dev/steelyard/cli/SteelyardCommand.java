@@ -3,7 +3,10 @@ package dev.steelyard.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The one executable entry: {@code steelyard serve|split|status|probe|bootstrap}. */
+/**
+ * The one executable entry:
+ * {@code steelyard serve|split|status|rollout|canary-test|probe|bootstrap}.
+ */
 @Command(
     name = "steelyard",
     mixinStandardHelpOptions = true,
@@ -13,6 +16,8 @@ import picocli.CommandLine.Command;
         ServeCommand.class,
         SplitCommand.class,
         StatusCommand.class,
+        RolloutCommand.class,
+        CanaryTestCommand.class,
         ProbeCommand.class,
         BootstrapCommand.class,
         CommandLine.HelpCommand.class

@@ -32,6 +32,7 @@ import java.util.concurrent.TimeoutException;
 public final class RoleBackend implements AutoCloseable {
 
   public static final String ROLE_HEADER = "x-steelyard-role";
+  public static final String VERSION_HEADER = "x-steelyard-version";
   private static final ServiceName SERVICE = ServiceName.create(RoleServiceDescriptor.SERVICE);
 
   private final Vertx vertx;
@@ -45,8 +46,18 @@ public final class RoleBackend implements AutoCloseable {
   /** One backend answering as {@code role} of {@code app}, on {@code host:port} (0 = any). */
   public static RoleBackend start(String app, SubsetRole role, String host, int port)
       throws IOException {
+    return start(app, role, "", host, port);
+  }
+
+  /**
+   * As {@link #start(String, SubsetRole, String, int)}, answering also with {@code version}
+   * (gRPC field {@code version}, HTTP header {@value #VERSION_HEADER}).
+   */
+  public static RoleBackend start(String app, SubsetRole role, String version, String host,
+      int port) throws IOException {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
-    WhoAreYouReply reply = WhoAreYouReply.newBuilder().setApp(app).setRole(role.label()).build();
+    WhoAreYouReply reply = WhoAreYouReply.newBuilder().setApp(app).setRole(role.label())
+        .setVersion(version).build();
     GrpcServer grpc = GrpcServer.server(vertx)
         .callHandler(ServiceMethod.server(SERVICE, "WhoAreYou", GrpcMessageEncoder.<WhoAreYouReply>encoder(),
             GrpcMessageDecoder.decoder(WhoAreYouRequest.newBuilder())), call -> {
@@ -66,7 +77,7 @@ public final class RoleBackend implements AutoCloseable {
           if (type != null && type.startsWith("application/grpc")) {
             grpc.handle(request);
           } else {
-            answerHttp(vertx, request, role);
+            answerHttp(vertx, request, role, version);
           }
         });
     try {
@@ -80,7 +91,8 @@ public final class RoleBackend implements AutoCloseable {
     return new RoleBackend(vertx, server);
   }
 
-  private static void answerHttp(Vertx vertx, HttpServerRequest request, SubsetRole role) {
+  private static void answerHttp(Vertx vertx, HttpServerRequest request, SubsetRole role,
+      String version) {
     long delay = 0;
     String asked = request.getParam("delay_ms");
     if (asked != null) {
@@ -93,6 +105,7 @@ public final class RoleBackend implements AutoCloseable {
     }
     Runnable answer = () -> request.response()
         .putHeader(ROLE_HEADER, role.label())
+        .putHeader(VERSION_HEADER, version)
         .putHeader("content-type", "text/plain")
         .end(role.label() + "\n");
     if (delay > 0) {

@@ -62,6 +62,13 @@ public final class KubernetesControlPlane implements AutoCloseable {
   /** {@code replicaId} names this replica in TrafficSplit status (the pod name in a cluster). */
   public static KubernetesControlPlane start(KubernetesClient client, ServerConfig config,
       KubernetesSourceSettings settings, String replicaId) throws Exception {
+    return start(client, config, settings, replicaId, java.util.Optional.empty());
+  }
+
+  /** As above; with {@code workloads}, the server runs rollout flows on them. */
+  public static KubernetesControlPlane start(KubernetesClient client, ServerConfig config,
+      KubernetesSourceSettings settings, String replicaId,
+      java.util.Optional<dev.steelyard.rollout.WorkloadDriver> workloads) throws Exception {
     KubernetesAppCatalog catalog = KubernetesAppCatalog.start(client, settings, SYNC_TIMEOUT);
     TrafficSplitStore splits;
     try {
@@ -73,7 +80,9 @@ public final class KubernetesControlPlane implements AutoCloseable {
     SteelyardServer server;
     try {
       // On failure the server closes what it started, the catalog included.
-      server = new SteelyardServer(config, catalog, splits).start();
+      SteelyardServer unstarted = new SteelyardServer(config, catalog, splits);
+      workloads.ifPresent(driver -> unstarted.withWorkloads(driver).withElectedRollouts());
+      server = unstarted.start();
     } catch (Exception e) {
       splits.close();
       throw e;

@@ -7,6 +7,10 @@ import dev.steelyard.publish.EndpointVersions;
 import dev.steelyard.publish.IndexedCache;
 import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.publish.SnapshotPublisher;
+import dev.steelyard.rollout.FlowStore;
+import dev.steelyard.rollout.HookWorkloads;
+import dev.steelyard.rollout.RolloutEngine;
+import dev.steelyard.rollout.WorkloadDriver;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitStore;
@@ -27,7 +31,10 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,10 +60,36 @@ public final class SteelyardServer implements AutoCloseable {
   private ConnectionCap connectionCap;
   private AdminServer admin;
   private int adminPort;
+  private WorkloadDriver workloads;
+  private boolean rollouts;
+  private RolloutEngine engine;
+  private WorkloadDriver ownDriver;
+  private boolean rolloutsElected;
 
   /** A server whose splits are kept in {@code config.dataDir()}. */
   public SteelyardServer(ServerConfig config, AppCatalog catalog) throws IOException {
     this(config, catalog, FileSplitStore.open(config.dataDir()));
+    rollouts = true;
+  }
+
+  /**
+   * The workloads the rollout engine changes. A server with a data directory runs the engine
+   * anyway, on the apps file without a hook (it waits and says what for); a server given a
+   * split store of its own (Kubernetes) runs it only with a driver.
+   */
+  public SteelyardServer withWorkloads(WorkloadDriver driver) {
+    this.workloads = driver;
+    this.rollouts = true;
+    return this;
+  }
+
+  /**
+   * The rollout engine starts as a follower: it drives flows only once a leader election
+   * calls {@link RolloutEngine#setLeading} (several replicas sharing one flow store).
+   */
+  public SteelyardServer withElectedRollouts() {
+    this.rolloutsElected = true;
+    return this;
   }
 
   public SteelyardServer(ServerConfig config, AppCatalog catalog, SplitStore splits) {
@@ -127,8 +160,18 @@ public final class SteelyardServer implements AutoCloseable {
     }
     xds = builder.build().start();
 
+    if (rollouts) {
+      if (workloads == null) {
+        ownDriver = new HookWorkloads(catalog, Optional.empty());
+      }
+      WorkloadDriver driver = workloads != null ? workloads : ownDriver;
+      engine = new RolloutEngine(catalog, splits, publisher, proxies, driver,
+          FlowStore.open(config.dataDir()), meters, Clock.systemUTC(), Duration.ofMillis(200),
+          !rolloutsElected);
+      engine.start();
+    }
     admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),
-        VERSION, loops);
+        VERSION, loops, Optional.ofNullable(engine));
     adminPort = admin.start(config.adminBindHost(), config.adminPort(),
         config.maxConnections(), config.adminIdleTimeout());
     log.info("steelyard {} serving xDS on {}:{} (authentication: {}) and the admin API on "
@@ -203,6 +246,11 @@ public final class SteelyardServer implements AutoCloseable {
     return proxies;
   }
 
+  /** The rollout engine; empty where flows are not available. */
+  public Optional<RolloutEngine> rollouts() {
+    return Optional.ofNullable(engine);
+  }
+
   public void awaitTermination() throws InterruptedException {
     xds.awaitTermination();
   }
@@ -226,6 +274,12 @@ public final class SteelyardServer implements AutoCloseable {
     }
     if (connectionCap != null) {
       connectionCap.close();
+    }
+    if (engine != null) {
+      engine.close();
+    }
+    if (ownDriver != null) {
+      ownDriver.close();
     }
     if (publisher != null) {
       publisher.close();

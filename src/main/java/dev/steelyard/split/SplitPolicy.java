@@ -19,6 +19,7 @@ public record SplitPolicy(SplitMode mode, int canaryBasisPoints) {
       case OFF -> 0;
       case TEST -> SubsetWeights.TOTAL;
       case DEPLOY -> SubsetWeights.TOTAL / 2;
+      case ROLLBACK -> SubsetWeights.TOTAL;
     };
   }
 
@@ -89,6 +90,7 @@ public record SplitPolicy(SplitMode mode, int canaryBasisPoints) {
       }
       case TEST -> requireAtMost(percent, 100, "test");
       case DEPLOY -> requireAtMost(percent, 50, "deploy");
+      case ROLLBACK -> requireAtMost(percent, 100, "rollback");
     }
     return new SplitPolicy(mode, percent.movePointRight(2).intValueExact());
   }
@@ -111,13 +113,14 @@ public record SplitPolicy(SplitMode mode, int canaryBasisPoints) {
     return SubsetWeights.toPercent(canaryBasisPoints);
   }
 
-  /** The split's weights: off main 100; test 100-n/0/n; deploy 100-2n/n/n. */
+  /** The split's weights: off main 100; test 100-n/0/n; deploy 100-2n/n/n; rollback 100-n/n/0. */
   public SubsetWeights weights() {
     int n = canaryBasisPoints;
     return switch (mode) {
       case OFF -> SubsetWeights.ALL_MAIN;
       case TEST -> new SubsetWeights(SubsetWeights.TOTAL - n, 0, n);
       case DEPLOY -> new SubsetWeights(SubsetWeights.TOTAL - 2 * n, n, n);
+      case ROLLBACK -> new SubsetWeights(SubsetWeights.TOTAL - n, n, 0);
     };
   }
 

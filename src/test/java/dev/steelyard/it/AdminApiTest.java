@@ -73,7 +73,7 @@ class AdminApiTest {
       "weight above 50 in deploy | {\"mode\":\"deploy\",\"canaryWeight\":50.01} | out of range for mode deploy: 0 <= n <= 50",
       "negative weight | {\"mode\":\"test\",\"canaryWeight\":-1} | is negative",
       "finer than 0.01 | {\"mode\":\"test\",\"canaryWeight\":10.005} | finer than 0.01 %",
-      "unknown mode | {\"mode\":\"blue-green\",\"canaryWeight\":10} | unknown mode 'blue-green': expected off, test or deploy",
+      "unknown mode | {\"mode\":\"blue-green\",\"canaryWeight\":10} | unknown mode 'blue-green': expected off, test or deploy (or rollback: main 100-n, baseline n)",
       "missing mode | {\"canaryWeight\":10} | mode is required",
       "off with a weight | {\"mode\":\"off\",\"canaryWeight\":3} | mode off takes no canaryWeight",
       "malformed JSON | {\"mode\":\"test\", | malformed request",

@@ -50,9 +50,24 @@ final class XdsTestClient implements AutoCloseable {
   }
 
   String call() {
+    return reply().getRole();
+  }
+
+  /** One RPC's whole answer: role, app and (demo workloads) version. */
+  dev.steelyard.demo.v1.WhoAreYouReply reply() {
     return ClientCalls.blockingUnaryCall(channel, RoleServiceDescriptor.WHO_ARE_YOU,
         CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(20, TimeUnit.SECONDS),
-        WhoAreYouRequest.getDefaultInstance()).getRole();
+        WhoAreYouRequest.getDefaultInstance());
+  }
+
+  /** Sends {@code n} RPCs and counts "role@version" of the answers. */
+  Map<String, Integer> countVersions(int n) {
+    Map<String, Integer> counts = new TreeMap<>();
+    for (int i = 0; i < n; i++) {
+      var reply = reply();
+      counts.merge(reply.getRole() + "@" + reply.getVersion(), 1, Integer::sum);
+    }
+    return counts;
   }
 
   /** Sends {@code n} RPCs and counts the roles that answered. */

@@ -229,7 +229,16 @@ class ManifestsTest {
         "/pods", Set.of("list", "watch"),
         "/services", Set.of("list", "watch"),
         "steelyard.dev/trafficsplits", Set.of("get", "list", "watch", "create", "update"),
-        "steelyard.dev/trafficsplits/status", Set.of("update"));
+        "steelyard.dev/trafficsplits/status", Set.of("update"),
+        // KubernetesWorkloads (serve --rollouts): list to find main, get/create/patch
+        // (fabric8's edit is a patch), scale through the subresource.
+        "apps/deployments", Set.of("get", "list", "create", "patch"),
+        "apps/deployments/scale", Set.of("get", "update"),
+        // RolloutLeaderElection: fabric8's LeaseLock.
+        "coordination.k8s.io/leases", Set.of("get", "create", "patch"),
+        // CanaryRollouts: list them, write their status.
+        "steelyard.dev/canaryrollouts", Set.of("list"),
+        "steelyard.dev/canaryrollouts/status", Set.of("update"));
     assertThat(granted).isEqualTo(needed);
   }
 

@@ -41,6 +41,11 @@ public final class MockCluster implements AutoCloseable {
   public KubernetesClient client() {
     return client;
   }
+  /** The mock itself, for the requests it received (what the code asked the API for). */
+  public KubernetesMockServer server() {
+    return server;
+  }
+
 
   /** Another client, as a second replica or {@code kubectl} would have. */
   public KubernetesClient newClient() {

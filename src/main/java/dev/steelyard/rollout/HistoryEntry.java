@@ -1,0 +1,15 @@
+package dev.steelyard.rollout;
+
+import java.time.Instant;
+
+/**
+ * One line of a flow's history: when, what (an event name), the detail in words, who or what
+ * caused it, and the proxies' ACK counts at that moment ("grpc 2/2"; empty when not relevant).
+ */
+public record HistoryEntry(Instant at, String flowId, String event, String detail, String by,
+    String acks) {
+
+  public HistoryEntry {
+    acks = acks == null ? "" : acks;
+  }
+}

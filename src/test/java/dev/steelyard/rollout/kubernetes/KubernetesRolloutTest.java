@@ -1,0 +1,240 @@
+package dev.steelyard.rollout.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.steelyard.rollout.Flow;
+import dev.steelyard.rollout.FlowRequest;
+import dev.steelyard.rollout.Phase;
+import dev.steelyard.rollout.RolloutEngine;
+import dev.steelyard.server.ServerConfig;
+import dev.steelyard.server.SteelyardServer;
+import dev.steelyard.source.StaticAppCatalog;
+import dev.steelyard.source.kubernetes.MockCluster;
+import dev.steelyard.view.AppKey;
+import dev.steelyard.view.AppProtocol;
+import dev.steelyard.view.AppSpec;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Flows against a Kubernetes API (fabric8's mock in CRUD mode): the engine with the Deployment
+ * driver, and this test as the Deployment controller (the mock runs none: it copies
+ * {@code spec.replicas} into the status, so every pod is ready at once). No pods exist, so no
+ * traffic is measured here; the Deployments are.
+ */
+class KubernetesRolloutTest {
+
+  private static final AppKey APP = new AppKey("default", "hello-app");
+
+  private MockCluster cluster;
+  private KubernetesClient client;
+  private SteelyardServer server;
+  private final AtomicBoolean controlling = new AtomicBoolean(true);
+  private Thread controller;
+
+  @BeforeEach
+  void start(@TempDir Path dir) throws Exception {
+    cluster = new MockCluster();
+    client = cluster.client();
+    client.apps().deployments().inNamespace("default").resource(new DeploymentBuilder()
+        .withNewMetadata().withName("hello").withNamespace("default").endMetadata()
+        .withNewSpec().withReplicas(4)
+        .withNewSelector().addToMatchLabels("app", "hello-app").addToMatchLabels("app-role",
+            "main").endSelector()
+        .withNewTemplate().withNewMetadata().addToLabels("app", "hello-app")
+        .addToLabels("app-role", "main").endMetadata()
+        .withNewSpec().addNewContainer().withName("app").withImage("registry.example/hello:v1")
+        .endContainer().addNewContainer().withName("proxy").withImage("envoy:1.34")
+        .endContainer().endSpec().endTemplate()
+        .endSpec().build()).create();
+    controller = new Thread(this::control);
+    controller.start();
+    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withBindHost("127.0.0.1")
+        .withPorts(0, 0);
+    server = new SteelyardServer(config, new StaticAppCatalog(List.of(new AppSpec(APP, 8080,
+        AppProtocol.GRPC, List.of(), Map.of())), "test"))
+        .withWorkloads(new KubernetesWorkloads(client, "app", "app-role", Optional.of("app")))
+        .start();
+  }
+
+  /** The Deployment controller the mock lacks: every replica is ready and up to date. */
+  private void control() {
+    while (controlling.get()) {
+      try {
+        for (Deployment d : client.apps().deployments().inNamespace("default").list()
+            .getItems()) {
+          int replicas = d.getSpec().getReplicas();
+          if (d.getStatus() == null || d.getStatus().getReadyReplicas() == null
+              || d.getStatus().getReadyReplicas() != replicas
+              || d.getStatus().getReplicas() != replicas) {
+            d.setStatus(new DeploymentStatusBuilder().withReplicas(replicas)
+                .withReadyReplicas(replicas).withUpdatedReplicas(replicas).build());
+            client.apps().deployments().inNamespace("default").resource(d).updateStatus();
+          }
+        }
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        // a conflict with the engine's own write: try again on the next round
+      }
+    }
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    controlling.set(false);
+    controller.join();
+    server.close();
+    cluster.close();
+  }
+
+  private Deployment deployment(String name) {
+    return client.apps().deployments().inNamespace("default").withName(name).get();
+  }
+
+  private static String image(Deployment d) {
+    return d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
+  }
+
+  private RolloutEngine engine() {
+    return server.rollouts().orElseThrow();
+  }
+
+  private Flow awaitPhase(Phase phase, int step) {
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> engine().latest(APP)
+        .map(flow -> flow.phase() == phase && flow.step() == step).orElse(false));
+    return engine().latest(APP).orElseThrow();
+  }
+
+  @Test
+  void aCanaryDeploySizesDeploymentsAtEveryStepAndPromotesMainsImage() throws Exception {
+    engine().start(APP, FlowRequest.deploy("v2", null, null), "test");
+    int[][] replicas = {{4, 1, 1}, {4, 1, 1}, {3, 2, 2}, {1, 3, 3}};
+    for (int step = 0; step < 4; step++) {
+      awaitPhase(Phase.STEP_JUDGING, step);
+      Deployment main = deployment("hello");
+      Deployment baseline = deployment("hello-baseline");
+      Deployment canary = deployment("hello-canary");
+      assertThat(main.getSpec().getReplicas()).as("main at step %d", step + 1)
+          .isEqualTo(replicas[step][0]);
+      assertThat(baseline.getSpec().getReplicas()).isEqualTo(replicas[step][1]);
+      assertThat(canary.getSpec().getReplicas()).isEqualTo(replicas[step][2]);
+      assertThat(image(main)).isEqualTo("registry.example/hello:v1");
+      assertThat(image(baseline)).isEqualTo("registry.example/hello:v1");
+      assertThat(image(canary)).isEqualTo("registry.example/hello:v2");
+      assertThat(canary.getSpec().getTemplate().getSpec().getContainers().get(1).getImage())
+          .as("only the named container changes").isEqualTo("envoy:1.34");
+      assertThat(canary.getSpec().getTemplate().getMetadata().getLabels())
+          .containsEntry("app", "hello-app").containsEntry("app-role", "canary");
+      assertThat(canary.getSpec().getSelector().getMatchLabels())
+          .containsEntry("app-role", "canary");
+      assertThat(baseline.getSpec().getTemplate().getMetadata().getLabels())
+          .containsEntry("app-role", "baseline");
+      assertThat(canary.getMetadata().getAnnotations())
+          .containsEntry(KubernetesWorkloads.VERSION_ANNOTATION, "v2");
+      engine().approve(APP, "test");
+    }
+    awaitPhase(Phase.PROMOTED, 3);
+    assertThat(image(deployment("hello"))).isEqualTo("registry.example/hello:v2");
+    assertThat(deployment("hello").getSpec().getReplicas()).isEqualTo(4);
+    assertThat(deployment("hello-baseline").getSpec().getReplicas()).isZero();
+    assertThat(deployment("hello-canary").getSpec().getReplicas()).isZero();
+
+    engine().rollback(APP, "test");
+    awaitPhase(Phase.ROLLED_BACK, 3);
+    assertThat(image(deployment("hello"))).isEqualTo("registry.example/hello:v1");
+    assertThat(deployment("hello").getSpec().getReplicas()).isEqualTo(4);
+    assertThat(deployment("hello-baseline").getSpec().getReplicas()).isZero();
+    assertThat(image(deployment("hello-baseline"))).isEqualTo("registry.example/hello:v1");
+
+    // What the driver asked the API server for, against k8s/control-plane/rbac.yaml.
+    controlling.set(false);
+    controller.join();
+    java.util.Set<String> calls = new java.util.TreeSet<>();
+    for (var request = cluster.server().takeRequest(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        request != null;
+        request = cluster.server().takeRequest(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      String path = request.getPath().replaceAll("\\?.*", "");
+      if (path.contains("/deployments") && !path.endsWith("/status")) {
+        String resource = path.endsWith("/scale") ? "deployments/scale" : "deployments";
+        String verb = switch (request.getMethod()) {
+          case "GET" -> path.endsWith("/deployments") ? "list" : "get";
+          case "POST" -> "create";
+          case "PUT" -> "update";
+          case "PATCH" -> "patch";
+          default -> request.getMethod();
+        };
+        calls.add(resource + " " + verb);
+      }
+    }
+    System.out.println("Deployment calls: " + calls);
+    assertThat(calls).containsExactlyInAnyOrder("deployments get", "deployments list",
+        "deployments create", "deployments patch", "deployments/scale get",
+        "deployments/scale update");
+  }
+
+  @Test
+  void aCanaryTestCreatesTheCanaryAndScalesItToZeroAtTheEnd() throws Exception {
+    engine().start(APP, new FlowRequest("test", "registry.example/hello:rc1", null, null, null,
+        null, 2, 5.0, null, null, null, null), "test");
+    awaitPhase(Phase.TEST_RUNNING, 0);
+    assertThat(image(deployment("hello-canary"))).isEqualTo("registry.example/hello:rc1");
+    assertThat(deployment("hello-canary").getSpec().getReplicas()).isEqualTo(2);
+    assertThat(deployment("hello-baseline")).isNull();
+    assertThat(deployment("hello").getSpec().getReplicas()).as("main untouched").isEqualTo(4);
+    engine().setWeight(APP, 0, "test");
+    awaitPhase(Phase.TEST_ENDED, 0);
+    assertThat(deployment("hello-canary").getSpec().getReplicas()).isZero();
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aFlowStartsWhenACanaryRolloutIsAppliedAndItsStatusFollows() throws Exception {
+    try (var crd = new java.io.FileInputStream("k8s/crd/canaryrollout.yaml")) {
+      client.apiextensions().v1().customResourceDefinitions().load(crd).create();
+    }
+    var resource = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
+        .withApiVersion(CanaryRollouts.API_VERSION).withKind(CanaryRollouts.KIND)
+        .withNewMetadata().withName("hello-v2").withNamespace("default").endMetadata()
+        .build();
+    resource.setAdditionalProperty("spec", Map.of("app", "hello-app", "kind", "deploy",
+        "version", "v2", "steps", List.of(10, 50), "postPromotionWindow", "PT1H"));
+    var resources = client.genericKubernetesResources(CanaryRollouts.API_VERSION,
+        CanaryRollouts.KIND).inNamespace("default");
+    resources.resource(resource).create();
+    try (CanaryRollouts watcher = CanaryRollouts.start(client, engine(), 100)) {
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+        Map<String, Object> status = (Map<String, Object>) resources.withName("hello-v2").get()
+            .getAdditionalProperties().get("status");
+        return "step-judging".equals(status.get("phase")) && status.get("step").equals(1)
+            && String.valueOf(status.get("waitingFor")).contains("approval of step 1");
+      });
+      Flow flow = engine().active(APP).orElseThrow();
+      assertThat(flow.startedBy()).isEqualTo("CanaryRollout default/hello-v2");
+      assertThat(deployment("hello-canary").getSpec().getReplicas()).isEqualTo(1);
+      engine().approve(APP, "test");
+      awaitPhase(Phase.STEP_JUDGING, 1);
+      engine().approve(APP, "test");
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "promoted".equals(
+          ((Map<String, Object>) resources.withName("hello-v2").get().getAdditionalProperties()
+              .get("status")).get("phase")));
+      assertThat(image(deployment("hello"))).isEqualTo("registry.example/hello:v2");
+      assertThat(engine().history(APP).stream().filter(e -> e.event().equals("started")))
+          .as("one resource, one flow").hasSize(1);
+    }
+  }
+}
