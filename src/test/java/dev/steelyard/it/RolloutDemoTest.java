@@ -260,6 +260,11 @@ class RolloutDemoTest {
     assertThat(demo.send("POST", demo.rolloutPath(),
         "{\"kind\":\"deploy\",\"version\":\"v2\",\"stepz\":[10]}").body())
         .contains("malformed request");
+    // The strict JSON rules of a split hold here too: a duplicate key is not "last wins".
+    HttpResponse<String> duplicate = demo.send("POST", demo.rolloutPath(),
+        "{\"kind\":\"deploy\",\"kind\":\"test\",\"version\":\"v2\"}");
+    assertThat(duplicate.statusCode()).isEqualTo(400);
+    assertThat(duplicate.body()).contains("Duplicate field 'kind'");
     assertThat(demo.send("POST", demo.rolloutPath() + "/approve", null).statusCode())
         .isEqualTo(404);
     assertThat(demo.send("POST", demo.rolloutPath(),

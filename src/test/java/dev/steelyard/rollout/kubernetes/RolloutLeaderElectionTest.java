@@ -109,11 +109,14 @@ class RolloutLeaderElectionTest {
             .isEqualTo("hello:v2");
         assertThat(client.apps().deployments().inNamespace("default")
             .withName("hello-canary").get().getSpec().getReplicas()).isZero();
-        // Everything stopped first: what the elections asked for, against rbac.yaml.
+        // Everything stopped first, the simulated controller too (it polls every 50 ms, so
+        // the requests would never run out): what the elections asked for, against rbac.yaml.
         electA.close();
         electB.close();
         a.close();
         b.close();
+        controlling.set(false);
+        controller.join();
         java.util.Set<String> leaseCalls = new java.util.TreeSet<>();
         for (var request = cluster.server().takeRequest(100,
                 java.util.concurrent.TimeUnit.MILLISECONDS);
