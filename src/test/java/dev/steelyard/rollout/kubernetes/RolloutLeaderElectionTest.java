@@ -86,9 +86,12 @@ class RolloutLeaderElectionTest {
         SteelyardServer follower = leader == a ? b : a;
         RolloutLeaderElection leaderElection = leader == a ? electA : electB;
 
-        assertThatThrownBy(() -> engine(follower).start(APP,
-            FlowRequest.deploy("v2", List.of(20.0), null), "test"))
-            .isInstanceOf(FlowException.class).hasMessageContaining("the leader is replica-");
+        // The follower learns who leads when it next reads the Lease: until then it says that
+        // no leader is known, and refuses all the same.
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+            assertThatThrownBy(() -> engine(follower).start(APP,
+                FlowRequest.deploy("v2", List.of(20.0), null), "test"))
+                .isInstanceOf(FlowException.class).hasMessageContaining("the leader is replica-"));
         engine(leader).start(APP, FlowRequest.deploy("v2", List.of(20.0), null), "test");
         await().atMost(Duration.ofSeconds(20)).until(() -> engine(leader).active(APP)
             .map(flow -> flow.phase() == Phase.STEP_JUDGING).orElse(false));
