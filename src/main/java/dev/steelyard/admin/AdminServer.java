@@ -15,6 +15,7 @@ import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.net.ConnectionLimit;
+import dev.steelyard.net.RateLimitedLog;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.rollout.Flow;
@@ -96,8 +97,8 @@ public final class AdminServer implements AutoCloseable {
   private static final long HEAVY_WAIT_SECONDS = 20;
   private final Semaphore heavy = new Semaphore(HEAVY_AT_ONCE, true);
   private final Counter authFailures;
-  private final RateLimitedLog authFailureLog = new RateLimitedLog(Duration.ofSeconds(10));
-  private final RateLimitedLog connectionCapLog = new RateLimitedLog(Duration.ofSeconds(10));
+  private final RateLimitedLog authFailureLog = new RateLimitedLog(log, 6);
+  private final RateLimitedLog connectionCapLog = new RateLimitedLog(log, 6);
   private ConnectionLimit connections;
   private final Optional<RolloutEngine> rollouts;
   private HttpServer server;
@@ -178,10 +179,8 @@ public final class AdminServer implements AutoCloseable {
   /** Counts a new connection against the cap, or closes it when the cap is reached. */
   private void capped(HttpConnection connection) {
     if (!connections.tryOpen()) {
-      connectionCapLog.warn(log, suppressed -> log.warn("admin connection from {} closed: "
-          + "{} connections are open, the cap (--max-connections){}", connection.remoteAddress(),
-          connections.max(), suppressed == 0 ? ""
-              : " (and " + suppressed + " more since the last such line)"));
+      connectionCapLog.warn("admin connection from {} closed: {} connections are open, the cap "
+          + "(--max-connections)", connection.remoteAddress(), connections.max());
       connection.close();
       return;
     }
@@ -614,10 +613,9 @@ public final class AdminServer implements AutoCloseable {
         token.get().getBytes(StandardCharsets.UTF_8))) {
       authFailures.increment();
       String why = presented.isEmpty() ? "no bearer token" : "a wrong token";
-      authFailureLog.warn(log, suppressed -> log.warn("refused {} {} from {}: {}{}",
-          ctx.request().method(), ctx.request().path(), ctx.request().remoteAddress(), why,
-          suppressed == 0 ? "" : " (and " + suppressed + " more refused calls since the last "
-              + "such line; see steelyard_admin_auth_failures_total)"));
+      authFailureLog.warn("refused {} {} from {}: {} (counted in "
+          + "steelyard_admin_auth_failures_total)", ctx.request().method(), ctx.request().path(),
+          ctx.request().remoteAddress(), why);
       throw new ApiException(401, "this call changes traffic and needs "
           + "'Authorization: Bearer <token>' with the server's admin token");
     }

@@ -7,7 +7,7 @@ import dev.steelyard.publish.RequestedNames;
 import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.xds.LogText;
-import dev.steelyard.xds.RateLimitedLog;
+import dev.steelyard.net.RateLimitedLog;
 import dev.steelyard.xds.XdsLimits;
 import dev.steelyard.xds.XdsPeer;
 import io.envoyproxy.controlplane.cache.Resources;

@@ -3,7 +3,7 @@ package dev.steelyard.server;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import dev.steelyard.xds.RateLimitedLog;
+import dev.steelyard.net.RateLimitedLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,6 @@
 package dev.steelyard.xds;
 
+import dev.steelyard.net.RateLimitedLog;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;

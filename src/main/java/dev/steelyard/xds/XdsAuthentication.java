@@ -1,5 +1,6 @@
 package dev.steelyard.xds;
 
+import dev.steelyard.net.RateLimitedLog;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;

@@ -1,10 +1,11 @@
-package dev.steelyard.xds;
+package dev.steelyard.net;
 
 import org.slf4j.Logger;
 
 /**
  * A warning that a client can cause, written at most {@code perMinute} times a minute: a
- * flood of bad clients must not flood the log. The first line after a quiet spell says how
+ * flood of bad clients (wrong tokens, undecodable messages, repeated NACKs) must not flood the
+ * log. Used on both ports. The first line after a quiet spell says how
  * many were left out.
  */
 public final class RateLimitedLog {
