@@ -562,8 +562,17 @@ public final class FlowMachine {
     b.lagging = List.of();
   }
 
+  /**
+   * Entries a flow keeps. A canary test's weight can be set again and again, and every entry is
+   * persisted with the flow: past this the oldest go (the first, the start, stays).
+   */
+  static final int MAX_HISTORY = 1_000;
+
   private static void log(Flow.Builder b, Instant now, String event, String detail, String by,
       String acks) {
+    if (b.history.size() >= MAX_HISTORY) {
+      b.history.remove(1);
+    }
     b.history.add(new HistoryEntry(now, b.id, event, detail, by, acks));
   }
 

@@ -372,7 +372,12 @@ public final class RolloutEngine implements AutoCloseable {
     if (!before.phase().rollingBack() && after.phase().rollingBack()) {
       rollbacks.increment();
     }
-    for (int i = before.history().size(); i < after.history().size(); i++) {
+    // New entries follow the last one the flow had before (the history is bounded, so its
+    // length alone does not say what is new).
+    List<HistoryEntry> earlier = before.history();
+    int from = earlier.isEmpty() ? 0
+        : after.history().lastIndexOf(earlier.get(earlier.size() - 1)) + 1;
+    for (int i = from; i < after.history().size(); i++) {
       HistoryEntry entry = after.history().get(i);
       log.info("flow {} of {}: {} {} [{}]{}", after.id(), after.app(), entry.event(),
           entry.detail(), entry.by(), entry.acks().isEmpty() ? "" : " acks " + entry.acks());

@@ -189,6 +189,19 @@ class FlowMachineTest {
   }
 
   @Test
+  void aWeightSetOverAndOverKeepsABoundedHistoryThatStartsWithTheStart() throws FlowException {
+    Flow flow = settle(settle(FlowMachine.start("t1", APP, FlowRequest.test("v2", 2, 5),
+        MAIN_V1, SplitPolicy.OFF, "op", now)));
+    HistoryEntry start = flow.history().get(0);
+    for (int i = 0; i < 3 * FlowMachine.MAX_HISTORY; i++) {
+      flow = FlowMachine.setWeight(flow, 1 + i % 40, "op", now);
+    }
+    assertThat(flow.history()).hasSize(FlowMachine.MAX_HISTORY);
+    assertThat(flow.history().get(0)).isEqualTo(start);
+    assertThat(flow.history().get(flow.history().size() - 1).detail()).contains("40");
+  }
+
+  @Test
   void canaryTestFollowsItsWeightAndEndsAtZero() throws FlowException {
     Flow flow = FlowMachine.start("t1", APP, FlowRequest.test("v2", 2, 5), MAIN_V1,
         SplitPolicy.OFF, "op", now);
