@@ -12,6 +12,7 @@ import dev.steelyard.admin.v1.ServerStatus;
 import dev.steelyard.admin.v1.SetSplitRequest;
 import dev.steelyard.admin.v1.Split;
 import dev.steelyard.feedback.ProxyRegistry;
+import dev.steelyard.load.LoadStore;
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.net.ConnectionLimit;
@@ -51,6 +52,7 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
@@ -101,11 +103,13 @@ public final class AdminServer implements AutoCloseable {
   private final RateLimitedLog connectionCapLog = new RateLimitedLog(log, 6);
   private ConnectionLimit connections;
   private final Optional<RolloutEngine> rollouts;
+  private final LoadStore load;
   private HttpServer server;
 
   public AdminServer(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
       ProxyRegistry proxies, PrometheusMeterRegistry meters, Optional<String> token,
-      String version, BackgroundLoops loops, Optional<RolloutEngine> rollouts) {
+      String version, BackgroundLoops loops, Optional<RolloutEngine> rollouts, LoadStore load) {
+    this.load = load;
     this.loops = loops;
     this.rollouts = rollouts;
     this.catalog = catalog;
@@ -151,6 +155,13 @@ public final class AdminServer implements AutoCloseable {
         .blockingHandler(ctx -> safely(ctx, () -> proto(ctx, 200, setSplit(ctx))));
     methodNotAllowed(router, "/api/v1/apps/:namespace/:name/split", "PUT");
     rolloutRoutes(router);
+    blocking(router, "/api/v1/apps/:namespace/:name/load", ctx -> safely(ctx, () -> {
+      AppKey key = key(ctx);
+      publisher.current().view().app(key)
+          .orElseThrow(() -> new ApiException(404, "unknown app " + key));
+      json(ctx, 200, LoadViews.load(load, key,
+          LoadViews.window(ctx.request().getParam("window"), load), Instant.now()));
+    }));
     blocking(router, "/api/v1/proxies",
         ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
     router.route().last().handler(ctx -> error(ctx, 404,

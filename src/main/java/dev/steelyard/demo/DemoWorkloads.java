@@ -51,15 +51,27 @@ public final class DemoWorkloads implements WorkloadDriver, AppCatalog {
         return thread;
       });
   private final String description;
+  private final Map<String, RoleBackend.Faults> faults;
   private volatile List<AppSpec> apps;
 
-  private DemoWorkloads(String description) {
+  private DemoWorkloads(String description, Map<String, RoleBackend.Faults> faults) {
     this.description = description;
+    this.faults = Map.copyOf(faults);
   }
 
   /** Starts a backend on every loopback endpoint of {@code apps}. */
   public static DemoWorkloads start(List<AppSpec> apps, String description) throws IOException {
-    DemoWorkloads workloads = new DemoWorkloads(description);
+    return start(apps, description, Map.of());
+  }
+
+  /**
+   * As {@link #start(List, String)}; every backend of a version in {@code faults} (a flow's new
+   * version, or {@value #INITIAL_VERSION}) misbehaves as that says, so that a judgment has
+   * something to catch.
+   */
+  public static DemoWorkloads start(List<AppSpec> apps, String description,
+      Map<String, RoleBackend.Faults> faults) throws IOException {
+    DemoWorkloads workloads = new DemoWorkloads(description, faults);
     try {
       for (AppSpec app : apps) {
         workloads.declared.put(app.key(), app);
@@ -69,7 +81,7 @@ public final class DemoWorkloads implements WorkloadDriver, AppCatalog {
           for (Endpoint endpoint : app.endpoints(role)) {
             if (endpoint.ip().startsWith("127.")) {
               backends.add(RoleBackend.start(app.key().name(), role, INITIAL_VERSION,
-                  endpoint.ip(), endpoint.port()));
+                  endpoint.ip(), endpoint.port(), workloads.faults(INITIAL_VERSION)));
             }
           }
           roles.put(role, new Running(INITIAL_VERSION, backends));
@@ -82,6 +94,10 @@ public final class DemoWorkloads implements WorkloadDriver, AppCatalog {
     }
     workloads.apps = workloads.compose();
     return workloads;
+  }
+
+  private RoleBackend.Faults faults(String version) {
+    return faults.getOrDefault(version, RoleBackend.Faults.NONE);
   }
 
   public synchronized int size() {
@@ -121,7 +137,8 @@ public final class DemoWorkloads implements WorkloadDriver, AppCatalog {
       }
       // New backends start before old ones leave the catalog (make before break).
       while (keep.size() < target.replicas()) {
-        keep.add(RoleBackend.start(flow.app().name(), role, target.version(), "127.0.0.1", 0));
+        keep.add(RoleBackend.start(flow.app().name(), role, target.version(), "127.0.0.1", 0,
+            faults(target.version())));
       }
       roles.put(role, new Running(target.version(), List.copyOf(keep)));
       apps = compose();

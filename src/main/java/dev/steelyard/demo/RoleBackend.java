@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
@@ -55,13 +56,55 @@ public final class RoleBackend implements AutoCloseable {
    */
   public static RoleBackend start(String app, SubsetRole role, String version, String host,
       int port) throws IOException {
+    return start(app, role, version, host, port, Faults.NONE);
+  }
+
+  /**
+   * What a backend does wrong on purpose, to show and test judgments: answers {@code
+   * errorFraction} of requests (at random) with an error (gRPC UNAVAILABLE, HTTP 503), and every
+   * answer {@code delayMillis} late.
+   */
+  public record Faults(double errorFraction, long delayMillis) {
+
+    public static final Faults NONE = new Faults(0, 0);
+
+    public Faults {
+      if (!(errorFraction >= 0 && errorFraction <= 1) || delayMillis < 0) {
+        throw new IllegalArgumentException("an error fraction is 0 to 1 and a delay at least 0");
+      }
+    }
+
+    boolean fails() {
+      return errorFraction > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble()
+          < errorFraction;
+    }
+
+    @Override
+    public String toString() {
+      return (errorFraction > 0 ? Math.round(errorFraction * 1000) / 10.0 + " % errors" : "")
+          + (errorFraction > 0 && delayMillis > 0 ? ", " : "")
+          + (delayMillis > 0 ? "+" + delayMillis + " ms" : "")
+          + (errorFraction == 0 && delayMillis == 0 ? "none" : "");
+    }
+  }
+
+  /** As {@link #start(String, SubsetRole, String, String, int)}, with {@code faults}. */
+  public static RoleBackend start(String app, SubsetRole role, String version, String host,
+      int port, Faults faults) throws IOException {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
     WhoAreYouReply reply = WhoAreYouReply.newBuilder().setApp(app).setRole(role.label())
         .setVersion(version).build();
     GrpcServer grpc = GrpcServer.server(vertx)
         .callHandler(ServiceMethod.server(SERVICE, "WhoAreYou", GrpcMessageEncoder.<WhoAreYouReply>encoder(),
             GrpcMessageDecoder.decoder(WhoAreYouRequest.newBuilder())), call -> {
-              call.handler(request -> call.response().end(reply));
+              call.handler(request -> later(vertx, faults.delayMillis(), () -> {
+                if (faults.fails()) {
+                  call.response().status(GrpcStatus.UNAVAILABLE)
+                      .statusMessage("injected failure").end();
+                } else {
+                  call.response().end(reply);
+                }
+              }));
             })
         .callHandler(ServiceMethod.server(SERVICE, "Stream", GrpcMessageEncoder.<WhoAreYouReply>encoder(),
             GrpcMessageDecoder.<StreamRequest>decoder(StreamRequest.newBuilder())), call -> {
@@ -77,7 +120,7 @@ public final class RoleBackend implements AutoCloseable {
           if (type != null && type.startsWith("application/grpc")) {
             grpc.handle(request);
           } else {
-            answerHttp(vertx, request, role, version);
+            answerHttp(vertx, request, role, version, faults);
           }
         });
     try {
@@ -91,28 +134,34 @@ public final class RoleBackend implements AutoCloseable {
     return new RoleBackend(vertx, server);
   }
 
+  private static void later(Vertx vertx, long delayMillis, Runnable action) {
+    if (delayMillis > 0) {
+      vertx.setTimer(delayMillis, id -> action.run());
+    } else {
+      action.run();
+    }
+  }
+
   private static void answerHttp(Vertx vertx, HttpServerRequest request, SubsetRole role,
-      String version) {
-    long delay = 0;
+      String version, Faults faults) {
+    long delay = faults.delayMillis();
     String asked = request.getParam("delay_ms");
     if (asked != null) {
       try {
-        delay = Long.parseLong(asked);
+        delay += Long.parseLong(asked);
       } catch (NumberFormatException e) {
         request.response().setStatusCode(400).end("delay_ms must be a number\n");
         return;
       }
     }
+    boolean fail = faults.fails();
     Runnable answer = () -> request.response()
+        .setStatusCode(fail ? 503 : 200)
         .putHeader(ROLE_HEADER, role.label())
         .putHeader(VERSION_HEADER, version)
         .putHeader("content-type", "text/plain")
-        .end(role.label() + "\n");
-    if (delay > 0) {
-      vertx.setTimer(delay, id -> answer.run());
-    } else {
-      answer.run();
-    }
+        .end(fail ? "injected failure\n" : role.label() + "\n");
+    later(vertx, delay, answer);
   }
 
   private static void stream(Vertx vertx, io.vertx.grpc.server.GrpcServerResponse<StreamRequest,

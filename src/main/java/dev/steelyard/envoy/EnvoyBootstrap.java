@@ -144,7 +144,15 @@ public record EnvoyBootstrap(
           lds_config:
             ads: {}
             resource_api_version: V3
-        static_resources:
+        cluster_manager:
+          # Load reports (LRS) per cluster to the control plane, for automatic canary judgment.
+          load_stats_config:
+            api_type: GRPC
+            transport_api_version: V3
+            grpc_services:
+              - envoy_grpc:
+                  cluster_name: steelyard_xds
+        %sstatic_resources:
           clusters:
             - name: steelyard_xds
               type: STRICT_DNS
@@ -169,11 +177,16 @@ public record EnvoyBootstrap(
             socket_address:
               address: %s
               port_value: %d
-        """.formatted(xdsToken.map(token -> "        initial_metadata:\n"
-            + "          - {key: authorization, value: \"Bearer " + token + "\"}\n").orElse(""),
+        """.formatted(tokenYaml(), tokenYaml(),
         KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT, xdsHost, xdsPort,
         xdsTls.map(EnvoyBootstrap::tlsYaml).orElse(""), adminHost, adminPort));
     return yaml.toString();
+  }
+
+  /** The token on a gRPC service of the bootstrap: ADS and load reports alike. */
+  private String tokenYaml() {
+    return xdsToken.map(token -> "        initial_metadata:\n"
+        + "          - {key: authorization, value: \"Bearer " + token + "\"}\n").orElse("");
   }
 
   private static String tlsYaml(Tls tls) {

@@ -67,9 +67,21 @@ public final class FlowMachine {
         throw FlowException.badRequest("weight and canaryReplicas are for a canary test; a "
             + "deploy takes steps");
       }
-      if (!List.of("manual", "pause").contains(b.judgment.type())) {
-        throw FlowException.badRequest("judgment.type must be manual or pause, not '"
+      if (!List.of("manual", "pause", "automatic").contains(b.judgment.type())) {
+        throw FlowException.badRequest("judgment.type must be manual, pause or automatic, not '"
             + b.judgment.type() + "'");
+      }
+      if (b.judgment.type().equals("automatic")) {
+        if (b.judgment.window().isNegative() || b.judgment.window().isZero()) {
+          throw FlowException.badRequest("an automatic judgment needs a positive window, e.g. "
+              + "\"PT5M\"");
+        }
+        String problem = b.judgment.analysis().problem();
+        if (problem != null) {
+          throw FlowException.badRequest(problem);
+        }
+      } else if (b.judgment.analysis() != null) {
+        throw FlowException.badRequest("judgment.analysis is for type automatic");
       }
       if (b.judgment.type().equals("pause") && b.judgment.pause().isZero()) {
         throw FlowException.badRequest("judgment pause needs a duration, e.g. \"PT30S\"");
@@ -184,9 +196,18 @@ public final class FlowMachine {
       case STEP_JUDGING -> {
         switch (verdict.decision()) {
           case PENDING -> b.waitingFor = verdict.reason();
+          case HOLD -> {
+            // Logged once: the flow waits, saying so, until an operator decides.
+            if (!verdict.reason().equals(flow.waitingFor())) {
+              log(b, now, "judgment", "step " + (flow.step() + 1) + ": hold ("
+                  + verdict.reason() + ")", "judge " + flow.judgment().type(), acks,
+                  verdict.evidence());
+            }
+            b.waitingFor = verdict.reason();
+          }
           case CONTINUE -> {
             log(b, now, "judgment", "step " + (flow.step() + 1) + ": continue (" + verdict.reason()
-                + ")", "judge " + flow.judgment().type(), acks);
+                + ")", "judge " + flow.judgment().type(), acks, verdict.evidence());
             if (flow.step() + 1 < flow.stepsBasisPoints().size()) {
               nextStep(b, now, acks);
             } else {
@@ -198,7 +219,7 @@ public final class FlowMachine {
           }
           case ROLLBACK -> {
             log(b, now, "judgment", "step " + (flow.step() + 1) + ": roll back (" + verdict.reason()
-                + ")", "judge " + flow.judgment().type(), acks);
+                + ")", "judge " + flow.judgment().type(), acks, verdict.evidence());
             beginRollback(b, now, acks);
           }
         }
@@ -570,10 +591,15 @@ public final class FlowMachine {
 
   private static void log(Flow.Builder b, Instant now, String event, String detail, String by,
       String acks) {
+    log(b, now, event, detail, by, acks, null);
+  }
+
+  private static void log(Flow.Builder b, Instant now, String event, String detail, String by,
+      String acks, Evidence evidence) {
     if (b.history.size() >= MAX_HISTORY) {
       b.history.remove(1);
     }
-    b.history.add(new HistoryEntry(now, b.id, event, detail, by, acks));
+    b.history.add(new HistoryEntry(now, b.id, event, detail, by, acks, evidence));
   }
 
   static String describeSteps(List<Integer> steps) {

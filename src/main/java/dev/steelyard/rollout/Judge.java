@@ -14,6 +14,11 @@ public interface Judge {
 
   Verdict judge(Flow flow, Instant windowStart, Instant now);
 
+  /** What is wrong with {@code judgment} for this judge, in words, or null: checked at start. */
+  default String problem(Judgment judgment) {
+    return null;
+  }
+
   /** An operator approves: the step continues once {@code approve} was called for it. */
   Judge MANUAL = (flow, windowStart, now) -> flow.approvedStep() >= flow.step()
       ? Verdict.proceed("approved by " + flow.approvedBy())

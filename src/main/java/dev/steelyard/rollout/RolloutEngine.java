@@ -83,7 +83,8 @@ public final class RolloutEngine implements AutoCloseable {
     this.proxies = proxies;
     this.driver = driver;
     this.store = store;
-    this.judges = Map.of("manual", Judge.MANUAL, "pause", Judge.PAUSE);
+    this.judges = new java.util.concurrent.ConcurrentHashMap<>(Map.of("manual", Judge.MANUAL,
+        "pause", Judge.PAUSE));
     this.clock = clock;
     this.tick = tick;
     flows.addAll(store.load());
@@ -108,6 +109,12 @@ public final class RolloutEngine implements AutoCloseable {
     if (active > 0) {
       log.info("resuming {} flow(s) from {}", active, store.file());
     }
+  }
+
+  /** Adds a judge flows can name as their judgment type (the automatic one); before start. */
+  public RolloutEngine withJudge(String type, Judge judge) {
+    judges.put(type, judge);
+    return this;
   }
 
   public void start() {
@@ -185,6 +192,16 @@ public final class RolloutEngine implements AutoCloseable {
     if (running.isPresent()) {
       throw FlowException.conflict("a " + running.get().kind().label() + " flow ("
           + running.get().id() + ") already owns " + app + "; one flow per app at a time");
+    }
+    if (request.judgment() != null && "automatic".equals(request.judgment().type())) {
+      Judge judge = judges.get("automatic");
+      if (judge == null) {
+        throw new FlowException(501, "automatic judgment is not available on this server");
+      }
+      String problem = judge.problem(request.judgment());
+      if (problem != null) {
+        throw FlowException.badRequest(problem);
+      }
     }
     Flow flow = FlowMachine.start(UUID.randomUUID().toString().substring(0, 8), app, request,
         driver.main(app), splits.get(app).mesh(), by, clock.instant());

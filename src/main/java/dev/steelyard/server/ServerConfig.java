@@ -23,6 +23,8 @@ import java.util.Optional;
  * @param adminIdleTimeout an admin connection that sends and receives nothing this long is closed
  * @param xdsAuth how xDS clients authenticate (bearer token, client certificates, or none)
  * @param xdsLimits what one xDS client may make the server hold, and the xDS connection cap
+ * @param analysis where automatic judgments get their metrics: the proxies' load reports (how
+ *     often they report, how finely and how long they are kept) and Prometheus
  */
 public record ServerConfig(
     String bindHost,
@@ -38,7 +40,8 @@ public record ServerConfig(
     int maxConnections,
     Duration adminIdleTimeout,
     XdsAuth xdsAuth,
-    XdsLimits xdsLimits) {
+    XdsLimits xdsLimits,
+    Analysis analysis) {
 
   public static final int DEFAULT_MAX_CONNECTIONS = 1024;
   public static final Duration DEFAULT_ADMIN_IDLE_TIMEOUT = Duration.ofSeconds(60);
@@ -54,71 +57,105 @@ public record ServerConfig(
     return new ServerConfig("0.0.0.0", "127.0.0.1", 18000, 18080, dataDir,
         TranslatorSettings.DEFAULTS, Optional.empty(), Duration.ofMillis(20),
         Duration.ofMillis(200), Duration.ofSeconds(30), DEFAULT_MAX_CONNECTIONS,
-        DEFAULT_ADMIN_IDLE_TIMEOUT, XdsAuth.none(), XdsLimits.defaults());
+        DEFAULT_ADMIN_IDLE_TIMEOUT, XdsAuth.none(), XdsLimits.defaults(), Analysis.DEFAULTS);
   }
 
   public ServerConfig withPorts(int xds, int admin) {
     return new ServerConfig(bindHost, adminBindHost, xds, admin, dataDir, translator, adminToken,
-        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth, xdsLimits);
+        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth, xdsLimits,
+        analysis);
   }
 
   /** Both ports on {@code host}. */
   public ServerConfig withBindHost(String host) {
     return new ServerConfig(host, host, xdsPort, adminPort, dataDir, translator, adminToken,
-        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth, xdsLimits);
+        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth, xdsLimits,
+        analysis);
   }
 
   /** The admin port on {@code host}; the xDS port stays where it was. */
   public ServerConfig withAdminBindHost(String host) {
     return new ServerConfig(bindHost, host, xdsPort, adminPort, dataDir, translator, adminToken,
-        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth, xdsLimits);
+        holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth, xdsLimits,
+        analysis);
   }
 
   public ServerConfig withAdminToken(Optional<String> token) {
     return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
         token, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth,
-        xdsLimits);
+        xdsLimits, analysis);
   }
 
   public ServerConfig withTranslator(TranslatorSettings settings) {
     return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, settings,
         adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth,
-        xdsLimits);
+        xdsLimits, analysis);
   }
 
   public ServerConfig withHoldoff(Duration quiet, Duration max) {
     return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
         adminToken, quiet, max, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth,
-        xdsLimits);
+        xdsLimits, analysis);
   }
 
   public ServerConfig withXdsKeepalive(Duration keepalive) {
     return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
         adminToken, holdoff, maxHoldoff, keepalive, maxConnections, adminIdleTimeout, xdsAuth,
-        xdsLimits);
+        xdsLimits, analysis);
   }
 
   /** The admin port's connection cap. */
   public ServerConfig withMaxConnections(int max) {
     return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
-        adminToken, holdoff, maxHoldoff, xdsKeepalive, max, adminIdleTimeout, xdsAuth, xdsLimits);
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, max, adminIdleTimeout, xdsAuth, xdsLimits,
+        analysis);
   }
 
   public ServerConfig withAdminIdleTimeout(Duration timeout) {
     return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
         adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, timeout, xdsAuth,
-        xdsLimits);
+        xdsLimits, analysis);
   }
 
   public ServerConfig withXdsAuth(XdsAuth auth) {
     return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
         adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, auth,
-        xdsLimits);
+        xdsLimits, analysis);
   }
 
   public ServerConfig withXdsLimits(XdsLimits limits) {
     return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
         adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth,
-        limits);
+        limits, analysis);
+  }
+
+  public ServerConfig withAnalysis(Analysis settings) {
+    return new ServerConfig(bindHost, adminBindHost, xdsPort, adminPort, dataDir, translator,
+        adminToken, holdoff, maxHoldoff, xdsKeepalive, maxConnections, adminIdleTimeout, xdsAuth,
+        xdsLimits, settings);
+  }
+
+  /**
+   * Metric sources for automatic judgments.
+   *
+   * @param loadReportInterval how often proxies send load reports (LRS)
+   * @param loadResolution the width of a kept load bucket; an analysis samples per bucket
+   * @param loadRetention how long load buckets are kept
+   * @param prometheus the Prometheus server PromQL metrics are read from, if any
+   */
+  public record Analysis(Duration loadReportInterval, Duration loadResolution,
+      Duration loadRetention, Optional<java.net.URI> prometheus) {
+
+    public static final Analysis DEFAULTS = new Analysis(Duration.ofSeconds(10),
+        Duration.ofSeconds(10), Duration.ofHours(1), Optional.empty());
+
+    public Analysis withPrometheus(Optional<java.net.URI> url) {
+      return new Analysis(loadReportInterval, loadResolution, loadRetention, url);
+    }
+
+    /** Load reports every {@code interval}, kept in buckets as wide. */
+    public Analysis withLoadInterval(Duration interval) {
+      return new Analysis(interval, interval, loadRetention, prometheus);
+    }
   }
 }

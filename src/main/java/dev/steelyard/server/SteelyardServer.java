@@ -1,7 +1,12 @@
 package dev.steelyard.server;
 
 import dev.steelyard.admin.AdminServer;
+import dev.steelyard.analysis.AutomaticJudge;
+import dev.steelyard.analysis.MetricSources;
+import dev.steelyard.analysis.PrometheusSource;
 import dev.steelyard.feedback.ProxyRegistry;
+import dev.steelyard.load.LoadReportingService;
+import dev.steelyard.load.LoadStore;
 import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.publish.EndpointVersions;
 import dev.steelyard.publish.IndexedCache;
@@ -65,6 +70,7 @@ public final class SteelyardServer implements AutoCloseable {
   private RolloutEngine engine;
   private WorkloadDriver ownDriver;
   private boolean rolloutsElected;
+  private LoadStore load;
 
   /** A server whose splits are kept in {@code config.dataDir()}. */
   public SteelyardServer(ServerConfig config, AppCatalog catalog) throws IOException {
@@ -131,11 +137,17 @@ public final class SteelyardServer implements AutoCloseable {
     TransportFailureLog.install();
     V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(proxies), watcher,
         new DefaultExecutorGroup(), new CachedProtoResourcesSerializer());
+    ServerConfig.Analysis analysis = config.analysis();
+    load = new LoadStore(analysis.loadResolution(), analysis.loadRetention(), Clock.systemUTC(),
+        meters);
+    LoadReportingService loadReports = new LoadReportingService(load,
+        analysis.loadReportInterval(), app -> publisher.current().view().app(app).isPresent());
     NettyServerBuilder builder = NettyServerBuilder.forAddress(
             new InetSocketAddress(config.bindHost(), config.xdsPort()))
         // ADS only: per-type streams would show up as separate proxies that never ACK routes.
         .addService(XdsService.guarded(discovery.getAggregatedDiscoveryServiceImpl(),
             config.xdsAuth(), limits, meters))
+        .addService(XdsService.guardedLoadReports(loadReports, config.xdsAuth(), meters))
         .channelFactory(connectionCap.channelFactory())
         .bossEventLoopGroup(connectionCap.boss())
         .workerEventLoopGroup(connectionCap.workers())
@@ -168,10 +180,12 @@ public final class SteelyardServer implements AutoCloseable {
       engine = new RolloutEngine(catalog, splits, publisher, proxies, driver,
           FlowStore.open(config.dataDir()), meters, Clock.systemUTC(), Duration.ofMillis(200),
           !rolloutsElected);
+      engine.withJudge("automatic", new AutomaticJudge(new MetricSources(load,
+          analysis.prometheus().map(PrometheusSource::new))));
       engine.start();
     }
     admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),
-        VERSION, loops, Optional.ofNullable(engine));
+        VERSION, loops, Optional.ofNullable(engine), load);
     adminPort = admin.start(config.adminBindHost(), config.adminPort(),
         config.maxConnections(), config.adminIdleTimeout());
     log.info("steelyard {} serving xDS on {}:{} (authentication: {}) and the admin API on "
@@ -240,6 +254,11 @@ public final class SteelyardServer implements AutoCloseable {
   /** The background loops; one that stopped turns {@code /readyz} to 503. */
   public BackgroundLoops loops() {
     return loops;
+  }
+
+  /** The proxies' load reports, per app and role. */
+  public LoadStore load() {
+    return load;
   }
 
   public ProxyRegistry proxies() {

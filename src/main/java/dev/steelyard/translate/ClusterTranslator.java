@@ -33,6 +33,10 @@ public final class ClusterTranslator {
       .setAds(AggregatedConfigSource.getDefaultInstance())
       .setResourceApiVersion(ApiVersion.V3)
       .build();
+  /** The management server that sent the cluster: the load reports' destination. */
+  static final ConfigSource SELF = ConfigSource.newBuilder()
+      .setSelf(io.envoyproxy.envoy.config.core.v3.SelfConfigSource.getDefaultInstance())
+      .build();
   private static final String HTTP_PROTOCOL_OPTIONS =
       "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
@@ -58,6 +62,11 @@ public final class ClusterTranslator {
             .setServiceName(name))
         .setConnectTimeout(Duration.newBuilder().setSeconds(1))
         .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+    // grpc-java reports load per cluster only where lrs_server is set, and only to itself;
+    // Envoy reports from its bootstrap's load_stats_config instead.
+    if (kind == ProxyKind.GRPC) {
+      cluster.setLrsServer(SELF);
+    }
     // Proxyless clients speak gRPC already; Envoy must be told to use HTTP/2 upstream.
     if (kind != ProxyKind.GRPC && app.spec().protocol() == AppProtocol.GRPC) {
       cluster.putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS, Any.pack(

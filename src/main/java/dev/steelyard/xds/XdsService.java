@@ -24,4 +24,14 @@ public final class XdsService {
     return ServerInterceptors.intercept(bytes, new DecodeGuard(),
         new XdsAuthentication(auth.token(), auth.clientCertificates(), meters));
   }
+
+  /**
+   * The Load Reporting Service as the port serves it: the same authentication as ADS (a report
+   * is trusted like an ACK); messages are small and counted, so no response flow control.
+   */
+  public static ServerServiceDefinition guardedLoadReports(BindableService lrs, XdsAuth auth,
+      MeterRegistry meters) {
+    return ServerInterceptors.intercept(lrs,
+        new XdsAuthentication(auth.token(), auth.clientCertificates(), meters));
+  }
 }

@@ -40,13 +40,27 @@ final class DemoRollouts implements AutoCloseable {
   SteelyardServer server;
   private Catalog catalog;
 
+  private final java.util.function.UnaryOperator<ServerConfig> configure;
+
   DemoRollouts(Path dir, int mainReplicas) throws Exception {
+    this(dir, mainReplicas, Map.of(), config -> config);
+  }
+
+  /**
+   * With backends of the versions in {@code faults} misbehaving, and the server's configuration
+   * changed by {@code configure} (load report interval, Prometheus).
+   */
+  DemoRollouts(Path dir, int mainReplicas,
+      Map<String, dev.steelyard.demo.RoleBackend.Faults> faults,
+      java.util.function.UnaryOperator<ServerConfig> configure) throws Exception {
+    this.configure = configure;
     List<Endpoint> main = new ArrayList<>();
     for (int i = 0; i < mainReplicas; i++) {
       main.add(new Endpoint("127.0.0.1", freePort()));
     }
     workloads = DemoWorkloads.start(List.of(new AppSpec(APP, 8080, AppProtocol.GRPC,
-        List.of("hello-app.example.com"), Map.of(SubsetRole.MAIN, main))), "test demo");
+        List.of("hello-app.example.com"), Map.of(SubsetRole.MAIN, main))), "test demo",
+        faults);
     dataDir = dir.resolve("data");
     xdsPort = freePort();
     start();
@@ -62,7 +76,8 @@ final class DemoRollouts implements AutoCloseable {
     catalog = new Catalog(workloads);
     ServerConfig config = ServerConfig.defaults(dataDir).withBindHost("127.0.0.1")
         .withPorts(xdsPort, 0).withHoldoff(Duration.ofMillis(10), Duration.ofMillis(100));
-    server = new SteelyardServer(config, catalog).withWorkloads(workloads).start();
+    server = new SteelyardServer(configure.apply(config), catalog).withWorkloads(workloads)
+        .start();
   }
 
   void stopServer() {
