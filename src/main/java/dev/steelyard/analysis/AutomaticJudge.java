@@ -152,12 +152,14 @@ public final class AutomaticJudge implements Judge {
         fetchProblem = "metrics could not be read: " + e.getMessage();
       }
     }
+    String fewSamples = fewSamples(samples, analysis.minSamples());
     Evidence evidence = new Evidence(acked, from, now, errors, metrics, samples, reporters);
 
-    boolean noData = !enoughRequests || fetchProblem != null
+    boolean noData = !enoughRequests || fetchProblem != null || fewSamples != null
         || (metrics != null && metrics.outcome() == Outcome.NODATA);
     if (noData) {
       String why = fetchProblem != null ? fetchProblem
+          : fewSamples != null ? fewSamples
           : !enoughRequests ? "fewer than " + analysis.minRequests() + " finished requests on a "
               + "side (baseline " + finished(baseline) + ", canary " + finished(canary) + ")"
           : "no data: " + metrics.summary();
@@ -190,6 +192,21 @@ public final class AutomaticJudge implements Judge {
       default -> new Verdict(Verdict.Decision.HOLD, reason + "; an operator decides: steelyard "
           + "rollout approve or rollback", evidence);
     };
+  }
+
+  /** The first metric with fewer than {@code min} samples on a side, in words, or null. */
+  private static String fewSamples(Map<String, Samples> samples, int min) {
+    for (Map.Entry<String, Samples> entry : samples.entrySet()) {
+      long baseline = Arrays.stream(entry.getValue().baseline()).filter(v -> !Double.isNaN(v))
+          .count();
+      long canary = Arrays.stream(entry.getValue().canary()).filter(v -> !Double.isNaN(v))
+          .count();
+      if (baseline < min || canary < min) {
+        return "metric " + entry.getKey() + " has " + baseline + " baseline and " + canary
+            + " canary samples, fewer than " + min;
+      }
+    }
+    return null;
   }
 
   private static long finished(LoadStore.Totals totals) {

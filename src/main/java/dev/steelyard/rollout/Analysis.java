@@ -24,14 +24,19 @@ import java.util.Locale;
  *     NoData
  * @param onNoData what a NoData verdict does: pause (wait for an operator), rollback, continue
  * @param onMarginal what a marginal score does: pause, rollback, continue
+ * @param minSamples samples (not NaN) each side of every metric needs before it is judged:
+ *     with few samples the Mann-Whitney interval cannot exclude 0 and a metric passes by lack
+ *     of evidence (4 against 4 can never reach 98 % confidence), so fewer means wait
  */
 public record Analysis(Double errorAlpha, Long minRequests, JudgeConfig metrics,
-    Duration interval, Duration maxWait, String onNoData, String onMarginal) {
+    Duration interval, Duration maxWait, String onNoData, String onMarginal,
+    Integer minSamples) {
 
   public static final Analysis DEFAULTS = new Analysis(null, null, null, null, null, null,
-      null);
+      null, null);
 
   public Analysis {
+    minSamples = minSamples == null ? 10 : minSamples;
     errorAlpha = errorAlpha == null ? 0.05 : errorAlpha;
     minRequests = minRequests == null ? 100 : minRequests;
     interval = interval == null ? Duration.ofSeconds(10) : interval;
@@ -48,6 +53,9 @@ public record Analysis(Double errorAlpha, Long minRequests, JudgeConfig metrics,
     }
     if (minRequests < 1) {
       return "judgment.analysis.minRequests must be at least 1";
+    }
+    if (minSamples < 1) {
+      return "judgment.analysis.minSamples must be at least 1";
     }
     if (interval.isNegative() || interval.isZero() || maxWait.isNegative()) {
       return "judgment.analysis.interval must be positive and maxWait at least 0";

@@ -89,7 +89,7 @@ class PrometheusJudgmentTest {
             latency.effectSize(), latency.nanStrategy(), false, latency.confidence(),
             new Query("prometheus", MEAN_REQUEST_TIME, null));
         Analysis analysis = new Analysis(0.05, 20L, new JudgeConfig(List.of(latency), Map.of(),
-            Thresholds.DEFAULT), Duration.ofSeconds(2), Duration.ofSeconds(30), null, null);
+            Thresholds.DEFAULT), Duration.ofSeconds(1), Duration.ofSeconds(30), null, null, 8);
         engine.start(APP, new FlowRequest("deploy", "v2-slow", null, List.of(10.0, 50.0),
             new Judgment("automatic", null, Duration.ofSeconds(12), analysis), null, null, null,
             null, null, null, null), "test");
