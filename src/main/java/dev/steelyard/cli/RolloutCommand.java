@@ -59,6 +59,15 @@ final class RolloutCommand implements Runnable {
     @Option(names = "--pause", converter = DurationConverter.class,
         description = "judge each step by a timed pause (e.g. 2m) instead of manual approval")
     Duration pause;
+    @Option(names = "--automatic", converter = DurationConverter.class, paramLabel = "WINDOW",
+        description = "judge each step automatically over an analysis window (e.g. 5m): the "
+            + "canary's errors against the baseline's from the proxies' load reports, and the "
+            + "metrics of --analysis")
+    Duration automatic;
+    @Option(names = "--analysis", paramLabel = "FILE",
+        description = "with --automatic: the analysis (errorAlpha, minRequests, metrics, "
+            + "interval, maxWait, onNoData, onMarginal, minSamples) as JSON or YAML")
+    java.nio.file.Path analysis;
     @Option(names = "--sizing", description = "helm (default: baseline and canary R*n/100+1, "
         + "main R*(100-2n)/100+1 from step 2) or keep-main (main stays at R)")
     String sizing;
@@ -82,8 +91,23 @@ final class RolloutCommand implements Runnable {
         body.put("version", version);
         putIf(body, "fromVersion", fromVersion);
         putIf(body, "steps", steps);
+        if (pause != null && automatic != null) {
+          throw new Output.BadArgument("--pause and --automatic are two judgments; pick one");
+        }
         if (pause != null) {
           body.put("judgment", Map.of("type", "pause", "pause", pause.toString()));
+        }
+        if (analysis != null && automatic == null) {
+          throw new Output.BadArgument("--analysis needs --automatic WINDOW");
+        }
+        if (automatic != null) {
+          Map<String, Object> judgment = new LinkedHashMap<>();
+          judgment.put("type", "automatic");
+          judgment.put("window", automatic.toString());
+          if (analysis != null) {
+            judgment.put("analysis", readAnalysis(analysis));
+          }
+          body.put("judgment", judgment);
         }
         putIf(body, "sizing", sizing);
         putIf(body, "ackTimeout", ackTimeout == null ? null : ackTimeout.toString());
@@ -203,8 +227,22 @@ final class RolloutCommand implements Runnable {
           out.printf("%s  %s  %-12s %s  [%s]%s%n", entry.get("at"), entry.get("flowId"),
               entry.get("event"), entry.get("detail"), entry.get("by"),
               acks.isEmpty() ? "" : "  acks " + acks);
+          if (entry.get("evidence") instanceof Map<?, ?> evidence) {
+            printEvidence(out, (Map<String, Object>) evidence);
+          }
         }
       });
+    }
+  }
+
+  /** An analysis file, JSON or YAML (YAML is a superset of JSON): sent as the server reads it. */
+  static Object readAnalysis(java.nio.file.Path file) throws Output.BadArgument {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper(
+          new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readValue(file.toFile(),
+          Object.class);
+    } catch (java.io.IOException e) {
+      throw new Output.BadArgument("cannot read the analysis " + file + ": " + e.getMessage());
     }
   }
 
@@ -263,6 +301,9 @@ final class RolloutCommand implements Runnable {
     for (String verdict : verdicts) {
       out.println("  verdict: " + verdict);
     }
+    if (flow.get("lastEvidence") instanceof Map<?, ?> evidence) {
+      printEvidence(out, (Map<String, Object>) evidence);
+    }
     String error = String.valueOf(flow.getOrDefault("driverError", ""));
     if (!error.isEmpty()) {
       out.println("  workload driver: " + error);
@@ -279,5 +320,35 @@ final class RolloutCommand implements Runnable {
       return String.valueOf(value);
     }
     return String.format(Locale.ROOT, "%.2f", number.doubleValue()).replaceAll("\\.?0+$", "");
+  }
+
+  /** An automatic verdict's evidence, indented under its line: window, counts, metrics. */
+  @SuppressWarnings("unchecked")
+  static void printEvidence(PrintWriter out, Map<String, Object> evidence) {
+    out.printf("      window %s .. %s (routes ACKed %s)%n", evidence.get("from"),
+        evidence.get("to"), evidence.get("acked"));
+    if (evidence.get("errors") instanceof Map<?, ?> errors) {
+      out.printf("      errors: canary %s/%s, baseline %s/%s, always-valid p %s (alpha %s)%n",
+          errors.get("canaryErrors"), errors.get("canaryRequests"), errors.get("baselineErrors"),
+          errors.get("baselineRequests"), number(errors.get("alwaysValidP")),
+          number(errors.get("alpha")));
+    }
+    if (evidence.get("metrics") instanceof Map<?, ?> metrics) {
+      for (Map<String, Object> metric : (List<Map<String, Object>>) metrics.get("metrics")) {
+        Map<String, Object> baseline = (Map<String, Object>) metric.get("baseline");
+        Map<String, Object> canary = (Map<String, Object>) metric.get("canary");
+        out.printf("      metric %s: %s, median baseline %s canary %s (%s samples)%n",
+            metric.get("name"), metric.get("classification"),
+            baseline == null ? "-" : number(baseline.get("median")),
+            canary == null ? "-" : number(canary.get("median")),
+            canary == null ? "-" : canary.get("count"));
+      }
+      out.printf("      score %s: %s%n", number(metrics.get("score")), metrics.get("outcome"));
+    }
+    List<?> reporters = (List<?>) evidence.getOrDefault("reporters", List.of());
+    if (!reporters.isEmpty()) {
+      out.println("      reported by " + String.join(", ", reporters.stream()
+          .map(String::valueOf).toList()));
+    }
   }
 }

@@ -7,6 +7,7 @@ import dev.steelyard.rollout.WorkloadDriver;
 import dev.steelyard.rollout.kubernetes.CanaryRollouts;
 import dev.steelyard.rollout.kubernetes.KubernetesWorkloads;
 import dev.steelyard.rollout.kubernetes.RolloutLeaderElection;
+import dev.steelyard.demo.RoleBackend;
 import dev.steelyard.demo.RoleBackends;
 import dev.steelyard.envoy.EnvoyBinary;
 import dev.steelyard.server.KubernetesControlPlane;
@@ -34,6 +35,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -55,6 +57,23 @@ final class ServeCommand implements Callable<Integer> {
           + "the apps, and an Envoy gateway and sidecar when an Envoy binary is found; without "
           + "--config, serve the embedded demo apps (server/demo.yaml).")
   boolean demo;
+
+  @Option(names = "--demo-fault", paramLabel = "VERSION=FAULTS",
+      description = "With --demo: backends of VERSION misbehave, so a judgment has something "
+          + "to catch: errors=20%% fails a fifth of the requests, delay=30ms answers late; "
+          + "e.g. --demo-fault v2-bad=errors=20%% (repeatable)")
+  List<String> demoFaults = new ArrayList<>();
+
+  @Option(names = "--prometheus", paramLabel = "URL",
+      description = "The Prometheus server automatic judgments read PromQL metrics from, "
+          + "e.g. http://prometheus:9090")
+  java.net.URI prometheus;
+
+  @Option(names = "--load-report-interval", defaultValue = "10s",
+      converter = DurationConverter.class,
+      description = "How often proxies send load reports (LRS), which are also the buckets "
+          + "an analysis samples; default ${DEFAULT-VALUE}")
+  Duration loadReportInterval;
 
   @Option(names = "--envoy", paramLabel = "PATH",
       description = "With --demo: the Envoy binary for the demo's gateway and sidecar. Default: "
@@ -215,7 +234,7 @@ final class ServeCommand implements Callable<Integer> {
       if (demo && config == null) {
         // The demo's own apps: their backends are workloads the rollout engine can change.
         demoWorkloads = DemoWorkloads.start(catalog.apps(), catalog.describe()
-            + ", demo backends per role and version");
+            + ", demo backends per role and version", demoFaults());
         catalog.close();
         catalog = demoWorkloads;
         workloads = demoWorkloads;
@@ -309,6 +328,9 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   ServerConfig serverConfig() throws IOException {
+    if (!demo && !demoFaults.isEmpty()) {
+      throw new IOException("--demo-fault is for --demo's backends");
+    }
     if (maxConnections < 1) {
       throw new IOException("--max-connections must be at least 1, got " + maxConnections);
     }
@@ -336,7 +358,53 @@ final class ServeCommand implements Callable<Integer> {
         .withMaxConnections(maxConnections)
         .withAdminIdleTimeout(adminIdleTimeout)
         .withXdsAuth(xdsAuth())
-        .withXdsLimits(XdsLimits.defaults().withMaxConnections(maxXdsConnections));
+        .withXdsLimits(XdsLimits.defaults().withMaxConnections(maxXdsConnections))
+        .withAnalysis(analysis());
+  }
+
+  private ServerConfig.Analysis analysis() throws IOException {
+    if (loadReportInterval.compareTo(Duration.ofSeconds(1)) < 0
+        || loadReportInterval.compareTo(Duration.ofMinutes(10)) > 0) {
+      throw new IOException("--load-report-interval must be 1s to 10m, got "
+          + DurationConverter.describe(loadReportInterval));
+    }
+    if (prometheus != null && (prometheus.getScheme() == null
+        || !List.of("http", "https").contains(prometheus.getScheme()))) {
+      throw new IOException("--prometheus must be an http(s) URL, got " + prometheus);
+    }
+    return ServerConfig.Analysis.DEFAULTS.withLoadInterval(loadReportInterval)
+        .withPrometheus(Optional.ofNullable(prometheus));
+  }
+
+  /** --demo-fault VERSION=errors=20%,delay=30ms, per version. */
+  Map<String, RoleBackend.Faults> demoFaults() throws IOException {
+    Map<String, RoleBackend.Faults> faults = new java.util.LinkedHashMap<>();
+    for (String fault : demoFaults) {
+      int equals = fault.indexOf('=');
+      if (equals <= 0) {
+        throw new IOException("--demo-fault " + fault + ": expected VERSION=errors=20%,"
+            + "delay=30ms");
+      }
+      double errors = 0;
+      long delay = 0;
+      for (String part : fault.substring(equals + 1).split(",")) {
+        String[] kv = part.trim().split("=", 2);
+        try {
+          if (kv.length == 2 && kv[0].equals("errors") && kv[1].endsWith("%")) {
+            errors = Double.parseDouble(kv[1].substring(0, kv[1].length() - 1)) / 100;
+          } else if (kv.length == 2 && kv[0].equals("delay")) {
+            delay = new DurationConverter().convert(kv[1]).toMillis();
+          } else {
+            throw new IllegalArgumentException("unknown");
+          }
+          faults.put(fault.substring(0, equals), new RoleBackend.Faults(errors, delay));
+        } catch (RuntimeException e) {
+          throw new IOException("--demo-fault " + fault + ": '" + part + "' is not errors=N% "
+              + "(0 to 100) or delay=DURATION");
+        }
+      }
+    }
+    return faults;
   }
 
   private XdsAuth xdsAuth() throws IOException {

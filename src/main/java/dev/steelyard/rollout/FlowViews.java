@@ -67,6 +67,14 @@ public final class FlowViews {
       }
     }
     out.put("verdicts", verdicts);
+    // The newest automatic verdict's evidence, whole (the history has every one).
+    for (int i = flow.history().size() - 1; i >= 0; i--) {
+      HistoryEntry entry = flow.history().get(i);
+      if (entry.evidence() != null) {
+        out.put("lastEvidence", entry.evidence());
+        break;
+      }
+    }
     out.put("driver", driver);
     out.put("driverError", driverError);
     out.put("phaseSince", flow.phaseSince().toString());
