@@ -151,6 +151,7 @@ public final class AdminServer implements AutoCloseable {
         .blockingHandler(ctx -> safely(ctx, () -> proto(ctx, 200, setSplit(ctx))));
     methodNotAllowed(router, "/api/v1/apps/:namespace/:name/split", "PUT");
     rolloutRoutes(router);
+    JudgeRoutes.register(router, Optional.empty());
     blocking(router, "/api/v1/proxies",
         ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
     router.route().last().handler(ctx -> error(ctx, 404,
