@@ -12,6 +12,13 @@ import dev.steelyard.admin.v1.ServerStatus;
 import dev.steelyard.admin.v1.SetSplitRequest;
 import dev.steelyard.admin.v1.Split;
 import dev.steelyard.feedback.ProxyRegistry;
+import dev.steelyard.analysis.MetricSources;
+import dev.steelyard.analysis.Rejudge;
+import dev.steelyard.analysis.SampleWindow;
+import dev.steelyard.judge.JudgeConfig;
+import dev.steelyard.judge.JudgeJson;
+import dev.steelyard.judge.JudgeRequestException;
+import dev.steelyard.judge.JudgeRequests;
 import dev.steelyard.load.LoadStore;
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.loop.BackgroundLoops;
@@ -104,12 +111,15 @@ public final class AdminServer implements AutoCloseable {
   private ConnectionLimit connections;
   private final Optional<RolloutEngine> rollouts;
   private final LoadStore load;
+  private final MetricSources sources;
   private HttpServer server;
 
   public AdminServer(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
       ProxyRegistry proxies, PrometheusMeterRegistry meters, Optional<String> token,
-      String version, BackgroundLoops loops, Optional<RolloutEngine> rollouts, LoadStore load) {
-    this.load = load;
+      String version, BackgroundLoops loops, Optional<RolloutEngine> rollouts,
+      MetricSources sources) {
+    this.sources = sources;
+    this.load = sources.load();
     this.loops = loops;
     this.rollouts = rollouts;
     this.catalog = catalog;
@@ -161,6 +171,13 @@ public final class AdminServer implements AutoCloseable {
           .orElseThrow(() -> new ApiException(404, "unknown app " + key));
       json(ctx, 200, LoadViews.load(load, key,
           LoadViews.window(ctx.request().getParam("window"), load), Instant.now()));
+    }));
+    JudgeRoutes.register(router, Optional.of(request -> {
+      try {
+        return SampleWindow.fetch(sources, request, Instant.now());
+      } catch (IOException e) {
+        throw new ApiException(502, "window: the metric source failed: " + e.getMessage());
+      }
     }));
     blocking(router, "/api/v1/proxies",
         ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
@@ -524,6 +541,11 @@ public final class AdminServer implements AutoCloseable {
       }));
       methodNotAllowed(router, ROLLOUT + "/" + action, "POST");
     }
+    // Read-only: a stored step's samples judged with another config; the flow is not touched.
+    router.post(ROLLOUT + "/history/:step/rejudge")
+        .handler(BodyHandler.create(false).setBodyLimit(256 * 1024))
+        .blockingHandler(ctx -> safely(ctx, () -> json(ctx, 200, rejudge(ctx))));
+    methodNotAllowed(router, ROLLOUT + "/history/:step/rejudge", "POST");
     router.put(ROLLOUT + "/weight").handler(BodyHandler.create(false).setBodyLimit(4 * 1024))
         .blockingHandler(ctx -> safely(ctx, () -> {
           requireToken(ctx);
@@ -536,6 +558,50 @@ public final class AdminServer implements AutoCloseable {
           json(ctx, 200, flowStatus(flow));
         }));
     methodNotAllowed(router, ROLLOUT + "/weight", "PUT");
+  }
+
+  private Map<String, Object> rejudge(RoutingContext ctx) {
+    AppKey key = key(ctx);
+    int step;
+    try {
+      step = Integer.parseInt(ctx.pathParam("step"));
+    } catch (NumberFormatException e) {
+      throw new ApiException(400, "step must be a step number (1 for the first), not '"
+          + ctx.pathParam("step") + "'");
+    }
+    String flowId = ctx.request().getParam("flow");
+    Flow flow = flowId == null
+        ? engine().latest(key).orElseThrow(() -> new ApiException(404, "no flow has run for "
+            + key))
+        : engine().flows(key).stream().filter(f -> f.id().equals(flowId)).findFirst()
+            .orElseThrow(() -> new ApiException(404, "no kept flow " + flowId + " of " + key));
+    ObjectNode body = StrictJson.object(ctx.body().asString(),
+        "{\"config\": {\"metrics\": [...]}}");
+    JudgeConfig config;
+    try {
+      if (!body.has("config") || body.size() != 1) {
+        throw new JudgeRequestException("the body is {\"config\": {...}}, the configuration "
+            + "to judge the stored samples with");
+      }
+      config = JudgeRequests.parseConfig(body.get("config"), "config");
+    } catch (JudgeRequestException e) {
+      throw new ApiException(400, "malformed request: " + e.getMessage());
+    }
+    Rejudge.Outcome outcome = Rejudge.step(flow, step, config).orElseThrow(() ->
+        new ApiException(404, "step " + step + " of flow " + flow.id() + " has no automatic "
+            + "verdict with evidence to judge again"));
+    Map<String, Object> answer = new java.util.LinkedHashMap<>();
+    answer.put("flowId", outcome.flowId());
+    answer.put("step", outcome.step());
+    answer.put("stored", Map.of("at", outcome.stored().at().toString(),
+        "detail", outcome.stored().detail(),
+        "outcome", outcome.stored().evidence().metrics() == null ? "none"
+            : outcome.stored().evidence().metrics().outcome().name()
+                .toLowerCase(java.util.Locale.ROOT)));
+    answer.put("rejudged", JudgeJson.render(outcome.rejudged()));
+    answer.put("changed", outcome.changed());
+    answer.put("missingSamples", outcome.missingSamples());
+    return answer;
   }
 
   /** Body of PUT .../rollout/weight. */

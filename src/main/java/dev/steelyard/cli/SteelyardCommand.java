@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The one executable entry:
- * {@code steelyard serve|split|status|rollout|canary-test|probe|bootstrap}.
+ * {@code steelyard serve|split|status|rollout|canary-test|judge|probe|bootstrap}.
  */
 @Command(
     name = "steelyard",
@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         StatusCommand.class,
         RolloutCommand.class,
         CanaryTestCommand.class,
+        JudgeCommand.class,
         ProbeCommand.class,
         BootstrapCommand.class,
         CommandLine.HelpCommand.class

@@ -134,7 +134,8 @@ public final class CanaryJudge {
     long noData = metrics.stream()
         .filter(metric -> metric.classification() == Classification.NODATA).count();
     MetricResult criticalFailure = metrics.stream()
-        .filter(metric -> metric.critical() && metric.classification() != Classification.NODATA)
+        .filter(metric -> metric.critical() && metric.classification() != Classification.NODATA
+            && metric.classification() != Classification.PASS)
         .findFirst().orElse(null);
     MetricResult criticalNoData = metrics.stream()
         .filter(metric -> metric.critical() && metric.classification() == Classification.NODATA)

@@ -131,6 +131,7 @@ public final class FlowStore {
     });
     return new ObjectMapper()
         .registerModule(time)
+        .registerModule(JudgeConfigJson.module())
         .enable(SerializationFeature.INDENT_OUTPUT)
         .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);

@@ -283,6 +283,12 @@ public final class RolloutEngine implements AutoCloseable {
     return Optional.ofNullable(found);
   }
 
+  /** Every kept flow of {@code app}, oldest first. */
+  public synchronized List<Flow> flows(AppKey app) {
+    refreshIfFollowing();
+    return flows.stream().filter(flow -> flow.app().equals(app)).toList();
+  }
+
   /** Every history entry of every kept flow of {@code app}, oldest first. */
   public synchronized List<HistoryEntry> history(AppKey app) {
     refreshIfFollowing();

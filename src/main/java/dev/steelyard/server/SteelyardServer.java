@@ -140,6 +140,8 @@ public final class SteelyardServer implements AutoCloseable {
     ServerConfig.Analysis analysis = config.analysis();
     load = new LoadStore(analysis.loadResolution(), analysis.loadRetention(), Clock.systemUTC(),
         meters);
+    MetricSources sources = new MetricSources(load,
+        analysis.prometheus().map(PrometheusSource::new));
     LoadReportingService loadReports = new LoadReportingService(load,
         analysis.loadReportInterval(), app -> publisher.current().view().app(app).isPresent());
     NettyServerBuilder builder = NettyServerBuilder.forAddress(
@@ -180,12 +182,11 @@ public final class SteelyardServer implements AutoCloseable {
       engine = new RolloutEngine(catalog, splits, publisher, proxies, driver,
           FlowStore.open(config.dataDir()), meters, Clock.systemUTC(), Duration.ofMillis(200),
           !rolloutsElected);
-      engine.withJudge("automatic", new AutomaticJudge(new MetricSources(load,
-          analysis.prometheus().map(PrometheusSource::new))));
+      engine.withJudge("automatic", new AutomaticJudge(sources));
       engine.start();
     }
     admin = new AdminServer(catalog, splits, publisher, proxies, meters, config.adminToken(),
-        VERSION, loops, Optional.ofNullable(engine), load);
+        VERSION, loops, Optional.ofNullable(engine), sources);
     adminPort = admin.start(config.adminBindHost(), config.adminPort(),
         config.maxConnections(), config.adminIdleTimeout());
     log.info("steelyard {} serving xDS on {}:{} (authentication: {}) and the admin API on "

@@ -109,6 +109,26 @@ class PrometheusJudgmentTest {
             .isBetween(2.0, 4.0);
         assertThat(verdict.evidence().samples().get("request-time").canary()).hasSizeGreaterThan(3);
         assertThat(verdict.evidence().reporters()).contains("gateway-judged");
+
+        // The same step, judged again from its stored samples with a config that allows the
+        // canary up to 5x the baseline's request time: it would have passed; the flow is as
+        // it was.
+        java.net.http.HttpResponse<String> rejudged = java.net.http.HttpClient.newHttpClient()
+            .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                + server.adminPort() + "/api/v1/apps/default/hello-web/rollout/history/1/rejudge"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("""
+                    {"config": {"metrics": [{"name": "request-time", "group": "latency",
+                      "direction": "increase", "critical": true,
+                      "effectSize": {"allowedIncrease": 5, "allowedDecrease": 1,
+                                     "criticalIncrease": 6, "criticalDecrease": 1}}]}}"""))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        System.out.println("rejudged: " + rejudged.body());
+        assertThat(rejudged.statusCode()).as(rejudged.body()).isEqualTo(200);
+        assertThat(rejudged.body()).contains("\"changed\" : true")
+            .contains("\"outcome\" : \"fail\"");
+        var answer = dev.steelyard.rollout.FlowStore.JSON.readTree(rejudged.body());
+        assertThat(answer.path("rejudged").path("outcome").asText()).isEqualTo("pass");
+        assertThat(engine.latest(APP).orElseThrow()).isEqualTo(flow);
       }
     }
   }

@@ -150,11 +150,37 @@ class AutomaticJudgmentTest {
 
   @Test
   @Order(3)
+  void aBadMetricConfigurationIsRefusedWithWhereTheProblemIs() throws Exception {
+    HttpResponse<String> refused = demo.send("POST", demo.rolloutPath(), """
+        {"kind": "deploy", "version": "v2",
+         "judgment": {"type": "automatic", "window": "PT3S",
+                      "analysis": {"metrics": {"metrics": [
+                        {"name": "e", "group": "g", "direction": "up"}]}}}}""");
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(refused.body()).contains("judgment.analysis.metrics.metrics[0].direction: "
+        + "expected one of increase, decrease, either");
+    HttpResponse<String> noSource = demo.send("POST", demo.rolloutPath(), """
+        {"kind": "deploy", "version": "v2",
+         "judgment": {"type": "automatic", "window": "PT3S",
+                      "analysis": {"metrics": {"metrics": [
+                        {"name": "p99", "group": "g", "direction": "increase",
+                         "query": {"source": "prometheus", "template": "up"}}]}}}}""");
+    assertThat(noSource.statusCode()).isEqualTo(400);
+    assertThat(noSource.body()).contains("no --prometheus URL");
+  }
+
+  @Test
+  @Order(4)
   void aHealthyCanaryWalksEveryStepOnAutomaticJudgmentsAndIsPromoted() throws Exception {
     HttpResponse<String> started = demo.send("POST", demo.rolloutPath(), """
         {"kind": "deploy", "version": "v2",
          "judgment": {"type": "automatic", "window": "PT3S",
-                      "analysis": {"minRequests": 30, "interval": "PT1S"}}}""");
+                      "analysis": {"minRequests": 30, "interval": "PT1S", "minSamples": 3,
+                                   "metrics": {"metrics": [
+                                     {"name": "error-rate", "group": "errors",
+                                      "direction": "increase", "nanStrategy": "replace",
+                                      "query": {"source": "load",
+                                                "measure": "error_rate"}}]}}}}""");
     assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
     awaitFlow(f -> "promoted".equals(f.get("phase")), Duration.ofSeconds(120));
     Object id = demo.flow().get("id");
@@ -163,7 +189,7 @@ class AutomaticJudgmentTest {
     assertThat(judgments).hasSize(4);
     for (Map<String, Object> judgment : judgments) {
       assertThat(judgment.get("detail").toString()).contains(": continue (")
-          .contains("no evidence that the canary is worse");
+          .contains("score 100.0 (pass)").contains("no evidence that the canary is worse");
       assertThat(judgment.get("by")).isEqualTo("judge automatic");
       assertThat(judgment.get("evidence")).isNotNull();
     }
