@@ -39,11 +39,16 @@ function update(container, signature, build) {
   container.dataset.signature = signature;
   const active = document.activeElement;
   const key = active && container.contains(active) ? active.dataset.key : null;
-  container.replaceChildren(...[build()].flat());
+  fill(container, build());
   if (key) {
     const again = container.querySelector('[data-key="' + CSS.escape(key) + '"]');
     if (again) again.focus();
   }
+}
+
+/** Sets a container's children from nodes and (nested) arrays of nodes; nulls are skipped. */
+function fill(container, ...children) {
+  container.replaceChildren(...children.flat(Infinity).filter(c => c !== null && c !== undefined && c !== false));
 }
 
 function pct(value) {
@@ -201,7 +206,7 @@ function bar(label, weights, id) {
     h('span', { class: 'small' }, label),
     h('div', { class: 'bar', role: 'img', 'aria-label': label + ': ' + described }, segments),
     h('span', { class: 'legend' }, ROLES.map(role => h('span', { class: 'legend-item' },
-      h('span', { class: 'swatch ' + role }), role + ' ' + pct(weights[role]) + '  '))));
+      h('span', { class: 'swatch ' + role }), role + ' ' + pct(weights[role])))));
 }
 
 function weightsOf(app, which) {
@@ -457,7 +462,7 @@ function splitForm(ns, name, onApplied, onChange) {
     const apply = h('button', { type: 'button', class: 'primary', id: 'apply', 'data-needs-token': true,
       disabled: !canChange() }, 'Apply');
     const cancel = h('button', { type: 'button', id: 'cancel' }, 'Cancel');
-    confirmBox.replaceChildren(
+    fill(confirmBox,
       h('h3', { id: 'confirm-title' }, 'Apply this split to ' + ns + '/' + name + '?'),
       h('div', { class: 'table-scroll' }, h('table', { id: 'confirm-weights' },
         h('thead', {}, h('tr', {}, h('th', {}, ''), ROLES.map(role => h('th', { class: 'num' }, role)))),
@@ -550,7 +555,7 @@ function flowsView(main, ns, name) {
   const loadApps = async () => {
     try {
       const apps = (await call('GET', '/api/v1/apps')).apps || [];
-      picker.replaceChildren(h('option', { value: '' }, 'choose an app'),
+      fill(picker, h('option', { value: '' }, 'choose an app'),
         apps.map(a => h('option', { value: a.namespace + '/' + a.name,
           selected: a.namespace === ns && a.name === name }, a.namespace + '/' + a.name)));
     } catch (e) { /* the flow panel shows errors */ }
@@ -572,7 +577,7 @@ function flowsView(main, ns, name) {
     const go = h('button', { type: 'button', class: danger ? 'danger' : 'primary', id: 'flow-confirm-go',
       'data-needs-token': true, disabled: !canChange() }, label);
     const cancel = h('button', { type: 'button', id: 'flow-confirm-cancel' }, 'Cancel');
-    confirmBox.replaceChildren(h('h3', { id: 'flow-confirm-title' }, title),
+    fill(confirmBox, h('h3', { id: 'flow-confirm-title' }, title),
       lines.map(line => h('p', {}, line)), readOnlyNote(), h('div', { class: 'buttons' }, go, cancel));
     confirmBox.hidden = false;
     (canChange() ? go : cancel).focus();
@@ -742,16 +747,16 @@ function flowStatusView(flow) {
   const active = !flow.endedAt;
   const timeline = [];
   if (flow.kind === 'deploy' && Array.isArray(flow.steps)) {
+    const promoting = flow.phase.startsWith('promot') || flow.phase === 'completed';
     flow.steps.forEach((n, i) => {
       const index = i + 1;
-      const state = !active && flow.phase !== 'promoted' && index === flow.step ? 'current'
-        : index < flow.step || ['promoted', 'completed'].includes(flow.phase) ? 'done'
-          : index === flow.step ? 'current' : 'pending';
+      const state = index < flow.step || promoting ? 'done' : index === flow.step ? 'current' : 'pending';
       timeline.push(h('li', { class: state, 'data-step': String(index), 'aria-current': state === 'current' ? 'step' : null },
         'step ' + index + ': ' + n + ' %' + (state === 'done' ? ' ✓' : '')));
     });
-    timeline.push(h('li', { class: ['promoted', 'completed'].includes(flow.phase) ? 'current' : 'pending', 'data-step': 'promote' },
-      'promote: main runs ' + flow.version));
+    const promoted = flow.phase === 'completed' ? 'done' : promoting ? 'current' : 'pending';
+    timeline.push(h('li', { class: promoted, 'data-step': 'promote', 'aria-current': promoted === 'current' ? 'step' : null },
+      'promote: main runs ' + flow.version + (promoted === 'done' ? ' ✓' : '')));
   } else if (flow.kind === 'test') {
     timeline.push(h('li', { class: 'current' }, 'canary test at ' + flow.weight + ' % (cap ' + flow.weightCap + ' %)'));
   }

@@ -159,11 +159,23 @@ final class ConsoleBrowser implements AutoCloseable {
     driver.manage().window().setSize(new Dimension(width, height));
   }
 
-  /** Saves the whole page as target/console-screenshots/NAME.png (a test artifact). */
+  /**
+   * Saves the page from its top, up to 2,400 px of it, as target/console-screenshots/NAME.png
+   * (a test artifact): the window grows to the page's height for the shot and then goes back.
+   */
   Path screenshot(String name) throws IOException {
     Files.createDirectories(SCREENSHOTS);
     Path file = SCREENSHOTS.resolve(name + ".png");
-    Files.write(file, driver.getScreenshotAs(OutputType.BYTES));
+    Dimension before = driver.manage().window().getSize();
+    long height = ((Number) script("window.scrollTo(0, 0); "
+        + "return document.documentElement.scrollHeight")).longValue();
+    int chrome = before.getHeight() - ((Number) script("return window.innerHeight")).intValue();
+    size(before.getWidth(), (int) Math.min(2400, Math.max(before.getHeight(), height + chrome)));
+    try {
+      Files.write(file, driver.getScreenshotAs(OutputType.BYTES));
+    } finally {
+      size(before.getWidth(), before.getHeight());
+    }
     return file;
   }
 
