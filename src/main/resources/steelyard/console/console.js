@@ -694,10 +694,14 @@ function startForm(ns, name, confirm) {
     h('div', { class: 'error', role: 'alert', id: 'start-error' }));
   const value = id => form.querySelector('#' + id).value.trim();
   const selected = () => form.querySelector('input[name=start-kind]:checked').value;
-  form.addEventListener('change', () => {
+  const pauseField = deployFields.querySelector('#start-pause-field');
+  const sync = () => {
     deployFields.hidden = selected() !== 'deploy';
     testFields.hidden = selected() !== 'test';
-  });
+    pauseField.hidden = value('start-judgment') !== 'pause';
+  };
+  form.addEventListener('change', sync);
+  sync();
   const number = (text, what) => {
     if (!/^\d+(\.\d+)?$/.test(text)) throw new Error(what + ' must be a number, got "' + text + '"');
     return text;
@@ -796,8 +800,8 @@ function flowStatusView(flow) {
     h('h3', {}, 'Verdicts'),
     (flow.verdicts || []).length === 0 ? h('p', { class: 'muted small', id: 'flow-verdicts' }, 'None yet.')
       : h('ul', { id: 'flow-verdicts' }, flow.verdicts.map(v => h('li', {}, genericValue(v)))),
-    h('h3', {}, 'Details'),
-    h('dl', { class: 'kv', id: 'flow-details' }, extra.map(k => [h('dt', {}, k), h('dd', {}, genericValue(flow[k]))]))
+    h('details', {}, h('summary', {}, 'All fields'),
+      h('dl', { class: 'kv', id: 'flow-details' }, extra.map(k => [h('dt', {}, k), h('dd', {}, genericValue(flow[k]))])))
   ];
 }
 

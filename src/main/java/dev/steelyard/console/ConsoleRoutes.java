@@ -52,7 +52,13 @@ public final class ConsoleRoutes {
     ctx.next();
   }
 
+  /** Other methods get 405; a GET for a file that is not there goes on to the API's 404. */
   private static void readOnly(RoutingContext ctx) {
+    HttpMethod method = ctx.request().method();
+    if (method == HttpMethod.GET || method == HttpMethod.HEAD) {
+      ctx.next();
+      return;
+    }
     ctx.response().setStatusCode(405).putHeader("Allow", "GET, HEAD")
         .putHeader("content-type", "application/json")
         .end(new JsonObject().put("error", "method " + ctx.request().method()

@@ -105,6 +105,9 @@ class ConsoleBrowserTest {
     assertThat(browser.visible("[data-app='shop/app-01'] .bar").getAttribute("aria-label"))
         .isEqualTo("mesh: main 95 %, baseline 5 %, canary 0 %");
     browser.textContains("#apps-count", "4 of 4 apps");
+    assertThat(browser.script("return performance.getEntriesByType('resource')"
+        + ".map(e => e.name).filter(n => !n.startsWith(location.origin + '/'))"))
+        .as("everything the page loaded came from the admin server").isEqualTo(List.of());
     browser.screenshot("apps");
   }
 
