@@ -353,11 +353,56 @@ function convergenceView(progress, nacks, change) {
         h('th', {}, 'routes version'), h('th', {}, 'state'), h('th', {}, ''))),
       h('tbody', {}, rows))),
     h('h3', {}, 'NACKs'),
-    nacks.length === 0 ? h('p', { class: 'small muted', id: 'nacks' }, 'No proxy has rejected a configuration.')
-      : h('ul', { id: 'nacks' }, nacks.map(p => h('li', { class: 'error' },
-        h('strong', {}, p.nodeId), ' (' + p.kind + ') rejected ' + p.lastNack.type + ' ',
-        h('code', {}, p.lastNack.rejectedVersion), ' at ' + time(p.lastNack.at) + ': ' + p.lastNack.message)))
+    nackList(nacks)
   ];
+}
+
+/** Proxies whose last answer was a NACK, with what they rejected and why. */
+function nackList(nacks) {
+  return nacks.length === 0 ? h('p', { class: 'small muted', id: 'nacks' }, 'No proxy has rejected a configuration.')
+    : h('ul', { id: 'nacks' }, nacks.map(p => h('li', { class: 'error', 'data-node': p.nodeId },
+      h('strong', {}, p.nodeId), ' (' + p.kind + (p.app ? ', ' + p.app : '') + ') rejected ' + p.lastNack.type + ' ',
+      h('code', {}, p.lastNack.rejectedVersion), ' at ' + time(p.lastNack.at) + ': ' + p.lastNack.message)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convergence: per proxy kind, how many connected proxies run the published routes; all NACKs
+
+function convergencePage(main) {
+  const error = h('div', { class: 'error', role: 'alert' });
+  const table = h('div', { class: 'table-scroll', id: 'convergence-all' });
+  const nacks = h('div', { id: 'all-nacks' });
+  main.append(h('h1', {}, 'Convergence'),
+    h('p', { class: 'small muted' }, 'Per proxy kind: the connected proxies that ACKed the routes now published ' +
+      '(each for the names it asked for) / the proxies connected. The same counts appear on every app page.'),
+    error, table, h('h2', {}, 'NACKs'), nacks);
+  return poll(async () => {
+    let apps, proxies;
+    try {
+      [apps, proxies] = await Promise.all([call('GET', '/api/v1/apps?limit=1'), call('GET', '/api/v1/proxies')]);
+      error.textContent = '';
+    } catch (e) {
+      error.textContent = 'Cannot read the convergence: ' + e.message;
+      return;
+    }
+    const progress = ((apps.apps || [])[0] || {}).progress || [];
+    const byKind = {};
+    for (const p of proxies.proxies || []) byKind[p.kind] = (byKind[p.kind] || []).concat(p.nodeId);
+    update(table, JSON.stringify([progress, byKind]), () => progress.length === 0
+      ? h('p', { class: 'muted' }, 'No app is published yet.')
+      : h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'kind'), h('th', { class: 'num' }, 'ACKed'),
+        h('th', {}, 'routes version'), h('th', {}, 'state'), h('th', {}, 'connected proxies'))),
+      h('tbody', {}, progress.map(p => {
+        const done = p.proxiesAcked === p.proxiesConnected;
+        return h('tr', { 'data-kind': p.proxyKind }, h('th', {}, p.proxyKind),
+          h('td', { class: 'num acked' }, p.proxiesAcked + '/' + p.proxiesConnected),
+          h('td', { class: 'mono' }, p.routesVersion),
+          h('td', { class: done ? 'converged' : 'pending' }, done ? 'applied' : 'waiting for ACKs'),
+          h('td', { class: 'small mono' }, (byKind[p.proxyKind] || []).join(', ')));
+      }))));
+    const rejected = (proxies.proxies || []).filter(p => p.lastNack && p.lastNack.type);
+    update(nacks, JSON.stringify(rejected), () => nackList(rejected));
+  }, 1000);
 }
 
 /** One split (mesh or gateway): mode radios, the dial (range + number), kept in step. */
@@ -476,6 +521,7 @@ function splitForm(ns, name, onApplied, onChange) {
     confirmBox.hidden = false;
     (canChange() ? apply : cancel).focus();
     cancel.addEventListener('click', () => { confirmBox.hidden = true; review.focus(); });
+    confirmBox.onkeydown = event => { if (event.key === 'Escape') cancel.click(); };
     apply.addEventListener('click', async () => {
       apply.disabled = true;
       try {
@@ -582,6 +628,7 @@ function flowsView(main, ns, name) {
     confirmBox.hidden = false;
     (canChange() ? go : cancel).focus();
     cancel.addEventListener('click', () => { confirmBox.hidden = true; });
+    confirmBox.onkeydown = event => { if (event.key === 'Escape') cancel.click(); };
     go.addEventListener('click', async () => {
       go.disabled = true;
       actionError.textContent = '';
@@ -846,6 +893,9 @@ function route() {
   if (page === 'apps' && parts.length === 3) {
     document.title = parts[1] + '/' + parts[2] + ' · Steelyard';
     current = appView(main, parts[1], parts[2]);
+  } else if (page === 'convergence') {
+    document.title = 'Convergence · Steelyard';
+    current = convergencePage(main);
   } else if (page === 'proxies') {
     document.title = 'Proxies · Steelyard';
     current = proxiesView(main);

@@ -34,8 +34,8 @@ final class ConsoleBrowser implements AutoCloseable {
   static final String CHROMIUM = "STEELYARD_CHROMIUM";
   static final String CHROMEDRIVER = "STEELYARD_CHROMEDRIVER";
   static final String REQUIRE = "STEELYARD_REQUIRE_BROWSER";
-  static final String HOW_TO_GET = "no chromium and chromedriver found (set " + CHROMIUM + " and "
-      + CHROMEDRIVER + ", or on Debian: apt-get install chromium chromium-driver)";
+  static final String HOW_TO_GET = "set " + CHROMIUM + " and " + CHROMEDRIVER
+      + ", or put them on PATH (Debian: apt-get install chromium chromium-driver)";
   static final Path SCREENSHOTS = Path.of("target", "console-screenshots");
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static boolean reported;
@@ -58,7 +58,8 @@ final class ConsoleBrowser implements AutoCloseable {
     Optional<Path> chromium = find(CHROMIUM, "chromium", "chromium-browser");
     Optional<Path> chromedriver = find(CHROMEDRIVER, "chromedriver");
     if (chromium.isEmpty() || chromedriver.isEmpty()) {
-      skip();
+      skip(missing(chromium, CHROMIUM, "chromium") + missing(chromedriver, CHROMEDRIVER,
+          "chromedriver"));
     }
     Path profile = Files.createTempDirectory("steelyard-chromium-");
     ChromeOptions options = new ChromeOptions();
@@ -77,10 +78,21 @@ final class ConsoleBrowser implements AutoCloseable {
     return logger;
   }
 
-  private static void skip() {
-    String why = "SKIPPED browser tests: " + HOW_TO_GET;
+  private static String missing(Optional<Path> found, String env, String name) {
+    if (found.isPresent()) {
+      return "";
+    }
+    String given = System.getenv(env);
+    return given != null && !given.isBlank()
+        ? env + "=" + given + " is not an executable file; "
+        : "no " + name + " on PATH; ";
+  }
+
+  private static void skip(String what) {
+    String why = "SKIPPED browser tests: " + what + HOW_TO_GET;
     if ("1".equals(System.getenv(REQUIRE))) {
-      fail("browser tests cannot run, and " + REQUIRE + "=1 makes that a failure: " + HOW_TO_GET);
+      fail("browser tests cannot run, and " + REQUIRE + "=1 makes that a failure: " + what
+          + HOW_TO_GET);
     }
     synchronized (ConsoleBrowser.class) {
       if (!reported) {

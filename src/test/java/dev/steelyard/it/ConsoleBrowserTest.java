@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.envoyproxy.controlplane.cache.Resources;
 import org.openqa.selenium.Keys;
 
 /**
@@ -186,6 +188,36 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(5)
+  void aNackShowsWithItsMessageOnTheAppConvergenceAndProxiesPages() throws Exception {
+    try (RawAdsStream stream = new RawAdsStream(mesh.server.xdsPort(), "nacker", "grpc")) {
+      stream.request(Resources.V3.ROUTE_TYPE_URL, List.of("grpc/default/hello-app"));
+      DiscoveryResponse routes = stream.next(5);
+      assertThat(routes).isNotNull();
+      // Markup in a NACK is text on the page, not HTML.
+      stream.nack(routes, List.of("grpc/default/hello-app"), "",
+          "<b>test</b> rejects every route");
+      browser.open(mesh.admin() + APP_PAGE);
+      String nack = browser.textContains("#nacks [data-node='nacker']", "rejects every route");
+      assertThat(nack).startsWith("nacker (grpc) rejected routes " + routes.getVersionInfo())
+          .endsWith(": <b>test</b> rejects every route");
+      browser.textContains("#convergence-grpc .acked", "1/2");
+
+      browser.open(mesh.admin() + "/#/convergence");
+      String row = browser.textContains("#convergence-all tr[data-kind='grpc']", "1/2");
+      assertThat(row).startsWith("grpc 1/2").contains("waiting for ACKs", "nacker",
+          "console-test-client");
+      browser.textContains("#all-nacks", "<b>test</b> rejects every route");
+
+      browser.open(mesh.admin() + "/#/proxies");
+      assertThat(browser.textContains("#proxies tr[data-node='nacker']", "rejects"))
+          .contains("routes " + routes.getVersionInfo(), "<b>test</b> rejects every route");
+      assertThat(browser.visible("#proxies tr[data-node='console-test-client']").getText())
+          .contains("grpc", "—");
+    }
+  }
+
+  @Test
+  @Order(6)
   void fiftyAppsFitAPhoneScreenAndTheFilterFindsOne() throws Exception {
     Files.writeString(mesh.appsFile, mesh.appsYaml() + moreApps(49));
     await().atMost(Duration.ofSeconds(10)).until(() -> apps().size() == 50);
@@ -211,7 +243,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void withATokenTheConsoleAsksOnceIsReadOnlyWithoutItAndShowsARefusal(@TempDir Path other)
       throws Exception {
     String token = "console-test-token";
