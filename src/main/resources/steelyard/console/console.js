@@ -617,6 +617,8 @@ function flowsView(main, ns, name) {
   const confirmBox = h('div', { class: 'panel confirm', id: 'flow-confirm', hidden: true, role: 'region',
     'aria-labelledby': 'flow-confirm-title' });
   let flow = null;
+  let historySignature = null;
+  let historyTicks = 0;
   const refresh = () => timer.now();
 
   const confirmThen = (title, lines, label, danger, action) => {
@@ -704,6 +706,12 @@ function flowsView(main, ns, name) {
       : h('p', { class: 'muted', id: 'flow-none' }, 'No flow has run for this app yet.'));
     update(actions, JSON.stringify([flow && flow.kind, flow && flow.phase, flow && flow.step, flow && flow.endedAt,
       flow && flow.weight, canChange()]), drawActions);
+    // The history can hold thousands of entries: read it again when the flow changed, else
+    // every fifth poll.
+    const signature = JSON.stringify(flow);
+    historyTicks = (historyTicks + 1) % 5;
+    if (signature === historySignature && historyTicks !== 0) return;
+    historySignature = signature;
     try {
       const entries = (await call('GET', path + '/history')).history || [];
       update(history, JSON.stringify(entries), () => historyTable(entries));
