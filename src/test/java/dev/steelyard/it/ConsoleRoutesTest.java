@@ -7,7 +7,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,9 +63,17 @@ class ConsoleRoutesTest {
   }
 
   @Test
-  void thePageLoadsNothingFromElsewhere() throws Exception {
-    for (String path : new String[] {"/", "/console/console.js", "/console/console.css"}) {
-      assertThat(send("GET", path).body()).as(path).doesNotContainPattern("https?://");
+  void everyFileThePageNamesIsServedAndNothingComesFromElsewhere() throws Exception {
+    String index = send("GET", "/").body();
+    List<String> files = Pattern.compile("(?:src|href)=\"(/console/[^\"]+)\"").matcher(index)
+        .results().map(match -> match.group(1)).toList();
+    assertThat(files).contains("/console/core.js", "/console/console.js",
+        "/console/console.css");
+    assertThat(index).doesNotContainPattern("https?://");
+    for (String file : files) {
+      HttpResponse<String> response = send("GET", file);
+      assertThat(response.statusCode()).as(file).isEqualTo(200);
+      assertThat(response.body()).as(file).doesNotContainPattern("https?://");
     }
   }
 
