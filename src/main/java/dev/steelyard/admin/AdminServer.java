@@ -11,6 +11,7 @@ import dev.steelyard.admin.v1.ProxyState;
 import dev.steelyard.admin.v1.ServerStatus;
 import dev.steelyard.admin.v1.SetSplitRequest;
 import dev.steelyard.admin.v1.Split;
+import dev.steelyard.console.ConsoleRoutes;
 import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.analysis.MetricSources;
 import dev.steelyard.analysis.Rejudge;
@@ -181,6 +182,7 @@ public final class AdminServer implements AutoCloseable {
     }));
     blocking(router, "/api/v1/proxies",
         ctx -> safely(ctx, () -> proto(ctx, 200, proxyList())));
+    ConsoleRoutes.register(router);
     router.route().last().handler(ctx -> error(ctx, 404,
         "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
     router.route().failureHandler(ctx -> {
