@@ -117,6 +117,14 @@ class AutomaticJudgmentTest {
         "/api/v1/apps/default/hello-app/load?window=forever", null);
     assertThat(badWindow.statusCode()).isEqualTo(400);
     assertThat(badWindow.body()).contains("window");
+
+    // The standalone judge reads the same reports over a window: main against itself.
+    HttpResponse<String> judged = demo.send("POST", "/api/v1/judge", """
+        {"config": {"metrics": [{"name": "finished", "group": "load", "direction": "either",
+                                 "query": {"source": "load", "measure": "requests"}}]},
+         "window": {"app": "default/hello-app", "last": "PT30S"}}""");
+    assertThat(judged.statusCode()).as(judged.body()).isEqualTo(200);
+    assertThat(judged.body()).contains("\"name\" : \"finished\"");
   }
 
   @Test

@@ -87,13 +87,33 @@ class JudgeApiTest {
   }
 
   @Test
-  void aWindowNeedsMetricSourcesAndGetIsNotAllowed() throws Exception {
-    HttpResponse<String> window = post("""
+  void aWindowIsCheckedWhereItIsWrongAndGetIsNotAllowed() throws Exception {
+    HttpResponse<String> noApp = post("""
+        {"config": {"metrics": [{"name": "m", "group": "g", "direction": "increase",
+          "query": {"source": "load", "measure": "error_rate"}}]},
+         "window": {"start": "2026-12-01T10:00:00Z", "end": "2026-12-01T10:10:00Z"}}""");
+    assertThat(noApp.statusCode()).isEqualTo(400);
+    assertThat(noApp.body()).contains("window.app: expected a string");
+    HttpResponse<String> badMeasure = post("""
         {"config": {"metrics": [{"name": "m", "group": "g", "direction": "increase",
           "query": {"source": "load", "measure": "error-rate"}}]},
-         "window": {"start": "2026-12-01T10:00:00Z", "end": "2026-12-01T10:10:00Z"}}""");
-    assertThat(window.statusCode()).isEqualTo(501);
-    assertThat(window.body()).contains("give the samples inline");
+         "window": {"app": "default/hello-app", "last": "PT10M"}}""");
+    assertThat(badMeasure.statusCode()).isEqualTo(400);
+    assertThat(badMeasure.body()).contains("config.metrics[0].query: metric m: query.measure "
+        + "must be error_rate or requests");
+    HttpResponse<String> noPrometheus = post("""
+        {"config": {"metrics": [{"name": "m", "group": "g", "direction": "increase",
+          "query": {"source": "prometheus", "template": "up"}}]},
+         "window": {"app": "default/hello-app", "last": "PT10M"}}""");
+    assertThat(noPrometheus.statusCode()).isEqualTo(502);
+    assertThat(noPrometheus.body()).contains("no --prometheus URL");
+    // No proxy reported load here: the window holds no samples, and that is NoData.
+    HttpResponse<String> empty = post("""
+        {"config": {"metrics": [{"name": "m", "group": "g", "direction": "increase",
+          "query": {"source": "load", "measure": "error_rate"}}]},
+         "window": {"app": "default/hello-app", "last": "PT10M"}}""");
+    assertThat(empty.statusCode()).as(empty.body()).isEqualTo(200);
+    assertThat(JSON.readTree(empty.body()).get("outcome").asText()).isEqualTo("nodata");
     HttpResponse<String> get = mesh.get("/api/v1/judge");
     assertThat(get.statusCode()).isEqualTo(405);
     assertThat(get.headers().firstValue("Allow")).hasValue("POST");
