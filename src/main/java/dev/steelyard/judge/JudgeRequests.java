@@ -33,6 +33,11 @@ public final class JudgeRequests {
 
   /** Per side; the interval needs m*n differences in memory (2,000 x 2,000: 32 MB). */
   public static final int MAX_SAMPLES = 2000;
+  /**
+   * Sum of m*n over the metrics of one request: the work of a judgment is sorting them, and the
+   * API answers without a token, so one request may cost about one full-size metric (~1 s).
+   */
+  public static final long MAX_PAIRS = (long) MAX_SAMPLES * MAX_SAMPLES;
 
   private static final Set<String> REQUEST_KEYS = Set.of("config", "samples", "window");
   private static final Set<String> CONFIG_KEYS = Set.of("metrics", "groupWeights", "thresholds");
@@ -65,6 +70,14 @@ public final class JudgeRequests {
         }
         samples.put(entry.getKey(), samples(entry.getValue(), path));
       }
+    }
+    long pairs = 0;
+    for (Samples metric : samples.values()) {
+      pairs += (long) metric.baseline().length * metric.canary().length;
+    }
+    if (pairs > MAX_PAIRS) {
+      throw new JudgeRequestException("samples: at most " + MAX_PAIRS + " pairs (baseline x "
+          + "canary samples, summed over the metrics) in one request, got " + pairs);
     }
     if (window == null) {
       for (MetricConfig metric : config.metrics()) {

@@ -44,6 +44,17 @@ class JudgeCommandTest {
   }
 
   @Test
+  void theReadmeShowsTheRealOutput() throws Exception {
+    String readme = Files.readString(Path.of("README.md"));
+    String command = "$ bin/steelyard judge examples/judge-latency.yaml\n";
+    int start = readme.indexOf(command) + command.length();
+    assertThat(start).isGreaterThan(command.length());
+    String shown = readme.substring(start, readme.indexOf("```", start));
+    assertThat(run("judge", "examples/judge-latency.yaml").out())
+        .as("README.md's judge example; paste the new output").isEqualTo(shown);
+  }
+
+  @Test
   void jsonOutputIsTheApiAnswer() throws Exception {
     Run run = run("judge", "examples/judge-latency.yaml", "-o", "json");
     assertThat(run.code()).as(run.err()).isZero();

@@ -97,6 +97,19 @@ class JudgeRequestsTest {
   }
 
   @Test
+  void oneRequestMayNotAskForMoreWorkThanOneFullMetric() throws Exception {
+    // 1,501 a side, two metrics: 2 * 1501^2 = 4,506,002 pairs.
+    String side = "[" + "1,".repeat(1500) + "1]";
+    String metric = "{'baseline': " + side + ", 'canary': " + side + "}";
+    JsonNode request = tree("{'config': {'metrics': [" + METRIC + ", {'name': 'b', 'group': "
+        + "'perf', 'direction': 'increase'}]}, 'samples': {'latency': " + metric + ", 'b': "
+        + metric + "}}");
+    assertThatThrownBy(() -> JudgeRequests.parse(request))
+        .hasMessage("samples: at most 4000000 pairs (baseline x canary samples, summed over "
+            + "the metrics) in one request, got 4506002");
+  }
+
+  @Test
   void aWindowLetsSamplesBeLeftOut() throws Exception {
     JudgeRequest request = JudgeRequests.parse(tree("{'config': {'metrics': [" + METRIC
         + "]}, 'window': {'start': '2026-12-01T10:00:00Z', 'end': '2026-12-01T10:10:00Z'}}"));
