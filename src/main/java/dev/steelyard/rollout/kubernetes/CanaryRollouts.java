@@ -103,6 +103,7 @@ public final class CanaryRollouts implements AutoCloseable {
         next.put("waitingFor", f.waitingFor());
         next.put("weights", f.split().toString() + " (main/baseline/canary "
             + f.split().weights() + ")");
+        lastVerdict(f).ifPresent(verdict -> next.put("lastVerdict", verdict));
       });
       if (!next.equals(status)) {
         resource.getAdditionalProperties().put("status", next);
@@ -121,5 +122,26 @@ public final class CanaryRollouts implements AutoCloseable {
   @Override
   public void close() {
     loop.shutdownNow();
+  }
+
+  /**
+   * The newest automatic verdict for the status: when, what, and the evidence without its
+   * samples (a status is read by every kubectl get; the history keeps the samples).
+   */
+  @SuppressWarnings("unchecked")
+  static Optional<Map<String, Object>> lastVerdict(Flow flow) {
+    for (int i = flow.history().size() - 1; i >= 0; i--) {
+      var entry = flow.history().get(i);
+      if (entry.evidence() != null) {
+        Map<String, Object> evidence = FlowStore.JSON.convertValue(entry.evidence(), Map.class);
+        evidence.remove("samples");
+        Map<String, Object> verdict = new LinkedHashMap<>();
+        verdict.put("at", entry.at().toString());
+        verdict.put("detail", entry.detail());
+        verdict.put("evidence", evidence);
+        return Optional.of(verdict);
+      }
+    }
+    return Optional.empty();
   }
 }
