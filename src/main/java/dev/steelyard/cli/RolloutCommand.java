@@ -315,6 +315,12 @@ final class RolloutCommand implements Runnable {
         + number(weights.get("canary"));
   }
 
+  /** A probability as people read one: three significant digits (0.000343, not 0). */
+  static String significant(Object value) {
+    return value instanceof Number number
+        ? String.format(Locale.ROOT, "%.3g", number.doubleValue()) : String.valueOf(value);
+  }
+
   static String number(Object value) {
     if (!(value instanceof Number number)) {
       return String.valueOf(value);
@@ -330,7 +336,7 @@ final class RolloutCommand implements Runnable {
     if (evidence.get("errors") instanceof Map<?, ?> errors) {
       out.printf("      errors: canary %s/%s, baseline %s/%s, always-valid p %s (alpha %s)%n",
           errors.get("canaryErrors"), errors.get("canaryRequests"), errors.get("baselineErrors"),
-          errors.get("baselineRequests"), number(errors.get("alwaysValidP")),
+          errors.get("baselineRequests"), significant(errors.get("alwaysValidP")),
           number(errors.get("alpha")));
     }
     if (evidence.get("metrics") instanceof Map<?, ?> metrics) {
