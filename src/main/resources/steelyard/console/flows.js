@@ -141,8 +141,13 @@ function startForm(ns, name, confirm) {
     input('start-steps', 'steps (%)', { value: '1,10,25,50', inputmode: 'decimal' }),
     h('div', { class: 'field' }, h('label', { for: 'start-judgment' }, 'judgment'),
       h('select', { id: 'start-judgment' }, h('option', { value: 'manual' }, 'manual approval'),
-        h('option', { value: 'pause' }, 'pause, then continue'))),
-    input('start-pause', 'pause (ISO-8601)', { value: 'PT2M' }));
+        h('option', { value: 'pause' }, 'pause, then continue'),
+        h('option', { value: 'automatic' }, 'automatic (baseline against canary)'))),
+    input('start-pause', 'pause (ISO-8601)', { value: 'PT2M' }),
+    input('start-window', 'analysis window (ISO-8601)', { value: 'PT5M' }),
+    h('div', { class: 'field', id: 'start-analysis-field' },
+      h('label', { for: 'start-analysis' }, 'analysis (JSON, optional: errorAlpha, minRequests, metrics, ...)'),
+      h('textarea', { id: 'start-analysis', rows: 4, spellcheck: 'false' })));
   const testFields = h('div', { id: 'start-test', hidden: true },
     input('start-weight', 'weight (%)', { value: '5', inputmode: 'decimal' }),
     input('start-replicas', 'canary replicas', { value: '1', inputmode: 'numeric' }),
@@ -163,6 +168,9 @@ function startForm(ns, name, confirm) {
     deployFields.hidden = selected() !== 'deploy';
     testFields.hidden = selected() !== 'test';
     pauseField.hidden = value('start-judgment') !== 'pause';
+    const automatic = value('start-judgment') === 'automatic';
+    deployFields.querySelector('#start-window-field').hidden = !automatic;
+    deployFields.querySelector('#start-analysis-field').hidden = !automatic;
   };
   form.addEventListener('change', sync);
   sync();
@@ -185,10 +193,21 @@ function startForm(ns, name, confirm) {
         steps.forEach(s => number(s, 'a step'));
         fields.push('"steps":[' + steps.join(',') + ']');
         const judgment = value('start-judgment');
+        let analysis = '';
+        if (judgment === 'automatic' && value('start-analysis')) {
+          try {
+            analysis = ',"analysis":' + JSON.stringify(JSON.parse(value('start-analysis')));
+          } catch (e) {
+            throw new Error('the analysis is not JSON: ' + e.message);
+          }
+        }
         fields.push(judgment === 'pause' ? '"judgment":{"type":"pause","pause":' + JSON.stringify(value('start-pause')) + '}'
+          : judgment === 'automatic' ? '"judgment":{"type":"automatic","window":' + JSON.stringify(value('start-window')) + analysis + '}'
           : '"judgment":{"type":"manual"}');
         lines = ['Canary deploy of ' + ns + '/' + name + ' to ' + version + ', judged by ' +
-          (judgment === 'pause' ? 'a pause of ' + value('start-pause') : 'manual approval') + '.',
+          (judgment === 'pause' ? 'a pause of ' + value('start-pause')
+            : judgment === 'automatic' ? 'the automatic judge over ' + value('start-window') + ' per step'
+            : 'manual approval') + '.',
           'Weights per step (main / baseline / canary): ' + steps.map(s => {
             const w = resultingWeights('deploy', Number(s));
             return round2(w.main) + '/' + round2(w.baseline) + '/' + round2(w.canary);
@@ -233,7 +252,7 @@ function flowStatusView(flow) {
     ROLES.map(role => h('td', { class: 'num' }, w ? pct(w[role]) : '—')));
   const workloads = flow.workloads || {};
   const known = new Set(['id', 'app', 'kind', 'phase', 'fromVersion', 'version', 'step', 'steps', 'weight', 'weightCap',
-    'weights', 'workloads', 'waitingFor', 'lagging', 'verdicts']);
+    'weights', 'workloads', 'waitingFor', 'lagging', 'verdicts', 'lastEvidence']);
   const extra = Object.keys(flow).filter(k => !known.has(k));
   return [
     h('p', { id: 'flow-summary' }, h('strong', {}, 'canary ' + flow.kind), ' ' + flow.fromVersion + ' → ' + flow.version +
@@ -264,9 +283,33 @@ function flowStatusView(flow) {
     h('h3', {}, 'Verdicts'),
     (flow.verdicts || []).length === 0 ? h('p', { class: 'muted small', id: 'flow-verdicts' }, 'None yet.')
       : h('ul', { id: 'flow-verdicts' }, flow.verdicts.map(v => h('li', {}, genericValue(v)))),
+    flow.lastEvidence ? evidenceView(flow.lastEvidence) : null,
     h('details', {}, h('summary', {}, 'All fields'),
       h('dl', { class: 'kv', id: 'flow-details' }, extra.map(k => [h('dt', {}, k), h('dd', {}, genericValue(flow[k]))])))
   ];
+}
+
+/** The newest automatic verdict's evidence: window, error counts, each metric, the score. */
+function evidenceView(evidence) {
+  const errors = evidence.errors;
+  const metrics = evidence.metrics;
+  const fixed = v => typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : genericValue(v);
+  return h('div', { id: 'flow-evidence' },
+    h('h3', {}, 'Evidence of the newest verdict'),
+    h('p', { class: 'small' }, 'window ' + time(evidence.from) + ' – ' + time(evidence.to) +
+      ' (routes ACKed ' + time(evidence.acked) + ')' +
+      ((evidence.reporters || []).length ? ' · reported by ' + evidence.reporters.join(', ') : '')),
+    errors ? h('p', { class: 'small', id: 'flow-evidence-errors' }, 'errors: canary ' + errors.canaryErrors + '/' +
+      errors.canaryRequests + ', baseline ' + errors.baselineErrors + '/' + errors.baselineRequests +
+      ', always-valid p ' + Number(errors.alwaysValidP).toPrecision(3) + ' (alpha ' + errors.alpha + '): ' +
+      errors.outcome) : null,
+    metrics ? h('div', { class: 'table-scroll' }, h('table', { id: 'flow-evidence-metrics' },
+      h('thead', {}, h('tr', {}, ['metric', 'class', 'baseline median', 'canary median', 'samples'].map(c => h('th', {}, c)))),
+      h('tbody', {}, (metrics.metrics || []).map(m => h('tr', {}, h('th', {}, m.name), h('td', {}, m.classification),
+        h('td', { class: 'num' }, fixed(m.baseline && m.baseline.median)),
+        h('td', { class: 'num' }, fixed(m.canary && m.canary.median)),
+        h('td', { class: 'num' }, String(m.canary ? m.canary.count : 0))))))) : null,
+    metrics ? h('p', { class: 'small' }, 'score ' + fixed(metrics.score) + ': ' + metrics.outcome) : null);
 }
 
 /** History entries as a table whose columns are every field any entry has, newest first. */

@@ -100,8 +100,8 @@ public final class LoadStore {
   }
 
   /**
-   * Sums of {@code app}'s {@code role} over the buckets that end after {@code from} and not
-   * after {@code to} (at the bucket resolution); the newest in-progress count.
+   * Sums of {@code app}'s {@code role} over the buckets that overlap {@code from} to {@code to}
+   * (at the bucket resolution); the newest in-progress count.
    */
   public synchronized Totals totals(AppKey app, SubsetRole role, Instant from, Instant to) {
     return sum(intervals(app, role, from, to));
@@ -114,8 +114,11 @@ public final class LoadStore {
     if (one == null) {
       return List.of();
     }
-    long first = Math.max(index(from) + 1, index(clock.instant()) - buckets + 1);
-    long last = Math.min(index(to), index(clock.instant()));
+    // Bucket i spans [i, i + 1) resolutions: it overlaps (from, to] from the bucket holding
+    // from to the one holding the instant just before to; never older than the ring.
+    long first = Math.max(index(from), index(clock.instant()) - buckets + 1);
+    long last = Math.min(Math.floorDiv(to.toEpochMilli() - 1, resolution.toMillis()),
+        index(clock.instant()));
     List<Interval> out = new ArrayList<>();
     for (long i = first; i <= last; i++) {
       Optional<Totals> totals = one.at(i);
