@@ -11,6 +11,10 @@ import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.MeshView;
+import dev.steelyard.xds.EndpointVersions;
+import dev.steelyard.xds.IndexedCache;
+import dev.steelyard.xds.NamedVersionSnapshot;
+import dev.steelyard.xds.XdsType;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
@@ -301,21 +305,17 @@ public final class SnapshotPublisher implements AutoCloseable {
           continue;
         }
         ProxyResources built = entry.getValue().get(stage);
-        NamedVersionSnapshot previous = snapshots.get(kind);
-        Tracked<Cluster> clusters = track(previous, ResourceType.CLUSTER, built.clusters());
-        Tracked<ClusterLoadAssignment> endpoints =
-            track(previous, ResourceType.ENDPOINT, built.endpoints());
-        Tracked<Listener> listeners = track(previous, ResourceType.LISTENER, built.listeners());
-        Tracked<RouteConfiguration> routes = track(previous, ResourceType.ROUTE, built.routes());
-        KindVersions next = new KindVersions(clusters.version(), endpoints.version(),
-            listeners.version(), routes.version());
+        NamedVersionSnapshot snapshot =
+            NamedVersionSnapshot.next(snapshots.get(kind), built, endpointVersions);
+        KindVersions next = new KindVersions(snapshot.wholeVersion(XdsType.CLUSTERS),
+            snapshot.wholeVersion(XdsType.ENDPOINTS), snapshot.wholeVersion(XdsType.LISTENERS),
+            snapshot.wholeVersion(XdsType.ROUTES));
         served.put(kind, built);
         versions.put(kind, next);
         if (next.equals(inCache.get(kind))) {
           continue;
         }
         inCache.put(kind, next);
-        NamedVersionSnapshot snapshot = snapshot(clusters, endpoints, listeners, routes);
         snapshots.put(kind, snapshot);
         cache.setSnapshot(kind, snapshot);
         set.put(kind, snapshot);
@@ -397,63 +397,6 @@ public final class SnapshotPublisher implements AutoCloseable {
     PublishedState previous = current;
     current = new PublishedState(previous.generation(), previous.view(), previous.splits(),
         previous.versions(), previous.snapshots(), previous.at(), Optional.of(error));
-  }
-
-  /**
-   * One type's resources, each with its content hash, and the type's version derived from them.
-   * A resource equal to the one of the same name in the previous snapshot keeps that instance:
-   * comparing is much cheaper than serializing and hashing it again, and the instance carries
-   * its memoized hash code and the serializer's cached Any into the next push.
-   */
-  private record Tracked<M extends Message>(SnapshotResources<M> held,
-      Map<String, NamedVersionSnapshot.Resource> byName, String version) {}
-
-  private static <M extends Message> Tracked<M> track(NamedVersionSnapshot previous,
-      ResourceType type, List<M> built) {
-    Map<String, NamedVersionSnapshot.Resource> before =
-        previous == null ? Map.of() : previous.hashed(type);
-    Map<String, NamedVersionSnapshot.Resource> now = new HashMap<>();
-    SortedMap<String, String> hashes = new TreeMap<>();
-    List<NamedVersionSnapshot.Resource> inOrder = new ArrayList<>(built.size());
-    for (M resource : built) {
-      String name = Resources.getResourceName(resource);
-      NamedVersionSnapshot.Resource old = before.get(name);
-      NamedVersionSnapshot.Resource kept = old != null && old.resource().equals(resource) ? old
-          : new NamedVersionSnapshot.Resource(ContentVersion.of(resource), resource);
-      now.put(name, kept);
-      hashes.put(name, kept.contentHash());
-      inOrder.add(kept);
-    }
-    String version = ContentVersion.ofNamed(hashes);
-    Map<String, NamedVersionSnapshot.Resource> byName = Map.copyOf(now);
-    if (previous != null && previous.held(type).version().equals(version)) {
-      @SuppressWarnings("unchecked")
-      SnapshotResources<M> unchanged = (SnapshotResources<M>) previous.held(type);
-      return new Tracked<>(unchanged, byName, version);
-    }
-    // The type as java-control-plane holds it, made from the hashes above: Snapshot.create
-    // would hash every resource again (SHA-256 of its class name and hash code), for every
-    // kind on every change.
-    List<VersionedResource<M>> versioned = new ArrayList<>(inOrder.size());
-    for (NamedVersionSnapshot.Resource kept : inOrder) {
-      @SuppressWarnings("unchecked")
-      M instance = (M) kept.resource();
-      versioned.add(VersionedResource.create(instance, kept.contentHash()));
-    }
-    return new Tracked<>(SnapshotResources.create(versioned, version), byName, version);
-  }
-
-  private NamedVersionSnapshot snapshot(Tracked<Cluster> clusters,
-      Tracked<ClusterLoadAssignment> endpoints, Tracked<Listener> listeners,
-      Tracked<RouteConfiguration> routes) {
-    Map<ResourceType, Map<String, NamedVersionSnapshot.Resource>> byType =
-        new EnumMap<>(ResourceType.class);
-    byType.put(ResourceType.CLUSTER, clusters.byName());
-    byType.put(ResourceType.ENDPOINT, endpoints.byName());
-    byType.put(ResourceType.LISTENER, listeners.byName());
-    byType.put(ResourceType.ROUTE, routes.byName());
-    return new NamedVersionSnapshot(clusters.held(), endpoints.held(), listeners.held(),
-        routes.held(), byType, endpointVersions);
   }
 
   @Override

@@ -18,6 +18,7 @@ import dev.steelyard.split.SplitProtos;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetWeights;
+import dev.steelyard.xds.XdsType;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -183,7 +184,8 @@ class AppStateConsistencyTest {
           && sameSplit(state, observation.newestBody())) {
         judgedAcked++;
         boolean holds = observation.proxy().isPresent()
-            && observation.proxy().get().hasApplied(expected.state(), "routes");
+            && observation.proxy().get().hasApplied(
+                expected.state().snapshots().get(ProxyKind.GRPC), XdsType.ROUTES);
         if (!holds) {
           violations.add(where + "every proxy ACKed, but the proxy held "
               + observation.proxy().map(ProxyStatus::ackedVersions));

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.xds.XdsType;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,8 +91,7 @@ class XdsSplitTest {
         .allSatisfy(proxy -> {
           assertThat(proxy.kind()).isEqualTo(ProxyKind.GRPC);
           assertThat(proxy.lastNack()).isEmpty();
-          assertThat(proxy.ackedVersions()).containsOnlyKeys("clusters", "endpoints",
-              "listeners", "routes");
+          assertThat(proxy.ackedVersions()).containsOnlyKeys(XdsType.values());
         });
   }
 
@@ -102,6 +102,6 @@ class XdsSplitTest {
     PublishedState published = mesh.server.publisher().current();
     await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
         .filter(proxy -> proxy.nodeId().equals(client.nodeId))
-        .anyMatch(proxy -> proxy.hasApplied(published, "routes")));
+        .anyMatch(proxy -> proxy.hasApplied(published.snapshots().get(proxy.kind()), XdsType.ROUTES)));
   }
 }

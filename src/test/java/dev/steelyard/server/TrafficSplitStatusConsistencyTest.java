@@ -16,6 +16,7 @@ import dev.steelyard.split.kubernetes.TrafficSplits;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetWeights;
+import dev.steelyard.xds.XdsType;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -303,7 +304,8 @@ class TrafficSplitStatusConsistencyTest {
         Produced newest = produced.get(List.of(written.get(observed).mesh().weights(),
             written.get(observed).gateway().weights()));
         boolean holds = observation.proxy().isPresent() && newest != null
-            && observation.proxy().get().hasApplied(newest.state(), "routes");
+            && observation.proxy().get().hasApplied(
+                newest.state().snapshots().get(observation.proxy().get().kind()), XdsType.ROUTES);
         if (!holds) {
           violations.add(where + "all proxies ACKed generation " + observed
               + ", but the proxy held " + observation.proxy().map(ProxyStatus::ackedVersions));

@@ -8,6 +8,7 @@ import dev.steelyard.split.kubernetes.TrafficSplitStore.Validation;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
 import dev.steelyard.view.SubsetWeights;
+import dev.steelyard.xds.XdsType;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -216,7 +217,7 @@ final class TrafficSplitStatus {
       List<ProxyStatus> proxies, Map<String, Object> routesVersions) {
     long acked = 0;
     for (ProxyStatus proxy : proxies) {
-      if (proxy.hasApplied(published, "routes")) {
+      if (proxy.hasApplied(published.snapshots().get(proxy.kind()), XdsType.ROUTES)) {
         acked++;
       }
     }

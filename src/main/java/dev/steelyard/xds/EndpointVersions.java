@@ -1,4 +1,4 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Response;

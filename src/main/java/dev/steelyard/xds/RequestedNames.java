@@ -1,4 +1,4 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import com.google.common.collect.Interner;
 import com.google.common.collect.Interners;
