@@ -299,7 +299,8 @@ public final class RolloutEngine implements AutoCloseable {
       }
     }
     List<String> acks = new ArrayList<>();
-    proxies.routesProgress(published.snapshots()).forEach((kind, progress) -> acks.add(kind.label() + " "
+    proxies.routesProgress(published.snapshots()).forEach((kind, progress) -> acks.add(
+        kind.label() + " "
         + (publishedWanted ? progress.applied() : 0) + "/" + progress.connected()));
     if (!publishedWanted) {
       lagging.add(0, "(not published yet)");

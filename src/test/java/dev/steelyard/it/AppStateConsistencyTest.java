@@ -15,6 +15,7 @@ import dev.steelyard.publish.PublishedState;
 import dev.steelyard.split.InvalidSplitException;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitProtos;
+import dev.steelyard.status.RoutesVersions;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetWeights;
@@ -81,7 +82,8 @@ class AppStateConsistencyTest {
   private void record(PublishedState state) {
     state.view().app(HELLO).ifPresent(app -> {
       Map<String, String> routes = new TreeMap<>();
-      state.versions().forEach((kind, versions) -> routes.put(kind.label(), versions.routes()));
+      RoutesVersions.of(HELLO, state)
+          .forEach((kind, version) -> routes.put(kind.label(), version));
       produced.putIfAbsent(List.of(app.mesh().set(), app.gateway().set()),
           new Produced(state, routes));
     });

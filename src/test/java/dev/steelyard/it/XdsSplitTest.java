@@ -3,6 +3,8 @@ package dev.steelyard.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.util.JsonFormat;
+import dev.steelyard.admin.v1.AppState;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.xds.XdsType;
@@ -95,6 +97,21 @@ class XdsSplitTest {
         });
   }
 
+  @Test
+  @Order(7)
+  void theAppStateShowsTheRoutesVersionTheGrpcClientAcked() throws Exception {
+    String acked = mesh.server.proxies().proxies().stream()
+        .filter(proxy -> proxy.nodeId().equals(client.nodeId)).findFirst().orElseThrow()
+        .ackedVersions().get(XdsType.ROUTES);
+    AppState.Builder state = AppState.newBuilder();
+    JsonFormat.parser().merge(mesh.get("/api/v1/apps/default/hello-app").body(), state);
+    assertThat(state.getProgressList()).filteredOn(p -> p.getProxyKind().equals("grpc"))
+        .singleElement().satisfies(p -> {
+          assertThat(p.getRoutesVersion()).isEqualTo(acked);
+          assertThat(p.getProxiesAcked()).isEqualTo(p.getProxiesConnected()).isPositive();
+        });
+  }
+
   /** A step counts as applied when the client ACKed the routes that carry it. */
   private void setSplitAndAwaitAck(String body) throws Exception {
     HttpResponse<String> response = mesh.putSplit(body);
@@ -102,6 +119,7 @@ class XdsSplitTest {
     PublishedState published = mesh.server.publisher().current();
     await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
         .filter(proxy -> proxy.nodeId().equals(client.nodeId))
-        .anyMatch(proxy -> proxy.hasApplied(published.snapshots().get(proxy.kind()), XdsType.ROUTES)));
+        .anyMatch(proxy -> proxy.hasApplied(published.snapshots().get(proxy.kind()),
+            XdsType.ROUTES)));
   }
 }
