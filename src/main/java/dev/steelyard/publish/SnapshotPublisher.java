@@ -1,11 +1,8 @@
 package dev.steelyard.publish;
 
-import com.google.protobuf.Message;
 import dev.steelyard.source.AppCatalog;
-import dev.steelyard.split.MeshViewComposer;
 import dev.steelyard.split.SplitSnapshot;
 import dev.steelyard.split.SplitStore;
-import dev.steelyard.translate.MeshTranslator;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
@@ -15,14 +12,6 @@ import dev.steelyard.xds.EndpointVersions;
 import dev.steelyard.xds.IndexedCache;
 import dev.steelyard.xds.NamedVersionSnapshot;
 import dev.steelyard.xds.XdsType;
-import io.envoyproxy.controlplane.cache.Resources;
-import io.envoyproxy.controlplane.cache.Resources.ResourceType;
-import io.envoyproxy.controlplane.cache.SnapshotResources;
-import io.envoyproxy.controlplane.cache.VersionedResource;
-import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -31,12 +20,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
@@ -276,22 +262,16 @@ public final class SnapshotPublisher implements AutoCloseable {
   private void publish(long generation) {
     long start = System.nanoTime();
     SplitSnapshot composedFrom = splits.snapshot();
-    MeshView view = MeshViewComposer.compose(catalog.apps(), composedFrom.splits());
-    Map<ProxyKind, ProxyResources> resources = new EnumMap<>(ProxyKind.class);
-    List<String> errors = new ArrayList<>();
-    for (ProxyKind kind : ProxyKind.values()) {
-      ProxyResources built = MeshTranslator.translate(view, kind, settings);
-      errors.addAll(ResourceValidator.validate(kind, built));
-      resources.put(kind, built);
-    }
-    if (!errors.isEmpty()) {
+    MeshBuild build = MeshBuild.of(catalog.apps(), composedFrom.splits(), settings);
+    MeshView view = build.view();
+    if (!build.valid()) {
       refused.increment();
-      String error = String.join("\n", errors);
+      String error = String.join("\n", build.errors());
       log.error("refusing to publish generation {}: {}", generation, error);
       keepPrevious("refused, proxies keep the previous configuration: " + error);
       return;
     }
-    Map<ProxyKind, List<ProxyResources>> stages = stages(resources);
+    Map<ProxyKind, List<ProxyResources>> stages = stages(build.resources());
     int stageCount = stages.values().stream().mapToInt(List::size).max().orElse(1);
     Map<ProxyKind, KindVersions> versions = new EnumMap<>(ProxyKind.class);
     Map<ProxyKind, NamedVersionSnapshot> snapshots = new EnumMap<>(ProxyKind.class);

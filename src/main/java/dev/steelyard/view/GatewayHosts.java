@@ -33,9 +33,9 @@ public final class GatewayHosts {
   public static final class Owners {
     private final Map<String, AppKey> owners = new HashMap<>();
 
-    /** Gives {@code host} (as {@link #parse} returns it) to {@code app}, or names its owner. */
+    /** Gives {@code host} to {@code app}, or names the app that has it (in any case). */
     public Optional<AppKey> claim(String host, AppKey app) {
-      AppKey owner = owners.putIfAbsent(host, app);
+      AppKey owner = owners.putIfAbsent(host.toLowerCase(Locale.ROOT), app);
       return owner == null || owner.equals(app) ? Optional.empty() : Optional.of(owner);
     }
   }

@@ -166,13 +166,13 @@ public class SnapshotPublisherTest {
     try {
       String gatewayRoutes = cache.getSnapshot(ProxyKind.GATEWAY).routes().version();
 
-      // Two apps claiming one gateway host: Envoy would reject the route configuration.
-      catalog.set(List.of(app(APP, "a.io"), app(other, "a.io")));
+      // A source that declares one app twice: its clusters would be defined twice.
+      catalog.set(List.of(app(APP, "a.io"), app(APP, "b.io")));
       PublishedState refused = publisher.whenPublished(publisher.requestPublish())
           .get(5, TimeUnit.SECONDS);
       assertThat(refused.lastError()).hasValueSatisfying(error -> assertThat(error)
           .startsWith("refused, proxies keep the previous configuration: ")
-          .contains("domain 'a.io' is used twice"));
+          .contains("cluster 'default/hello-app/main' is defined twice"));
       assertThat(refused.view().apps()).hasSize(1);
       assertThat(cache.getSnapshot(ProxyKind.GATEWAY).routes().version())
           .isEqualTo(gatewayRoutes);
