@@ -8,7 +8,6 @@ import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.MeshView;
-import dev.steelyard.xds.EndpointVersions;
 import dev.steelyard.xds.IndexedCache;
 import dev.steelyard.xds.NamedVersionSnapshot;
 import dev.steelyard.xds.XdsType;
@@ -54,7 +53,6 @@ public final class SnapshotPublisher implements AutoCloseable {
   private final SplitStore splits;
   private final IndexedCache cache;
   private final TranslatorSettings settings;
-  private final EndpointVersions endpointVersions;
   private final Duration holdoff;
   private final Duration maxHoldoff;
   private final Timer buildTimer;
@@ -81,10 +79,9 @@ public final class SnapshotPublisher implements AutoCloseable {
   private final Thread thread;
 
   public SnapshotPublisher(AppCatalog catalog, SplitStore splits, IndexedCache cache,
-      TranslatorSettings settings, EndpointVersions endpointVersions, Duration holdoff,
+      TranslatorSettings settings, Duration holdoff,
       Duration maxHoldoff, MeterRegistry meters) {
     this.catalog = catalog;
-    this.endpointVersions = endpointVersions;
     this.splits = splits;
     this.cache = cache;
     this.settings = settings;
@@ -286,7 +283,7 @@ public final class SnapshotPublisher implements AutoCloseable {
         }
         ProxyResources built = entry.getValue().get(stage);
         NamedVersionSnapshot snapshot =
-            NamedVersionSnapshot.next(snapshots.get(kind), built, endpointVersions);
+            NamedVersionSnapshot.next(snapshots.get(kind), built);
         KindVersions next = new KindVersions(snapshot.wholeVersion(XdsType.CLUSTERS),
             snapshot.wholeVersion(XdsType.ENDPOINTS), snapshot.wholeVersion(XdsType.LISTENERS),
             snapshot.wholeVersion(XdsType.ROUTES));

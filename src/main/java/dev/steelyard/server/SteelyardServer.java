@@ -109,15 +109,15 @@ public final class SteelyardServer implements AutoCloseable {
   }
 
   private SteelyardServer startAll() throws Exception {
-    IndexedCache cache = new IndexedCache();
     EndpointVersions endpointVersions = new EndpointVersions();
+    IndexedCache cache = new IndexedCache(endpointVersions);
     XdsLimits limits = config.xdsLimits();
     connectionCap = new ConnectionCap(limits.maxConnections(), meters);
     // The streams own the protocol state; the registry keeps what their events report.
     proxies = new ProxyRegistry();
     XdsStreams streams = new XdsStreams(cache, endpointVersions, limits, proxies, meters);
     publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
-        endpointVersions, config.holdoff(), config.maxHoldoff(), meters);
+        config.holdoff(), config.maxHoldoff(), meters);
     publisher.waitForProxiesWith(proxies::lagging);
     catalog.onChange(publisher::requestPublish);
     splits.onChange(publisher::requestPublish);

@@ -66,6 +66,12 @@ public final class IndexedCache {
   private record Due(Watch watch, Collection<? extends Message> resources, String version) {}
 
   private final Map<ProxyKind, Group> groups = new ConcurrentHashMap<>();
+  private final EndpointVersions endpointVersions;
+
+  /** {@code endpointVersions} learns what each named EDS version that is sent stands for. */
+  public IndexedCache(EndpointVersions endpointVersions) {
+    this.endpointVersions = endpointVersions;
+  }
 
   private Group group(ProxyKind kind) {
     return groups.computeIfAbsent(kind, k -> new Group());
@@ -112,6 +118,7 @@ public final class IndexedCache {
             }
             if (resources == null) {
               resources = resources(snapshot, type, names.names());
+              remember(snapshot, type, names, version);
             }
             for (Watch watch : held.getValue()) {
               due.add(new Due(watch, resources, version));
@@ -163,8 +170,20 @@ public final class IndexedCache {
         return watch;
       }
     }
+    remember(snapshot, type, names, version);
     respond(watch, resources(snapshot, type, names.names()), version);
     return watch;
+  }
+
+  /**
+   * Records what a named endpoints version about to be sent stands for, so that the proxy's ACK
+   * of it can be answered with only what changed (XdsStreams).
+   */
+  private void remember(NamedVersionSnapshot snapshot, ResourceType type, RequestedNames names,
+      String version) {
+    if (type == ResourceType.ENDPOINT && !names.names().isEmpty()) {
+      endpointVersions.record(version, names.names(), snapshot.hashed(type));
+    }
   }
 
   /**

@@ -16,8 +16,8 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
-import java.util.SortedMap;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -28,6 +28,11 @@ import java.util.TreeMap;
  * versions are the same after a restart and on every replica; a name the snapshot does not
  * have counts as absent. Wildcard requests (Envoy's CDS and LDS) get the version of the whole
  * type.
+ *
+ * <p>This is where every version is made ({@link #next}: each resource's content hash, each
+ * type's version; {@link #version}: the version of a list of names, memoized). Reading a
+ * version changes nothing else: what a sent EDS version stands for is recorded by the cache
+ * when it sends it ({@link EndpointVersions}).
  */
 public final class NamedVersionSnapshot extends Snapshot {
 
@@ -42,7 +47,6 @@ public final class NamedVersionSnapshot extends Snapshot {
   private final SnapshotResources<Listener> listeners;
   private final SnapshotResources<RouteConfiguration> routes;
   private final Map<ResourceType, Map<String, Resource>> byType;
-  private final EndpointVersions endpointVersions;
   /**
    * Versions already computed, by the list of names asked for. Proxies ask for few distinct
    * lists (every Envoy the same clusters, each gRPC client its app's), so this stays small;
@@ -57,14 +61,13 @@ public final class NamedVersionSnapshot extends Snapshot {
 
   NamedVersionSnapshot(SnapshotResources<Cluster> clusters,
       SnapshotResources<ClusterLoadAssignment> endpoints, SnapshotResources<Listener> listeners,
-      SnapshotResources<RouteConfiguration> routes, Map<ResourceType, Map<String, Resource>> byType,
-      EndpointVersions endpointVersions) {
+      SnapshotResources<RouteConfiguration> routes,
+      Map<ResourceType, Map<String, Resource>> byType) {
     this.clusters = clusters;
     this.endpoints = endpoints;
     this.listeners = listeners;
     this.routes = routes;
     this.byType = byType;
-    this.endpointVersions = endpointVersions;
     for (ResourceType type : ResourceType.values()) {
       computed.put(type, new java.util.concurrent.ConcurrentHashMap<>());
     }
@@ -77,8 +80,7 @@ public final class NamedVersionSnapshot extends Snapshot {
    * the instance carries its memoized hash code and the serializer's cached Any into the next
    * push. A type whose version did not change keeps its holder.
    */
-  public static NamedVersionSnapshot next(NamedVersionSnapshot previous, ProxyResources built,
-      EndpointVersions endpointVersions) {
+  public static NamedVersionSnapshot next(NamedVersionSnapshot previous, ProxyResources built) {
     Tracked<Cluster> clusters = track(previous, ResourceType.CLUSTER, built.clusters());
     Tracked<ClusterLoadAssignment> endpoints =
         track(previous, ResourceType.ENDPOINT, built.endpoints());
@@ -90,7 +92,7 @@ public final class NamedVersionSnapshot extends Snapshot {
     byType.put(ResourceType.LISTENER, listeners.byName());
     byType.put(ResourceType.ROUTE, routes.byName());
     return new NamedVersionSnapshot(clusters.held(), endpoints.held(), listeners.held(),
-        routes.held(), byType, endpointVersions);
+        routes.held(), byType);
   }
 
   /** One type's resources, each with its content hash, and the type's version. */
@@ -191,11 +193,7 @@ public final class NamedVersionSnapshot extends Snapshot {
       // An absent name is part of the version too: the version moves when it appears.
       hashes.put(name, resource == null ? "absent" : resource.contentHash());
     }
-    String version = ContentVersion.ofNamed(hashes);
-    if (type == ResourceType.ENDPOINT) {
-      endpointVersions.record(version, resourceNames, byName);
-    }
-    return version;
+    return ContentVersion.ofNamed(hashes);
   }
 
   @Override

@@ -88,13 +88,13 @@ public class SnapshotPublisherTest {
   private static SnapshotPublisher publisher(AppCatalog catalog, SplitStore store,
       IndexedCache cache, SimpleMeterRegistry meters, Duration holdoff) {
     return new SnapshotPublisher(catalog, store, cache, TranslatorSettings.DEFAULTS,
-        new EndpointVersions(), holdoff, holdoff.multipliedBy(10), meters);
+        holdoff, holdoff.multipliedBy(10), meters);
   }
 
   @Test
   void aBurstOfChangesIsCoalescedAndEveryCallerSeesItsChangePublished() throws Exception {
     MemorySplitStore store = new MemorySplitStore();
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     // A holdoff far longer than the burst takes, so the assertion does not depend on speed.
     SnapshotPublisher publisher = publisher(new MutableCatalog(List.of(app(APP, "a.io"))), store,
@@ -130,7 +130,7 @@ public class SnapshotPublisherTest {
   void aTypeThatDidNotChangeKeepsItsResourcesAndEachResourceIsVersionedByItsContent()
       throws Exception {
     MemorySplitStore store = new MemorySplitStore();
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = publisher(new MutableCatalog(List.of(app(APP, "a.io"))), store,
         cache, new SimpleMeterRegistry(), Duration.ofMillis(10));
     publisher.start();
@@ -159,7 +159,7 @@ public class SnapshotPublisherTest {
   void aRefusedBuildKeepsThePreviousSnapshotAndSaysWhy() throws Exception {
     AppKey other = new AppKey("default", "other");
     MutableCatalog catalog = new MutableCatalog(List.of(app(APP, "a.io")));
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = publisher(catalog, new MemorySplitStore(), cache,
         new SimpleMeterRegistry(), Duration.ofMillis(10));
     publisher.start();

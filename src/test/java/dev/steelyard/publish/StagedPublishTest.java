@@ -48,9 +48,9 @@ class StagedPublishTest {
     MutableCatalog catalog = new MutableCatalog(List.of(app(true)));
     SnapshotPublisherTest.MemorySplitStore store = new SnapshotPublisherTest.MemorySplitStore();
     store.set(APP, new AppSplits(SplitPolicy.of("test", 50), Optional.empty()));
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-        TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+        TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(10), new SimpleMeterRegistry());
     AtomicBoolean proxyCaughtUp = new AtomicBoolean(false);
     publisher.waitForProxiesWith((kind, snapshot) ->
@@ -86,9 +86,9 @@ class StagedPublishTest {
     MutableCatalog catalog = new MutableCatalog(List.of(app(true)));
     SnapshotPublisherTest.MemorySplitStore store = new SnapshotPublisherTest.MemorySplitStore();
     store.set(APP, new AppSplits(SplitPolicy.of("test", 50), Optional.empty()));
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-        TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+        TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(10), new SimpleMeterRegistry());
     publisher.waitForProxiesWith((kind, snapshot) -> List.of("stuck-" + kind.label()));
     publisher.start();

@@ -44,7 +44,7 @@ class RoutesVersionsTest {
     FileSplitStore store = FileSplitStore.open(dir);
     SnapshotPublisher publisher = new SnapshotPublisher(
         new StaticAppCatalog(List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test"), store,
-        new IndexedCache(), TranslatorSettings.DEFAULTS, new EndpointVersions(),
+        new IndexedCache(new EndpointVersions()), TranslatorSettings.DEFAULTS, 
         Duration.ofMillis(1), Duration.ofMillis(50), new SimpleMeterRegistry());
     publisher.start();
     try {

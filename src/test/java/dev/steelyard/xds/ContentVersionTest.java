@@ -31,8 +31,7 @@ class ContentVersionTest {
             SubsetRole.CANARY, List.of(new Endpoint("10.0.9.9", 8080))));
     NamedVersionSnapshot snapshot = NamedVersionSnapshot.next(null, MeshTranslator.translate(
         MeshViewComposer.compose(List.of(spec), Map.of(APP, new AppSplits(split,
-            Optional.empty()))), ProxyKind.SIDECAR, TranslatorSettings.DEFAULTS),
-        new EndpointVersions());
+            Optional.empty()))), ProxyKind.SIDECAR, TranslatorSettings.DEFAULTS));
     return new Versions(snapshot.wholeVersion(XdsType.CLUSTERS),
         snapshot.wholeVersion(XdsType.ENDPOINTS), snapshot.wholeVersion(XdsType.LISTENERS),
         snapshot.wholeVersion(XdsType.ROUTES));

@@ -52,7 +52,7 @@ class IndexedCacheTest {
       .build();
 
   @TempDir Path dir;
-  private final IndexedCache cache = new IndexedCache();
+  private final IndexedCache cache = new IndexedCache(new EndpointVersions());
   private FileSplitStore store;
   private SnapshotPublisher publisher;
 
@@ -67,7 +67,7 @@ class IndexedCacheTest {
     store = FileSplitStore.open(dir);
     publisher = new SnapshotPublisher(
         new StaticAppCatalog(List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test"), store,
-        cache, TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+        cache, TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(50), new SimpleMeterRegistry());
     publisher.start();
   }

@@ -46,14 +46,14 @@ class NamedVersionSnapshotTest {
         List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test");
     String[] versions = new String[2];
     for (int run = 0; run < 2; run++) {
-      IndexedCache cache = new IndexedCache();
+      IndexedCache cache = new IndexedCache(new EndpointVersions());
       FileSplitStore store = FileSplitStore.open(dir.resolve("run" + run));
       // The second publisher reaches the same content through a different history.
       if (run == 1) {
         store.set(A, new AppSplits(SplitPolicy.of("test", 30), Optional.empty()));
       }
       SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-          TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+          TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
           Duration.ofMillis(50), new SimpleMeterRegistry());
       publisher.start();
       try {
@@ -76,9 +76,9 @@ class NamedVersionSnapshotTest {
     StaticAppCatalog catalog = new StaticAppCatalog(
         List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test");
     FileSplitStore store = FileSplitStore.open(dir);
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-        TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+        TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(50), new SimpleMeterRegistry());
     store.onChange(publisher::requestPublish);
     publisher.start();
@@ -113,7 +113,7 @@ class NamedVersionSnapshotTest {
       // The publisher reuses unchanged resources by equality; its versions must still be those
       // of the content computed from scratch.
       NamedVersionSnapshot fresh = NamedVersionSnapshot.next(null, MeshTranslator.translate(
-          state.view(), ProxyKind.GRPC, TranslatorSettings.DEFAULTS), new EndpointVersions());
+          state.view(), ProxyKind.GRPC, TranslatorSettings.DEFAULTS));
       for (XdsType type : XdsType.values()) {
         assertThat(after.wholeVersion(type)).isEqualTo(fresh.wholeVersion(type));
       }
