@@ -217,6 +217,10 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
     }
     stream.pending = key;
     pending.put(key, context);
+    if (!streams.containsKey(stream.id)) {
+      // Closed meanwhile (on another thread): nothing will make this watch.
+      pending.remove(key);
+    }
   }
 
   /** Refuses a request beyond {@link XdsLimits}, or of a type steelyard does not serve. */
