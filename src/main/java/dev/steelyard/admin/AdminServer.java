@@ -41,6 +41,7 @@ import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.ResourceNames;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
+import dev.steelyard.xds.XdsType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
@@ -290,8 +291,8 @@ public final class AdminServer implements AutoCloseable {
         .setPublishError(published.lastError().orElse(""))
         .addAllStoppedLoops(loops.stopped());
     published.versions().forEach((kind, versions) -> {
-      for (String type : List.of("clusters", "endpoints", "listeners", "routes")) {
-        status.putSnapshotVersions(kind.label() + "/" + type, versions.get(type));
+      for (XdsType type : XdsType.values()) {
+        status.putSnapshotVersions(kind.label() + "/" + type.label(), versions.get(type));
       }
     });
     return status.build();
@@ -316,7 +317,7 @@ public final class AdminServer implements AutoCloseable {
       int found = Collections.binarySearch(keys, after.get());
       from = found >= 0 ? found + 1 : -found - 1;
     }
-    var progress = proxies.routesProgress(published);
+    var progress = proxies.routesProgress(published.snapshots());
     Map<AppKey, List<String>> meshHosts = ResourceNames.meshHosts(published.view());
     AppList.Builder list = AppList.newBuilder();
     for (int i = from; i < apps.size(); i++) {
@@ -376,7 +377,7 @@ public final class AdminServer implements AutoCloseable {
     PublishedState published = publisher.current();
     AppView app = published.view().app(key)
         .orElseThrow(() -> new ApiException(404, "unknown app " + key));
-    return AppStates.of(app, published, proxies.routesProgress(published),
+    return AppStates.of(app, published, proxies.routesProgress(published.snapshots()),
         ResourceNames.meshHosts(published.view()).getOrDefault(key, List.of()),
         catalog.notices(key));
   }
@@ -666,14 +667,14 @@ public final class AdminServer implements AutoCloseable {
           .setKind(proxy.kind().label())
           .setApp(proxy.app())
           .setUserAgent(proxy.userAgent())
-          .putAllAckedVersions(proxy.ackedVersions())
+          .putAllAckedVersions(proxy.ackedVersionsByLabel())
           .setConnectedAt(proxy.connectedAt().toString())
           .setAuthenticated(proxy.peer().authenticated())
           .setAuthMethod(proxy.peer().method())
           .setIdentity(proxy.peer().method().equals("certificate") ? proxy.peer().identity() : "")
           .setStreams(proxy.streams());
       proxy.lastNack().ifPresent(nack -> state.setLastNack(Nack.newBuilder()
-          .setType(nack.type())
+          .setType(nack.type().label())
           .setRejectedVersion(nack.rejectedVersion())
           .setMessage(nack.message())
           .setAt(nack.at().toString())));

@@ -4,10 +4,10 @@ import dev.steelyard.admin.v1.AppState;
 import dev.steelyard.admin.v1.RolloutProgress;
 import dev.steelyard.admin.v1.SubsetState;
 import dev.steelyard.feedback.ProxyRegistry;
-import dev.steelyard.publish.KindVersions;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.SplitProtos;
+import dev.steelyard.status.RoutesVersions;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ResourceNames;
 import dev.steelyard.view.AppKey;
@@ -60,12 +60,12 @@ final class AppStates {
           .setEffectiveGatewayWeight(
               SubsetWeights.toPercent(app.gateway().effective().get(role))));
     }
-    for (Map.Entry<ProxyKind, KindVersions> entry : published.versions().entrySet()) {
+    for (Map.Entry<ProxyKind, String> entry : RoutesVersions.of(key, published).entrySet()) {
       ProxyRegistry.Progress reached = progress.getOrDefault(entry.getKey(),
           new ProxyRegistry.Progress(0, 0));
       state.addProgress(RolloutProgress.newBuilder()
           .setProxyKind(entry.getKey().label())
-          .setRoutesVersion(entry.getValue().routes())
+          .setRoutesVersion(entry.getValue())
           .setProxiesConnected(reached.connected())
           .setProxiesAcked(reached.applied()));
     }

@@ -1,24 +1,16 @@
 package dev.steelyard.publish;
 
-import com.google.protobuf.Message;
 import dev.steelyard.source.AppCatalog;
-import dev.steelyard.split.MeshViewComposer;
 import dev.steelyard.split.SplitSnapshot;
 import dev.steelyard.split.SplitStore;
-import dev.steelyard.translate.MeshTranslator;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.MeshView;
-import io.envoyproxy.controlplane.cache.Resources;
-import io.envoyproxy.controlplane.cache.Resources.ResourceType;
-import io.envoyproxy.controlplane.cache.SnapshotResources;
-import io.envoyproxy.controlplane.cache.VersionedResource;
-import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import dev.steelyard.xds.IndexedCache;
+import dev.steelyard.xds.NamedVersionSnapshot;
+import dev.steelyard.xds.XdsType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -27,12 +19,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
@@ -64,7 +53,6 @@ public final class SnapshotPublisher implements AutoCloseable {
   private final SplitStore splits;
   private final IndexedCache cache;
   private final TranslatorSettings settings;
-  private final EndpointVersions endpointVersions;
   private final Duration holdoff;
   private final Duration maxHoldoff;
   private final Timer buildTimer;
@@ -91,10 +79,9 @@ public final class SnapshotPublisher implements AutoCloseable {
   private final Thread thread;
 
   public SnapshotPublisher(AppCatalog catalog, SplitStore splits, IndexedCache cache,
-      TranslatorSettings settings, EndpointVersions endpointVersions, Duration holdoff,
+      TranslatorSettings settings, Duration holdoff,
       Duration maxHoldoff, MeterRegistry meters) {
     this.catalog = catalog;
-    this.endpointVersions = endpointVersions;
     this.splits = splits;
     this.cache = cache;
     this.settings = settings;
@@ -272,22 +259,16 @@ public final class SnapshotPublisher implements AutoCloseable {
   private void publish(long generation) {
     long start = System.nanoTime();
     SplitSnapshot composedFrom = splits.snapshot();
-    MeshView view = MeshViewComposer.compose(catalog.apps(), composedFrom.splits());
-    Map<ProxyKind, ProxyResources> resources = new EnumMap<>(ProxyKind.class);
-    List<String> errors = new ArrayList<>();
-    for (ProxyKind kind : ProxyKind.values()) {
-      ProxyResources built = MeshTranslator.translate(view, kind, settings);
-      errors.addAll(ResourceValidator.validate(kind, built));
-      resources.put(kind, built);
-    }
-    if (!errors.isEmpty()) {
+    MeshBuild build = MeshBuild.of(catalog.apps(), composedFrom.splits(), settings);
+    MeshView view = build.view();
+    if (!build.valid()) {
       refused.increment();
-      String error = String.join("\n", errors);
+      String error = String.join("\n", build.errors());
       log.error("refusing to publish generation {}: {}", generation, error);
       keepPrevious("refused, proxies keep the previous configuration: " + error);
       return;
     }
-    Map<ProxyKind, List<ProxyResources>> stages = stages(resources);
+    Map<ProxyKind, List<ProxyResources>> stages = stages(build.resources());
     int stageCount = stages.values().stream().mapToInt(List::size).max().orElse(1);
     Map<ProxyKind, KindVersions> versions = new EnumMap<>(ProxyKind.class);
     Map<ProxyKind, NamedVersionSnapshot> snapshots = new EnumMap<>(ProxyKind.class);
@@ -301,21 +282,17 @@ public final class SnapshotPublisher implements AutoCloseable {
           continue;
         }
         ProxyResources built = entry.getValue().get(stage);
-        NamedVersionSnapshot previous = snapshots.get(kind);
-        Tracked<Cluster> clusters = track(previous, ResourceType.CLUSTER, built.clusters());
-        Tracked<ClusterLoadAssignment> endpoints =
-            track(previous, ResourceType.ENDPOINT, built.endpoints());
-        Tracked<Listener> listeners = track(previous, ResourceType.LISTENER, built.listeners());
-        Tracked<RouteConfiguration> routes = track(previous, ResourceType.ROUTE, built.routes());
-        KindVersions next = new KindVersions(clusters.version(), endpoints.version(),
-            listeners.version(), routes.version());
+        NamedVersionSnapshot snapshot =
+            NamedVersionSnapshot.next(snapshots.get(kind), built);
+        KindVersions next = new KindVersions(snapshot.wholeVersion(XdsType.CLUSTERS),
+            snapshot.wholeVersion(XdsType.ENDPOINTS), snapshot.wholeVersion(XdsType.LISTENERS),
+            snapshot.wholeVersion(XdsType.ROUTES));
         served.put(kind, built);
         versions.put(kind, next);
         if (next.equals(inCache.get(kind))) {
           continue;
         }
         inCache.put(kind, next);
-        NamedVersionSnapshot snapshot = snapshot(clusters, endpoints, listeners, routes);
         snapshots.put(kind, snapshot);
         cache.setSnapshot(kind, snapshot);
         set.put(kind, snapshot);
@@ -397,63 +374,6 @@ public final class SnapshotPublisher implements AutoCloseable {
     PublishedState previous = current;
     current = new PublishedState(previous.generation(), previous.view(), previous.splits(),
         previous.versions(), previous.snapshots(), previous.at(), Optional.of(error));
-  }
-
-  /**
-   * One type's resources, each with its content hash, and the type's version derived from them.
-   * A resource equal to the one of the same name in the previous snapshot keeps that instance:
-   * comparing is much cheaper than serializing and hashing it again, and the instance carries
-   * its memoized hash code and the serializer's cached Any into the next push.
-   */
-  private record Tracked<M extends Message>(SnapshotResources<M> held,
-      Map<String, NamedVersionSnapshot.Resource> byName, String version) {}
-
-  private static <M extends Message> Tracked<M> track(NamedVersionSnapshot previous,
-      ResourceType type, List<M> built) {
-    Map<String, NamedVersionSnapshot.Resource> before =
-        previous == null ? Map.of() : previous.hashed(type);
-    Map<String, NamedVersionSnapshot.Resource> now = new HashMap<>();
-    SortedMap<String, String> hashes = new TreeMap<>();
-    List<NamedVersionSnapshot.Resource> inOrder = new ArrayList<>(built.size());
-    for (M resource : built) {
-      String name = Resources.getResourceName(resource);
-      NamedVersionSnapshot.Resource old = before.get(name);
-      NamedVersionSnapshot.Resource kept = old != null && old.resource().equals(resource) ? old
-          : new NamedVersionSnapshot.Resource(ContentVersion.of(resource), resource);
-      now.put(name, kept);
-      hashes.put(name, kept.contentHash());
-      inOrder.add(kept);
-    }
-    String version = ContentVersion.ofNamed(hashes);
-    Map<String, NamedVersionSnapshot.Resource> byName = Map.copyOf(now);
-    if (previous != null && previous.held(type).version().equals(version)) {
-      @SuppressWarnings("unchecked")
-      SnapshotResources<M> unchanged = (SnapshotResources<M>) previous.held(type);
-      return new Tracked<>(unchanged, byName, version);
-    }
-    // The type as java-control-plane holds it, made from the hashes above: Snapshot.create
-    // would hash every resource again (SHA-256 of its class name and hash code), for every
-    // kind on every change.
-    List<VersionedResource<M>> versioned = new ArrayList<>(inOrder.size());
-    for (NamedVersionSnapshot.Resource kept : inOrder) {
-      @SuppressWarnings("unchecked")
-      M instance = (M) kept.resource();
-      versioned.add(VersionedResource.create(instance, kept.contentHash()));
-    }
-    return new Tracked<>(SnapshotResources.create(versioned, version), byName, version);
-  }
-
-  private NamedVersionSnapshot snapshot(Tracked<Cluster> clusters,
-      Tracked<ClusterLoadAssignment> endpoints, Tracked<Listener> listeners,
-      Tracked<RouteConfiguration> routes) {
-    Map<ResourceType, Map<String, NamedVersionSnapshot.Resource>> byType =
-        new EnumMap<>(ResourceType.class);
-    byType.put(ResourceType.CLUSTER, clusters.byName());
-    byType.put(ResourceType.ENDPOINT, endpoints.byName());
-    byType.put(ResourceType.LISTENER, listeners.byName());
-    byType.put(ResourceType.ROUTE, routes.byName());
-    return new NamedVersionSnapshot(clusters.held(), endpoints.held(), listeners.held(),
-        routes.held(), byType, endpointVersions);
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.steelyard.rollout;
 
 import dev.steelyard.feedback.ProxyRegistry;
-import dev.steelyard.publish.NamedVersionSnapshot;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.AppCatalog;
@@ -11,6 +10,7 @@ import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetRole;
+import dev.steelyard.xds.NamedVersionSnapshot;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -322,7 +322,8 @@ public final class RolloutEngine implements AutoCloseable {
       }
     }
     List<String> acks = new ArrayList<>();
-    proxies.routesProgress(published).forEach((kind, progress) -> acks.add(kind.label() + " "
+    proxies.routesProgress(published.snapshots()).forEach((kind, progress) -> acks.add(
+        kind.label() + " "
         + (publishedWanted ? progress.applied() : 0) + "/" + progress.connected()));
     if (!publishedWanted) {
       lagging.add(0, "(not published yet)");

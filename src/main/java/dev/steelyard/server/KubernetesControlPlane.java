@@ -2,8 +2,8 @@ package dev.steelyard.server;
 
 import dev.steelyard.source.kubernetes.KubernetesAppCatalog;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
-import dev.steelyard.split.kubernetes.TrafficSplitStatusWriter;
 import dev.steelyard.split.kubernetes.TrafficSplitStore;
+import dev.steelyard.status.TrafficSplitStatusWriter;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

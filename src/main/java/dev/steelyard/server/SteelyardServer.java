@@ -8,9 +8,6 @@ import dev.steelyard.feedback.ProxyRegistry;
 import dev.steelyard.load.LoadReportingService;
 import dev.steelyard.load.LoadStore;
 import dev.steelyard.loop.BackgroundLoops;
-import dev.steelyard.publish.EndpointVersions;
-import dev.steelyard.publish.IndexedCache;
-import dev.steelyard.publish.StreamAwareWatcher;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.rollout.FlowStore;
 import dev.steelyard.rollout.HookWorkloads;
@@ -21,8 +18,11 @@ import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.xds.ConnectionCap;
+import dev.steelyard.xds.EndpointVersions;
+import dev.steelyard.xds.IndexedCache;
 import dev.steelyard.xds.XdsLimits;
 import dev.steelyard.xds.XdsService;
+import dev.steelyard.xds.XdsStreams;
 import dev.steelyard.xds.XdsTls;
 import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
@@ -115,16 +115,16 @@ public final class SteelyardServer implements AutoCloseable {
   }
 
   private SteelyardServer startAll() throws Exception {
-    // Every request reaching the cache carries a node: StreamAwareWatcher fills it in.
-    IndexedCache cache = new IndexedCache();
     EndpointVersions endpointVersions = new EndpointVersions();
-    StreamAwareWatcher watcher = new StreamAwareWatcher(cache, endpointVersions, meters);
+    IndexedCache cache = new IndexedCache(endpointVersions);
     XdsLimits limits = config.xdsLimits();
     connectionCap = new ConnectionCap(limits.maxConnections(), meters);
-    proxies = new ProxyRegistry(watcher, limits, meters);
+    // The streams own the protocol state; the registry keeps what their events report.
+    proxies = new ProxyRegistry();
+    XdsStreams streams = new XdsStreams(cache, endpointVersions, limits, proxies, meters);
     publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
-        endpointVersions, config.holdoff(), config.maxHoldoff(), meters);
-    publisher.waitForProxiesWith(proxies);
+        config.holdoff(), config.maxHoldoff(), meters);
+    publisher.waitForProxiesWith(proxies::lagging);
     catalog.onChange(publisher::requestPublish);
     splits.onChange(publisher::requestPublish);
     publisher.start();
@@ -135,7 +135,7 @@ public final class SteelyardServer implements AutoCloseable {
     // per stream: a push to N proxies otherwise serializes the same resources N times
     // (bench/README.md: server CPU per weight push and time to the last ACK).
     TransportFailureLog.install();
-    V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(proxies), watcher,
+    V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(streams), streams,
         new DefaultExecutorGroup(), new CachedProtoResourcesSerializer());
     ServerConfig.Analysis analysis = config.analysis();
     load = new LoadStore(analysis.loadResolution(), analysis.loadRetention(), Clock.systemUTC(),

@@ -14,6 +14,7 @@ import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
+import dev.steelyard.view.GatewayHosts;
 import dev.steelyard.view.SubsetRole;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -33,8 +35,6 @@ import java.util.regex.Pattern;
 public final class AppFileParser {
 
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
-  private static final Pattern HOST =
-      Pattern.compile("(\\*\\.)?[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?");
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
@@ -94,7 +94,7 @@ public final class AppFileParser {
     List<AppSpec> specs = new ArrayList<>();
     Map<AppKey, HealthCheck> healthChecks = new HashMap<>();
     Set<AppKey> seenApps = new HashSet<>();
-    Map<String, AppKey> gatewayHostOwners = new HashMap<>();
+    GatewayHosts.Owners gatewayHostOwners = new GatewayHosts.Owners();
     for (int i = 0; i < file.apps().size(); i++) {
       AppEntry entry = file.apps().get(i);
       String where = "apps[" + i + "]";
@@ -116,10 +116,10 @@ public final class AppFileParser {
         throw new InvalidAppFileException(where + " " + spec.key() + ": declared twice");
       }
       for (String host : spec.gatewayHosts()) {
-        AppKey owner = gatewayHostOwners.putIfAbsent(host.toLowerCase(), spec.key());
-        if (owner != null) {
+        Optional<AppKey> owner = gatewayHostOwners.claim(host, spec.key());
+        if (owner.isPresent()) {
           throw new InvalidAppFileException(where + " " + spec.key() + ": gateway host '" + host
-              + "' is already used by " + owner);
+              + "' is already used by " + owner.get());
         }
       }
       specs.add(spec);
@@ -225,12 +225,13 @@ public final class AppFileParser {
     }
     AppProtocol protocol =
         entry.protocol() == null ? AppProtocol.HTTP : AppProtocol.fromText(entry.protocol());
-    List<String> hosts = entry.gatewayHosts() == null ? List.of() : entry.gatewayHosts();
-    for (int i = 0; i < hosts.size(); i++) {
-      String host = hosts.get(i);
-      if (host == null || !HOST.matcher(host).matches()) {
-        throw new IllegalArgumentException("gatewayHosts[" + i + "]: '" + host
-            + "' is not a host name");
+    List<String> declaredHosts = entry.gatewayHosts() == null ? List.of() : entry.gatewayHosts();
+    List<String> hosts = new ArrayList<>();
+    for (int i = 0; i < declaredHosts.size(); i++) {
+      try {
+        hosts.add(GatewayHosts.parse(declaredHosts.get(i)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("gatewayHosts[" + i + "]: " + e.getMessage());
       }
     }
     Map<SubsetRole, List<Endpoint>> endpoints = new EnumMap<>(SubsetRole.class);

@@ -3,31 +3,54 @@ package dev.steelyard.split;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.AppView;
+import dev.steelyard.view.GatewayHosts;
 import dev.steelyard.view.MeshView;
 import dev.steelyard.view.SubsetRole;
 import dev.steelyard.view.SubsetWeights;
 import dev.steelyard.view.TrafficWeights;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Joins what sources declare with the splits operators set into a {@link MeshView}. A share must
- * never go to a subset without endpoints: it goes to main instead, and a notice says so.
+ * never go to a subset without endpoints: it goes to main instead, and a notice says so. What
+ * one app cannot have is left out of it alone, with a notice, so that the others are published:
+ * a gateway host another app claimed first (by key, {@link GatewayHosts}) is dropped, which
+ * otherwise made the gateway's route configuration invalid and refused every proxy's update.
  */
 public final class MeshViewComposer {
 
   private MeshViewComposer() {}
 
   public static MeshView compose(Collection<AppSpec> apps, Map<AppKey, AppSplits> splits) {
+    List<AppSpec> sorted = apps.stream().sorted(Comparator.comparing(AppSpec::key)).toList();
+    GatewayHosts.Owners owners = new GatewayHosts.Owners();
     List<AppView> views = new ArrayList<>();
-    for (AppSpec spec : apps) {
-      AppSplits appSplits = splits.getOrDefault(spec.key(), AppSplits.DEFAULT);
-      views.add(new AppView(
-          spec,
-          effective("mesh", appSplits.mesh(), spec),
-          effective("gateway", appSplits.gateway(), spec)));
+    for (AppSpec declared : sorted) {
+      AppSplits appSplits = splits.getOrDefault(declared.key(), AppSplits.DEFAULT);
+      List<String> hosts = new ArrayList<>();
+      List<String> hostNotices = new ArrayList<>();
+      for (String host : declared.gatewayHosts()) {
+        Optional<AppKey> owner = owners.claim(host, declared.key());
+        if (owner.isEmpty()) {
+          hosts.add(host);
+        } else {
+          hostNotices.add("gateway: host " + host + " belongs to " + owner.get()
+              + "; left out of this app's gateway routes");
+        }
+      }
+      AppSpec spec = hostNotices.isEmpty() ? declared : new AppSpec(declared.key(),
+          declared.port(), declared.protocol(), hosts, declared.endpoints());
+      TrafficWeights gateway = effective("gateway", appSplits.gateway(), spec);
+      if (!hostNotices.isEmpty()) {
+        hostNotices.addAll(gateway.notices());
+        gateway = new TrafficWeights(gateway.set(), gateway.effective(), hostNotices);
+      }
+      views.add(new AppView(spec, effective("mesh", appSplits.mesh(), spec), gateway));
     }
     return new MeshView(views);
   }

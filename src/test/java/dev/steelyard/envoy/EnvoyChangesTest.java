@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.steelyard.demo.RoleBackend;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.SubsetRole;
+import dev.steelyard.xds.XdsType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -138,8 +140,8 @@ class EnvoyChangesTest {
       var published = mesh.server.publisher().current();
       return mesh.server.proxies().proxies().stream()
           .filter(proxy -> proxy.kind() != ProxyKind.GRPC)
-          .allMatch(proxy -> List.of("clusters", "endpoints", "listeners", "routes").stream()
-              .allMatch(type -> proxy.hasApplied(published, type)));
+          .allMatch(proxy -> Stream.of(XdsType.values()).allMatch(type ->
+              proxy.hasApplied(published.snapshots().get(proxy.kind()), type)));
     });
   }
 }

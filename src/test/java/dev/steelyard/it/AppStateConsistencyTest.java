@@ -15,9 +15,11 @@ import dev.steelyard.publish.PublishedState;
 import dev.steelyard.split.InvalidSplitException;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitProtos;
+import dev.steelyard.status.RoutesVersions;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetWeights;
+import dev.steelyard.xds.XdsType;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,7 +82,8 @@ class AppStateConsistencyTest {
   private void record(PublishedState state) {
     state.view().app(HELLO).ifPresent(app -> {
       Map<String, String> routes = new TreeMap<>();
-      state.versions().forEach((kind, versions) -> routes.put(kind.label(), versions.routes()));
+      RoutesVersions.of(HELLO, state)
+          .forEach((kind, version) -> routes.put(kind.label(), version));
       produced.putIfAbsent(List.of(app.mesh().set(), app.gateway().set()),
           new Produced(state, routes));
     });
@@ -183,7 +186,8 @@ class AppStateConsistencyTest {
           && sameSplit(state, observation.newestBody())) {
         judgedAcked++;
         boolean holds = observation.proxy().isPresent()
-            && observation.proxy().get().hasApplied(expected.state(), "routes");
+            && observation.proxy().get().hasApplied(
+                expected.state().snapshots().get(ProxyKind.GRPC), XdsType.ROUTES);
         if (!holds) {
           violations.add(where + "every proxy ACKed, but the proxy held "
               + observation.proxy().map(ProxyStatus::ackedVersions));

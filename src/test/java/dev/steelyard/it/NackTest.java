@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.steelyard.feedback.ProxyStatus;
+import dev.steelyard.xds.XdsType;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -52,7 +53,7 @@ class NackTest {
       assertThat(stream.next(2)).as("rejected version sent again").isNull();
       ProxyStatus proxy = only(mesh.server.proxies().proxies(), "nacker");
       assertThat(proxy.lastNack()).hasValueSatisfying(nack -> {
-        assertThat(nack.type()).isEqualTo("routes");
+        assertThat(nack.type()).isEqualTo(XdsType.ROUTES);
         assertThat(nack.rejectedVersion()).isEqualTo(first.getVersionInfo());
         assertThat(nack.message()).isEqualTo("test rejects every route");
       });
@@ -73,7 +74,7 @@ class NackTest {
           .containsExactly(8000, 2000);
       stream.ack(second, HELLO_ROUTES);
       await().atMost(Duration.ofSeconds(5)).until(() -> second.getVersionInfo().equals(
-          only(mesh.server.proxies().proxies(), "nacker").ackedVersions().get("routes")));
+          only(mesh.server.proxies().proxies(), "nacker").ackedVersions().get(XdsType.ROUTES)));
       assertThat(stream.next(1)).isNull();
     }
   }
@@ -101,7 +102,7 @@ class NackTest {
 
       assertThat(stream.next(2)).as("rejected version sent again").isNull();
       ProxyStatus proxy = only(mesh.server.proxies().proxies(), "envoy-1");
-      assertThat(proxy.ackedVersions()).containsEntry("clusters", good.getVersionInfo());
+      assertThat(proxy.ackedVersions()).containsEntry(XdsType.CLUSTERS, good.getVersionInfo());
       assertThat(proxy.lastNack()).hasValueSatisfying(nack -> {
         assertThat(nack.rejectedVersion()).isEqualTo(bad.getVersionInfo());
         assertThat(nack.message()).isEqualTo("pretend other-app is invalid");

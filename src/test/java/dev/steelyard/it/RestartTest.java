@@ -6,11 +6,13 @@ import static org.awaitility.Awaitility.await;
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.publish.KindVersions;
 import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.xds.XdsType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,14 +32,14 @@ class RestartTest {
         assertThat(mesh.putSplit("{\"mode\":\"test\",\"canaryWeight\":30}").statusCode())
             .isEqualTo(200);
         Map<ProxyKind, KindVersions> before = mesh.server.publisher().current().versions();
-        Map<String, String> ackedBefore = awaitAcked(mesh, client);
+        Map<XdsType, String> ackedBefore = awaitAcked(mesh, client);
         Binomial.assertSplit(client.count(2_000), 2_000, 0.7, 0, 0.3);
 
         mesh.stopServer();
         restartOnSamePort(mesh, xdsPort);
 
         assertThat(mesh.server.publisher().current().versions()).isEqualTo(before);
-        Map<String, String> ackedAfter = awaitAcked(mesh, client);
+        Map<XdsType, String> ackedAfter = awaitAcked(mesh, client);
         assertThat(ackedAfter).isEqualTo(ackedBefore);
         Binomial.assertSplit(client.count(2_000), 2_000, 0.7, 0, 0.3);
       }
@@ -53,10 +55,10 @@ class RestartTest {
   }
 
   /** Waits until the client ACKed what is published now, for every type; returns its ACKs. */
-  private static Map<String, String> awaitAcked(TestMesh mesh, XdsTestClient client) {
+  private static Map<XdsType, String> awaitAcked(TestMesh mesh, XdsTestClient client) {
     await().atMost(Duration.ofSeconds(30)).until(() -> proxy(mesh, client)
-        .map(proxy -> List.of("clusters", "endpoints", "listeners", "routes").stream()
-            .allMatch(type -> proxy.hasApplied(mesh.server.publisher().current(), type)))
+        .map(proxy -> Stream.of(XdsType.values()).allMatch(type -> proxy.hasApplied(
+            mesh.server.publisher().current().snapshots().get(proxy.kind()), type)))
         .orElse(false));
     return proxy(mesh, client).orElseThrow().ackedVersions();
   }

@@ -7,6 +7,7 @@ import dev.steelyard.demo.RoleBackend;
 import dev.steelyard.publish.KindVersions;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.SubsetRole;
+import dev.steelyard.xds.XdsType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +50,8 @@ class SourceReloadTest {
       assertThat(mesh.get("/api/v1/status").body()).contains("\"sourceError\": \"\"");
       var published = mesh.server.publisher().current();
       await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
-          .anyMatch(proxy -> proxy.hasApplied(published, "routes")));
+          .anyMatch(proxy -> proxy.hasApplied(
+              published.snapshots().get(proxy.kind()), XdsType.ROUTES)));
       Binomial.assertSplit(client.count(1_000), 1_000, 1, 0, 0);
       canary.forEach(dev.steelyard.demo.RoleBackend::close);
     }
@@ -77,7 +79,8 @@ class SourceReloadTest {
           == mains.get(0).port());
       var published = mesh.server.publisher().current();
       await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
-          .anyMatch(proxy -> proxy.hasApplied(published, "endpoints")));
+          .anyMatch(proxy -> proxy.hasApplied(
+              published.snapshots().get(proxy.kind()), XdsType.ENDPOINTS)));
       assertThat(notResent(mesh)).as("the canary assignment was left out of the response")
           .isGreaterThanOrEqualTo(notResent + 1);
       old.close();

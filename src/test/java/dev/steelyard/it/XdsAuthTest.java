@@ -96,7 +96,7 @@ class XdsAuthTest {
         assertThat(proxies).hasSize(1);
         assertThat(proxies.get(0).streams()).isEqualTo(5);
         PublishedState published = mesh.server.publisher().current();
-        assertThat(registry.routesProgress(published).get(ProxyKind.GRPC))
+        assertThat(registry.routesProgress(published.snapshots()).get(ProxyKind.GRPC))
             .isEqualTo(new ProxyRegistry.Progress(1, 1));
       });
     } finally {

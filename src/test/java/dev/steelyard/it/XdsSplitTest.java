@@ -3,8 +3,11 @@ package dev.steelyard.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.util.JsonFormat;
+import dev.steelyard.admin.v1.AppState;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.xds.XdsType;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,8 +93,22 @@ class XdsSplitTest {
         .allSatisfy(proxy -> {
           assertThat(proxy.kind()).isEqualTo(ProxyKind.GRPC);
           assertThat(proxy.lastNack()).isEmpty();
-          assertThat(proxy.ackedVersions()).containsOnlyKeys("clusters", "endpoints",
-              "listeners", "routes");
+          assertThat(proxy.ackedVersions()).containsOnlyKeys(XdsType.values());
+        });
+  }
+
+  @Test
+  @Order(7)
+  void theAppStateShowsTheRoutesVersionTheGrpcClientAcked() throws Exception {
+    String acked = mesh.server.proxies().proxies().stream()
+        .filter(proxy -> proxy.nodeId().equals(client.nodeId)).findFirst().orElseThrow()
+        .ackedVersions().get(XdsType.ROUTES);
+    AppState.Builder state = AppState.newBuilder();
+    JsonFormat.parser().merge(mesh.get("/api/v1/apps/default/hello-app").body(), state);
+    assertThat(state.getProgressList()).filteredOn(p -> p.getProxyKind().equals("grpc"))
+        .singleElement().satisfies(p -> {
+          assertThat(p.getRoutesVersion()).isEqualTo(acked);
+          assertThat(p.getProxiesAcked()).isEqualTo(p.getProxiesConnected()).isPositive();
         });
   }
 
@@ -102,6 +119,7 @@ class XdsSplitTest {
     PublishedState published = mesh.server.publisher().current();
     await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
         .filter(proxy -> proxy.nodeId().equals(client.nodeId))
-        .anyMatch(proxy -> proxy.hasApplied(published, "routes")));
+        .anyMatch(proxy -> proxy.hasApplied(published.snapshots().get(proxy.kind()),
+            XdsType.ROUTES)));
   }
 }

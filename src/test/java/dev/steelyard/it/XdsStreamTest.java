@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.envoyproxy.controlplane.cache.Resources;
 import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.xds.XdsType;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -163,7 +164,7 @@ class XdsStreamTest {
       // Its version covers all six names (the state the proxy now holds); the publisher
       // records its state only after every kind's snapshot is set, hence the wait.
       await().atMost(Duration.ofSeconds(5)).until(() -> moved.getVersionInfo().equals(
-          mesh.server.publisher().current().version(ProxyKind.SIDECAR, "endpoints", names)));
+          mesh.server.publisher().current().version(ProxyKind.SIDECAR, XdsType.ENDPOINTS, names)));
       envoy.ack(moved, names);
       assertThat(envoy.next(1)).as("no response to the ACK of a partial response").isNull();
 

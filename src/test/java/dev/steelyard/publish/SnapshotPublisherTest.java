@@ -13,6 +13,10 @@ import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
 import dev.steelyard.view.SubsetRole;
+import dev.steelyard.xds.ContentVersion;
+import dev.steelyard.xds.EndpointVersions;
+import dev.steelyard.xds.IndexedCache;
+import dev.steelyard.xds.NamedVersionSnapshot;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -84,13 +88,13 @@ public class SnapshotPublisherTest {
   private static SnapshotPublisher publisher(AppCatalog catalog, SplitStore store,
       IndexedCache cache, SimpleMeterRegistry meters, Duration holdoff) {
     return new SnapshotPublisher(catalog, store, cache, TranslatorSettings.DEFAULTS,
-        new EndpointVersions(), holdoff, holdoff.multipliedBy(10), meters);
+        holdoff, holdoff.multipliedBy(10), meters);
   }
 
   @Test
   void aBurstOfChangesIsCoalescedAndEveryCallerSeesItsChangePublished() throws Exception {
     MemorySplitStore store = new MemorySplitStore();
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     // A holdoff far longer than the burst takes, so the assertion does not depend on speed.
     SnapshotPublisher publisher = publisher(new MutableCatalog(List.of(app(APP, "a.io"))), store,
@@ -126,7 +130,7 @@ public class SnapshotPublisherTest {
   void aTypeThatDidNotChangeKeepsItsResourcesAndEachResourceIsVersionedByItsContent()
       throws Exception {
     MemorySplitStore store = new MemorySplitStore();
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = publisher(new MutableCatalog(List.of(app(APP, "a.io"))), store,
         cache, new SimpleMeterRegistry(), Duration.ofMillis(10));
     publisher.start();
@@ -145,8 +149,7 @@ public class SnapshotPublisherTest {
       // Each resource's version is its content hash, the one named versions are made of.
       after.routes().versionedResources().forEach((name, versioned) ->
           assertThat(versioned.version())
-              .isEqualTo(ContentVersion.of(versioned.resource()))
-              .isEqualTo(after.hashed(ResourceType.ROUTE).get(name).contentHash()));
+              .isEqualTo(ContentVersion.of(versioned.resource())));
     } finally {
       publisher.close();
     }
@@ -156,20 +159,20 @@ public class SnapshotPublisherTest {
   void aRefusedBuildKeepsThePreviousSnapshotAndSaysWhy() throws Exception {
     AppKey other = new AppKey("default", "other");
     MutableCatalog catalog = new MutableCatalog(List.of(app(APP, "a.io")));
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = publisher(catalog, new MemorySplitStore(), cache,
         new SimpleMeterRegistry(), Duration.ofMillis(10));
     publisher.start();
     try {
       String gatewayRoutes = cache.getSnapshot(ProxyKind.GATEWAY).routes().version();
 
-      // Two apps claiming one gateway host: Envoy would reject the route configuration.
-      catalog.set(List.of(app(APP, "a.io"), app(other, "a.io")));
+      // A source that declares one app twice: its clusters would be defined twice.
+      catalog.set(List.of(app(APP, "a.io"), app(APP, "b.io")));
       PublishedState refused = publisher.whenPublished(publisher.requestPublish())
           .get(5, TimeUnit.SECONDS);
       assertThat(refused.lastError()).hasValueSatisfying(error -> assertThat(error)
           .startsWith("refused, proxies keep the previous configuration: ")
-          .contains("domain 'a.io' is used twice"));
+          .contains("cluster 'default/hello-app/main' is defined twice"));
       assertThat(refused.view().apps()).hasSize(1);
       assertThat(cache.getSnapshot(ProxyKind.GATEWAY).routes().version())
           .isEqualTo(gatewayRoutes);

@@ -13,6 +13,9 @@ import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
 import dev.steelyard.view.SubsetRole;
+import dev.steelyard.xds.EndpointVersions;
+import dev.steelyard.xds.IndexedCache;
+import dev.steelyard.xds.NamedVersionSnapshot;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -45,9 +48,9 @@ class StagedPublishTest {
     MutableCatalog catalog = new MutableCatalog(List.of(app(true)));
     SnapshotPublisherTest.MemorySplitStore store = new SnapshotPublisherTest.MemorySplitStore();
     store.set(APP, new AppSplits(SplitPolicy.of("test", 50), Optional.empty()));
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-        TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+        TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(10), new SimpleMeterRegistry());
     AtomicBoolean proxyCaughtUp = new AtomicBoolean(false);
     publisher.waitForProxiesWith((kind, snapshot) ->
@@ -83,9 +86,9 @@ class StagedPublishTest {
     MutableCatalog catalog = new MutableCatalog(List.of(app(true)));
     SnapshotPublisherTest.MemorySplitStore store = new SnapshotPublisherTest.MemorySplitStore();
     store.set(APP, new AppSplits(SplitPolicy.of("test", 50), Optional.empty()));
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-        TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+        TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(10), new SimpleMeterRegistry());
     publisher.waitForProxiesWith((kind, snapshot) -> List.of("stuck-" + kind.label()));
     publisher.start();

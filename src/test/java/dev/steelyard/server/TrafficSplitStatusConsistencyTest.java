@@ -8,14 +8,16 @@ import dev.steelyard.demo.RoleServiceDescriptor;
 import dev.steelyard.demo.v1.WhoAreYouRequest;
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.publish.PublishedState;
-import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
 import dev.steelyard.source.kubernetes.KubeObjects;
+import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
 import dev.steelyard.source.kubernetes.MockCluster;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.kubernetes.TrafficSplits;
+import dev.steelyard.status.RoutesVersions;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetWeights;
+import dev.steelyard.xds.XdsType;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -151,7 +153,8 @@ class TrafficSplitStatusConsistencyTest {
   private void record(PublishedState state) {
     state.view().app(HELLO).ifPresent(app -> {
       Map<String, String> routes = new TreeMap<>();
-      state.versions().forEach((kind, versions) -> routes.put(kind.label(), versions.routes()));
+      RoutesVersions.of(HELLO, state)
+          .forEach((kind, version) -> routes.put(kind.label(), version));
       produced.putIfAbsent(List.of(app.mesh().set(), app.gateway().set()),
           new Produced(state, routes, app.mesh().effective(), app.gateway().effective()));
     });
@@ -303,7 +306,8 @@ class TrafficSplitStatusConsistencyTest {
         Produced newest = produced.get(List.of(written.get(observed).mesh().weights(),
             written.get(observed).gateway().weights()));
         boolean holds = observation.proxy().isPresent() && newest != null
-            && observation.proxy().get().hasApplied(newest.state(), "routes");
+            && observation.proxy().get().hasApplied(
+                newest.state().snapshots().get(observation.proxy().get().kind()), XdsType.ROUTES);
         if (!holds) {
           violations.add(where + "all proxies ACKed generation " + observed
               + ", but the proxy held " + observation.proxy().map(ProxyStatus::ackedVersions));

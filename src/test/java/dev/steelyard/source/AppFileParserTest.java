@@ -73,6 +73,7 @@ class AppFileParserTest {
       "endpoint twice | 'apps: [{name: a, port: 1, endpoints: {main: [\"1.2.3.4\"], canary: [\"1.2.3.4:1\"]}}]' | belongs to one role",
       "app twice      | 'apps: [{name: a, port: 1}, {name: a, port: 2}]'          | apps[1] default/a: declared twice",
       "host twice     | 'apps: [{name: a, port: 1, gatewayHosts: [x.io]}, {name: b, port: 1, gatewayHosts: [x.io]}]' | gateway host 'x.io' is already used by default/a",
+      "host, 2 cases  | 'apps: [{name: a, port: 1, gatewayHosts: [X.io]}, {name: b, port: 1, gatewayHosts: [x.IO]}]' | gateway host 'x.io' is already used by default/a",
       "bad host       | 'apps: [{name: a, port: 1, gatewayHosts: [\"a b\"]}]'     | gatewayHosts[0]: 'a b' is not a host name",
       "bad protocol   | 'apps: [{name: a, port: 1, protocol: udp}]'               | unknown protocol 'udp'",
   })

@@ -73,4 +73,21 @@ class MeshViewComposerTest {
     assertThat(app.mesh().notices()).singleElement().asString()
         .contains("main has no ready endpoints");
   }
+
+  @Test
+  void aGatewayHostAnotherAppClaimedFirstIsLeftOutOfTheLaterAppOnly() {
+    AppKey other = new AppKey("default", "another");
+    AppSpec mine = spec(1, 0, 0);
+    AppSpec theirs = new AppSpec(other, 8080, AppProtocol.HTTP,
+        List.of("HELLO.example.com", "own.example.com"), Map.of(SubsetRole.MAIN, endpoints(4, 1)));
+    List<AppView> apps = MeshViewComposer.compose(List.of(mine, theirs), Map.of()).apps();
+    // default/another sorts first, so it keeps the host; hello-app loses it.
+    assertThat(apps.get(0).spec().gatewayHosts())
+        .containsExactly("HELLO.example.com", "own.example.com");
+    assertThat(apps.get(0).gateway().notices()).isEmpty();
+    assertThat(apps.get(1).spec().gatewayHosts()).isEmpty();
+    assertThat(apps.get(1).gateway().notices()).containsExactly("gateway: host "
+        + "hello.example.com belongs to default/another; left out of this app's gateway routes");
+    assertThat(apps.get(1).mesh().notices()).isEmpty();
+  }
 }

@@ -17,28 +17,16 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** Resources for a sample view, serialized and parsed back as a client would receive them. */
+/** Resources for a sample view; each kind's output must also pass the validator. */
 class MeshTranslatorTest {
 
   private static final MeshView VIEW = SampleViews.sample();
 
-  private static ProxyResources roundTrip(ProxyKind kind) throws InvalidProtocolBufferException {
+  // No serialize-and-parse round trip: through the same generated classes it cannot fail.
+  private static ProxyResources built(ProxyKind kind) {
     ProxyResources built = MeshTranslator.translate(VIEW, kind, TranslatorSettings.DEFAULTS);
     assertThat(ResourceValidator.validate(kind, built)).isEmpty();
-    return new ProxyResources(
-        parse(built.clusters(), Cluster.parser()),
-        parse(built.endpoints(), ClusterLoadAssignment.parser()),
-        parse(built.listeners(), Listener.parser()),
-        parse(built.routes(), RouteConfiguration.parser()));
-  }
-
-  private static <T extends com.google.protobuf.Message> List<T> parse(List<T> messages,
-      com.google.protobuf.Parser<T> parser) throws InvalidProtocolBufferException {
-    List<T> parsed = new java.util.ArrayList<>();
-    for (T message : messages) {
-      parsed.add(parser.parseFrom(message.toByteArray()));
-    }
-    return parsed;
+    return built;
   }
 
   private static Map<String, Integer> weights(VirtualHost host) {
@@ -56,7 +44,7 @@ class MeshTranslatorTest {
 
   @Test
   void everyAppHasThreeSubsetClustersAndAssignmentsEvenWhenEmpty() throws Exception {
-    ProxyResources resources = roundTrip(ProxyKind.SIDECAR);
+    ProxyResources resources = built(ProxyKind.SIDECAR);
     assertThat(resources.clusters()).extracting(Cluster::getName).containsExactly(
         "default/hello-app/main", "default/hello-app/baseline", "default/hello-app/canary",
         "shop/cart/main", "shop/cart/baseline", "shop/cart/canary");
@@ -76,9 +64,9 @@ class MeshTranslatorTest {
 
   @Test
   void envoyTalksHttp2ToGrpcAppsWhileGrpcClientsNeedNoOptions() throws Exception {
-    Cluster envoyView = roundTrip(ProxyKind.GATEWAY).clusters().get(0);
-    Cluster grpcView = roundTrip(ProxyKind.GRPC).clusters().get(0);
-    Cluster httpApp = roundTrip(ProxyKind.GATEWAY).clusters().get(3);
+    Cluster envoyView = built(ProxyKind.GATEWAY).clusters().get(0);
+    Cluster grpcView = built(ProxyKind.GRPC).clusters().get(0);
+    Cluster httpApp = built(ProxyKind.GATEWAY).clusters().get(3);
     assertThat(envoyView.getTypedExtensionProtocolOptionsMap())
         .containsKey("envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
     assertThat(grpcView.getTypedExtensionProtocolOptionsMap()).isEmpty();
@@ -87,7 +75,7 @@ class MeshTranslatorTest {
 
   @Test
   void gatewayRoutesMatchGatewayHostsAndUseTheGatewaySplit() throws Exception {
-    ProxyResources resources = roundTrip(ProxyKind.GATEWAY);
+    ProxyResources resources = built(ProxyKind.GATEWAY);
     Listener listener = resources.listeners().get(0);
     assertThat(listener.getName()).isEqualTo("steelyard_gateway");
     assertThat(listener.getAddress().getSocketAddress().getAddress()).isEqualTo("0.0.0.0");
@@ -104,7 +92,7 @@ class MeshTranslatorTest {
 
   @Test
   void sidecarRoutesMatchMeshNamesWithAndWithoutPortAndUseTheMeshSplit() throws Exception {
-    ProxyResources resources = roundTrip(ProxyKind.SIDECAR);
+    ProxyResources resources = built(ProxyKind.SIDECAR);
     Listener listener = resources.listeners().get(0);
     assertThat(listener.getAddress().getSocketAddress().getAddress()).isEqualTo("127.0.0.1");
     assertThat(listener.getAddress().getSocketAddress().getPortValue()).isEqualTo(15001);
@@ -123,7 +111,7 @@ class MeshTranslatorTest {
 
   @Test
   void grpcClientsGetAnApiListenerPerNameWithTheRouterLast() throws Exception {
-    ProxyResources resources = roundTrip(ProxyKind.GRPC);
+    ProxyResources resources = built(ProxyKind.GRPC);
     assertThat(resources.listeners()).extracting(Listener::getName)
         .contains("hello-app", "hello-app:8080", "hello-app.default.svc.cluster.local",
             "cart", "cart.shop", "cart.shop.svc.cluster.local:80")

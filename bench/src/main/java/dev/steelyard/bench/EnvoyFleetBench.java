@@ -91,8 +91,8 @@ public final class EnvoyFleetBench {
         long ackedAt = 0;
         long deadline = start + Duration.ofSeconds(30).toNanos();
         while (ackedAt == 0 && System.nanoTime() < deadline) {
-          if (server.proxies().routesProgress(server.publisher().current()).values().stream()
-              .allMatch(p -> p.applied() == p.connected())) {
+          if (server.proxies().routesProgress(server.publisher().current().snapshots())
+              .values().stream().allMatch(p -> p.applied() == p.connected())) {
             ackedAt = System.nanoTime() - start;
           } else {
             Thread.sleep(0, 200_000);

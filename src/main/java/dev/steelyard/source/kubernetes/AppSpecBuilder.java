@@ -4,6 +4,7 @@ import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
+import dev.steelyard.view.GatewayHosts;
 import dev.steelyard.view.SubsetRole;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -13,7 +14,6 @@ import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -40,8 +40,6 @@ public final class AppSpecBuilder {
 
   private AppSpecBuilder() {}
 
-  private static final java.util.regex.Pattern HOST =
-      java.util.regex.Pattern.compile("(\\*\\.)?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(:[0-9]{1,5})?");
 
   public static List<AppSpec> build(Collection<Service> services, Collection<Pod> pods,
       KubernetesSourceSettings settings, Consumer<String> warnings) {
@@ -92,18 +90,17 @@ public final class AppSpecBuilder {
   private static List<AppSpec> withUniqueGatewayHosts(List<AppSpec> specs,
       Consumer<String> warnings) {
     specs.sort(Comparator.comparing(AppSpec::key));
-    Map<String, AppKey> owners = new HashMap<>();
+    GatewayHosts.Owners owners = new GatewayHosts.Owners();
     List<AppSpec> unique = new ArrayList<>();
     for (AppSpec spec : specs) {
       List<String> hosts = new ArrayList<>();
       for (String host : spec.gatewayHosts()) {
-        // Envoy compares domains without case, so two spellings are one host.
-        AppKey owner = owners.putIfAbsent(host.toLowerCase(Locale.ROOT), spec.key());
-        if (owner == null) {
+        Optional<AppKey> owner = owners.claim(host, spec.key());
+        if (owner.isEmpty()) {
           hosts.add(host);
         } else {
           warnings.accept("Service " + spec.key() + ": gateway host " + host
-              + " already belongs to " + owner + "; left out");
+              + " already belongs to " + owner.get() + "; left out");
         }
       }
       unique.add(hosts.size() == spec.gatewayHosts().size() ? spec
@@ -224,18 +221,22 @@ public final class AppSpecBuilder {
         || name.equals("h2c") ? AppProtocol.GRPC : AppProtocol.HTTP;
   }
 
-  /** Host names from the annotation, lower-cased; one that is not a host name is an error. */
+  /** Host names from the annotation ({@link GatewayHosts}); a bad one is an error. */
   static List<String> gatewayHosts(Service service) {
     String hosts = annotations(service).get(KubernetesSourceSettings.GATEWAY_HOSTS_ANNOTATION);
     if (hosts == null) {
       return List.of();
     }
-    List<String> parsed = Arrays.stream(hosts.split(",")).map(String::strip)
-        .filter(h -> !h.isEmpty()).map(h -> h.toLowerCase(Locale.ROOT)).toList();
-    for (String host : parsed) {
-      if (!HOST.matcher(host).matches()) {
+    List<String> parsed = new ArrayList<>();
+    for (String host : hosts.split(",")) {
+      if (host.isBlank()) {
+        continue;
+      }
+      try {
+        parsed.add(GatewayHosts.parse(host));
+      } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(KubernetesSourceSettings.GATEWAY_HOSTS_ANNOTATION
-            + ": '" + host + "' is not a host name");
+            + ": " + e.getMessage());
       }
     }
     return parsed;

@@ -129,7 +129,7 @@ public final class TrafficSplits {
     return map;
   }
 
-  static Object percentValue(int basisPoints) {
+  public static Object percentValue(int basisPoints) {
     return basisPoints % 100 == 0 ? (Object) (basisPoints / 100)
         : (Object) (basisPoints / 100.0);
   }

@@ -1,8 +1,7 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
-import io.envoyproxy.controlplane.cache.Resources;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,9 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * Versions are content hashes: the first 16 hex digits of SHA-256. A resource's hash is over its
@@ -40,15 +37,6 @@ public final class ContentVersion {
       throw new UncheckedIOException(e);
     }
     return HexFormat.of().formatHex(digest.digest(buffer.toByteArray()), 0, 8);
-  }
-
-  /** The version of a whole type: its resources by name; order-independent. */
-  public static String ofType(List<? extends Message> resources) {
-    SortedMap<String, String> hashes = new TreeMap<>();
-    for (Message resource : resources) {
-      hashes.put(Resources.getResourceName(resource), of(resource));
-    }
-    return ofNamed(hashes);
   }
 
   /** The version of a set of named resources, from their content hashes; order-independent. */

@@ -1,13 +1,15 @@
-package dev.steelyard.split.kubernetes;
+package dev.steelyard.status;
 
 import dev.steelyard.feedback.ProxyStatus;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.SplitSnapshot;
 import dev.steelyard.split.kubernetes.TrafficSplitStore.Validation;
+import dev.steelyard.split.kubernetes.TrafficSplits;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppView;
 import dev.steelyard.view.SubsetWeights;
+import dev.steelyard.xds.XdsType;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -90,8 +92,8 @@ final class TrafficSplitStatus {
     }
 
     Map<String, Object> versions = new TreeMap<>();
-    published.versions().forEach((kind, kindVersions) ->
-        versions.put(kind.label(), kindVersions.routes()));
+    RoutesVersions.of(key, published).forEach((kind, version) ->
+        versions.put(kind.label(), version));
     status.put("routesVersions", versions);
 
     Map<String, Object> replicas = new TreeMap<>();
@@ -216,7 +218,7 @@ final class TrafficSplitStatus {
       List<ProxyStatus> proxies, Map<String, Object> routesVersions) {
     long acked = 0;
     for (ProxyStatus proxy : proxies) {
-      if (proxy.hasApplied(published, "routes")) {
+      if (proxy.hasApplied(published.snapshots().get(proxy.kind()), XdsType.ROUTES)) {
         acked++;
       }
     }

@@ -1,4 +1,4 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,20 +22,26 @@ class ContentVersionTest {
 
   private static final AppKey APP = new AppKey("default", "hello-app");
 
-  private static KindVersions versions(List<String> mainIps, SplitPolicy split) {
+  private record Versions(String clusters, String endpoints, String listeners, String routes) {}
+
+  /** The whole-type versions of the sidecar snapshot, as the publisher makes it. */
+  private static Versions versions(List<String> mainIps, SplitPolicy split) {
     AppSpec spec = new AppSpec(APP, 8080, AppProtocol.HTTP, List.of("hello.example.com"),
         Map.of(SubsetRole.MAIN, mainIps.stream().map(ip -> new Endpoint(ip, 8080)).toList(),
             SubsetRole.CANARY, List.of(new Endpoint("10.0.9.9", 8080))));
-    return KindVersions.of(MeshTranslator.translate(
+    NamedVersionSnapshot snapshot = NamedVersionSnapshot.next(null, MeshTranslator.translate(
         MeshViewComposer.compose(List.of(spec), Map.of(APP, new AppSplits(split,
             Optional.empty()))), ProxyKind.SIDECAR, TranslatorSettings.DEFAULTS));
+    return new Versions(snapshot.wholeVersion(XdsType.CLUSTERS),
+        snapshot.wholeVersion(XdsType.ENDPOINTS), snapshot.wholeVersion(XdsType.LISTENERS),
+        snapshot.wholeVersion(XdsType.ROUTES));
   }
 
   @Test
   void versionsArePinnedContentHashesNotPerProcessValues() {
     // Fixed values: a change here means every proxy in a fleet gets a push on upgrade, or that
     // serialization became non-deterministic. Both deserve a look before updating the pins.
-    KindVersions versions = versions(List.of("10.0.0.1"), SplitPolicy.OFF);
+    Versions versions = versions(List.of("10.0.0.1"), SplitPolicy.OFF);
     assertThat(versions).isEqualTo(versions(List.of("10.0.0.1"), SplitPolicy.OFF));
     assertThat(versions.clusters()).hasSize(16).matches("[0-9a-f]+");
     assertThat(versions.routes()).isEqualTo(PINNED_ROUTES);
@@ -48,8 +54,8 @@ class ContentVersionTest {
 
   @Test
   void aWeightChangeTouchesOnlyRoutes() throws Exception {
-    KindVersions off = versions(List.of("10.0.0.1"), SplitPolicy.OFF);
-    KindVersions test = versions(List.of("10.0.0.1"), SplitPolicy.of("test", 10));
+    Versions off = versions(List.of("10.0.0.1"), SplitPolicy.OFF);
+    Versions test = versions(List.of("10.0.0.1"), SplitPolicy.of("test", 10));
     assertThat(test.routes()).isNotEqualTo(off.routes());
     assertThat(test.clusters()).isEqualTo(off.clusters());
     assertThat(test.endpoints()).isEqualTo(off.endpoints());
@@ -58,8 +64,8 @@ class ContentVersionTest {
 
   @Test
   void anEndpointChangeTouchesOnlyEndpoints() {
-    KindVersions one = versions(List.of("10.0.0.1"), SplitPolicy.OFF);
-    KindVersions two = versions(List.of("10.0.0.2", "10.0.0.1"), SplitPolicy.OFF);
+    Versions one = versions(List.of("10.0.0.1"), SplitPolicy.OFF);
+    Versions two = versions(List.of("10.0.0.2", "10.0.0.1"), SplitPolicy.OFF);
     assertThat(two.endpoints()).isNotEqualTo(one.endpoints());
     assertThat(two.clusters()).isEqualTo(one.clusters());
     assertThat(two.routes()).isEqualTo(one.routes());

@@ -1,4 +1,4 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Response;
@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * What a named endpoints version stands for: the names it was computed over and the assignments
  * they had. Named versions are content hashes, so a proxy that accepted version V holds exactly
- * these assignments; {@link StreamAwareWatcher} then sends it only the ones that differ.
+ * these assignments; {@link XdsStreams} then sends it only the ones that differ.
  *
  * <p>Bounded, as each entry keeps a snapshot's assignments alive: a proxy whose version has been
  * evicted (or was never seen, as after a restart) gets everything it asks for, which is always
@@ -54,7 +54,7 @@ public final class EndpointVersions {
       for (Message resource : response.resources()) {
         String name = ((ClusterLoadAssignment) resource).getClusterName();
         NamedVersionSnapshot.Resource held = names.contains(name) ? byName.get(name) : null;
-        // Unchanged assignments keep their instance across snapshots (SnapshotPublisher).
+        // Unchanged assignments keep their instance across snapshots (NamedVersionSnapshot.next).
         if (held == null || held.resource() != resource) {
           changed.add(resource);
         }

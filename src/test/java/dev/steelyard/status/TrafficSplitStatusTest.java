@@ -1,4 +1,4 @@
-package dev.steelyard.split.kubernetes;
+package dev.steelyard.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

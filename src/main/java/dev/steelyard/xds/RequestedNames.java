@@ -1,4 +1,4 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import com.google.common.collect.Interner;
 import com.google.common.collect.Interners;
@@ -12,7 +12,7 @@ import java.util.List;
  * {@link IndexedCache} groups open watches by it and snapshots memoize versions by it. An Envoy
  * names every cluster for EDS (150 in a 50-app mesh), all Envoys name the same ones, and every
  * ACK names them again: a request is mapped to its shared instance once, as it arrives
- * ({@code ProxyRegistry}), and what is kept of it afterwards refers to the shared names, so the
+ * ({@code XdsStreams}), and what is kept of it afterwards refers to the shared names, so the
  * strings parsed from each ACK die young instead of being copied from one GC to the next.
  */
 public final class RequestedNames {

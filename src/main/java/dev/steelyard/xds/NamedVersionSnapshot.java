@@ -1,4 +1,4 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Resources;
@@ -10,8 +10,14 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import dev.steelyard.translate.ProxyResources;
+import io.envoyproxy.controlplane.cache.VersionedResource;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -22,6 +28,11 @@ import java.util.TreeMap;
  * versions are the same after a restart and on every replica; a name the snapshot does not
  * have counts as absent. Wildcard requests (Envoy's CDS and LDS) get the version of the whole
  * type.
+ *
+ * <p>This is where every version is made ({@link #next}: each resource's content hash, each
+ * type's version; {@link #version}: the version of a list of names, memoized). Reading a
+ * version changes nothing else: what a sent EDS version stands for is recorded by the cache
+ * when it sends it ({@link EndpointVersions}).
  */
 public final class NamedVersionSnapshot extends Snapshot {
 
@@ -36,7 +47,6 @@ public final class NamedVersionSnapshot extends Snapshot {
   private final SnapshotResources<Listener> listeners;
   private final SnapshotResources<RouteConfiguration> routes;
   private final Map<ResourceType, Map<String, Resource>> byType;
-  private final EndpointVersions endpointVersions;
   /**
    * Versions already computed, by the list of names asked for. Proxies ask for few distinct
    * lists (every Envoy the same clusters, each gRPC client its app's), so this stays small;
@@ -51,17 +61,81 @@ public final class NamedVersionSnapshot extends Snapshot {
 
   NamedVersionSnapshot(SnapshotResources<Cluster> clusters,
       SnapshotResources<ClusterLoadAssignment> endpoints, SnapshotResources<Listener> listeners,
-      SnapshotResources<RouteConfiguration> routes, Map<ResourceType, Map<String, Resource>> byType,
-      EndpointVersions endpointVersions) {
+      SnapshotResources<RouteConfiguration> routes,
+      Map<ResourceType, Map<String, Resource>> byType) {
     this.clusters = clusters;
     this.endpoints = endpoints;
     this.listeners = listeners;
     this.routes = routes;
     this.byType = byType;
-    this.endpointVersions = endpointVersions;
     for (ResourceType type : ResourceType.values()) {
       computed.put(type, new java.util.concurrent.ConcurrentHashMap<>());
     }
+  }
+
+  /**
+   * The snapshot of {@code built}, for proxies that were served {@code previous} (null for the
+   * first). A resource equal to the one of the same name in {@code previous} keeps that
+   * instance and its hash: comparing is much cheaper than serializing and hashing it again, and
+   * the instance carries its memoized hash code and the serializer's cached Any into the next
+   * push. A type whose version did not change keeps its holder.
+   */
+  public static NamedVersionSnapshot next(NamedVersionSnapshot previous, ProxyResources built) {
+    Tracked<Cluster> clusters = track(previous, ResourceType.CLUSTER, built.clusters());
+    Tracked<ClusterLoadAssignment> endpoints =
+        track(previous, ResourceType.ENDPOINT, built.endpoints());
+    Tracked<Listener> listeners = track(previous, ResourceType.LISTENER, built.listeners());
+    Tracked<RouteConfiguration> routes = track(previous, ResourceType.ROUTE, built.routes());
+    Map<ResourceType, Map<String, Resource>> byType = new EnumMap<>(ResourceType.class);
+    byType.put(ResourceType.CLUSTER, clusters.byName());
+    byType.put(ResourceType.ENDPOINT, endpoints.byName());
+    byType.put(ResourceType.LISTENER, listeners.byName());
+    byType.put(ResourceType.ROUTE, routes.byName());
+    return new NamedVersionSnapshot(clusters.held(), endpoints.held(), listeners.held(),
+        routes.held(), byType);
+  }
+
+  /** One type's resources, each with its content hash, and the type's version. */
+  private record Tracked<M extends Message>(SnapshotResources<M> held,
+      Map<String, Resource> byName) {}
+
+  private static <M extends Message> Tracked<M> track(NamedVersionSnapshot previous,
+      ResourceType type, List<M> built) {
+    Map<String, Resource> before = previous == null ? Map.of() : previous.hashed(type);
+    Map<String, Resource> now = new HashMap<>();
+    SortedMap<String, String> hashes = new TreeMap<>();
+    List<Resource> inOrder = new ArrayList<>(built.size());
+    for (M resource : built) {
+      String name = Resources.getResourceName(resource);
+      Resource old = before.get(name);
+      Resource kept = old != null && old.resource().equals(resource) ? old
+          : new Resource(ContentVersion.of(resource), resource);
+      now.put(name, kept);
+      hashes.put(name, kept.contentHash());
+      inOrder.add(kept);
+    }
+    String version = ContentVersion.ofNamed(hashes);
+    Map<String, Resource> byName = Map.copyOf(now);
+    if (previous != null && previous.held(type).version().equals(version)) {
+      @SuppressWarnings("unchecked")
+      SnapshotResources<M> unchanged = (SnapshotResources<M>) previous.held(type);
+      return new Tracked<>(unchanged, byName);
+    }
+    // The type as java-control-plane holds it, made from the hashes above: Snapshot.create
+    // would hash every resource again (SHA-256 of its class name and hash code), for every
+    // kind on every change.
+    List<VersionedResource<M>> versioned = new ArrayList<>(inOrder.size());
+    for (Resource kept : inOrder) {
+      @SuppressWarnings("unchecked")
+      M instance = (M) kept.resource();
+      versioned.add(VersionedResource.create(instance, kept.contentHash()));
+    }
+    return new Tracked<>(SnapshotResources.create(versioned, version), byName);
+  }
+
+  /** The version of a whole type (what a wildcard request is versioned by). */
+  public String wholeVersion(XdsType type) {
+    return held(type.resourceType()).version();
   }
 
   Map<String, Resource> hashed(ResourceType type) {
@@ -85,6 +159,11 @@ public final class NamedVersionSnapshot extends Snapshot {
       return held(type).version();
     }
     return version(type, RequestedNames.of(resourceNames));
+  }
+
+  /** The version a proxy asking for {@code names} (none: a wildcard) is sent. */
+  public String version(XdsType type, RequestedNames names) {
+    return version(type.resourceType(), names);
   }
 
   /** The version for a list of names, as {@link #version(ResourceType, List)}. */
@@ -114,11 +193,7 @@ public final class NamedVersionSnapshot extends Snapshot {
       // An absent name is part of the version too: the version moves when it appears.
       hashes.put(name, resource == null ? "absent" : resource.contentHash());
     }
-    String version = ContentVersion.ofNamed(hashes);
-    if (type == ResourceType.ENDPOINT) {
-      endpointVersions.record(version, resourceNames, byName);
-    }
-    return version;
+    return ContentVersion.ofNamed(hashes);
   }
 
   @Override

@@ -1,9 +1,10 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.StaticAppCatalog;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.FileSplitStore;
@@ -51,7 +52,7 @@ class IndexedCacheTest {
       .build();
 
   @TempDir Path dir;
-  private final IndexedCache cache = new IndexedCache();
+  private final IndexedCache cache = new IndexedCache(new EndpointVersions());
   private FileSplitStore store;
   private SnapshotPublisher publisher;
 
@@ -66,7 +67,7 @@ class IndexedCacheTest {
     store = FileSplitStore.open(dir);
     publisher = new SnapshotPublisher(
         new StaticAppCatalog(List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test"), store,
-        cache, TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+        cache, TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(50), new SimpleMeterRegistry());
     publisher.start();
   }
@@ -92,7 +93,13 @@ class IndexedCacheTest {
   }
 
   private Watch watch(XdsRequest request, Set<String> known, List<Response> answers) {
-    return cache.createWatch(true, request, known, answers::add, false, false);
+    return watch(request, known, answers::add);
+  }
+
+  private Watch watch(XdsRequest request, Set<String> known,
+      java.util.function.Consumer<Response> answers) {
+    return cache.createWatch(ProxyKind.GRPC, true, request,
+        RequestedNames.of(request.getResourceNamesList()), known, answers, false, false);
   }
 
   private static List<String> names(Response response) {
@@ -119,20 +126,19 @@ class IndexedCacheTest {
     });
     assertThat(toB2.get(0).resources()).as("one response built per list of names")
         .isSameAs(toB1.get(0).resources());
-    assertThat(cache.openWatches(ProxyKind.GRPC)).as("answered watches are closed").isEqualTo(1);
+    split(B, 25);
+    assertThat(toB1).as("an answered watch is closed").hasSize(1);
   }
 
   @Test
   void aCancelledWatchIsNeitherAnsweredNorKept() throws Exception {
     List<Response> answers = new ArrayList<>();
     Watch watch = watch(routes(version(ROUTES_A), ROUTES_A), Set.of(ROUTES_A), answers);
-    assertThat(cache.openWatches(ProxyKind.GRPC)).isEqualTo(1);
 
     watch.cancel();
     split(A, 30);
 
     assertThat(answers).isEmpty();
-    assertThat(cache.openWatches(ProxyKind.GRPC)).isZero();
   }
 
   @Test
@@ -170,9 +176,9 @@ class IndexedCacheTest {
     List<Response> before = new ArrayList<>();
     List<Response> after = new ArrayList<>();
     watch(routes(version(ROUTES_A), ROUTES_A), Set.of(ROUTES_A), before);
-    cache.createWatch(true, routes(version(ROUTES_A), ROUTES_A), Set.of(ROUTES_A), response -> {
+    watch(routes(version(ROUTES_A), ROUTES_A), Set.of(ROUTES_A), response -> {
       throw new IllegalStateException("call is closed");
-    }, false, false);
+    });
     watch(routes(version(ROUTES_A), ROUTES_A), Set.of(ROUTES_A), after);
 
     split(A, 15);
@@ -182,14 +188,14 @@ class IndexedCacheTest {
   }
 
   @Test
-  void aTypeThisServerDoesNotServeIsParkedWithoutFailingTheStream() {
+  void aTypeThisServerDoesNotServeIsParkedWithoutFailingTheStream() throws Exception {
     List<Response> answers = new ArrayList<>();
-    Watch watch = cache.createWatch(true, XdsRequest.create(DiscoveryRequest.newBuilder()
+    Watch watch = watch(XdsRequest.create(DiscoveryRequest.newBuilder()
         .setNode(GRPC).setTypeUrl(Resources.V3.SECRET_TYPE_URL).addResourceNames("cert")
-        .build()), Set.of(), answers::add, false, false);
+        .build()), Set.of(), answers);
     assertThat(watch).isNotNull();
+    split(A, 35);
     assertThat(answers).isEmpty();
-    assertThat(cache.openWatches(ProxyKind.GRPC)).isZero();
   }
 
   /** A gRPC client of one route configuration that ACKs every response on another thread. */
@@ -204,10 +210,10 @@ class IndexedCacheTest {
     }
 
     void request(String version) {
-      cache.createWatch(true, routes(version, name), Set.of(name), response -> {
+      watch(routes(version, name), Set.of(name), response -> {
         lastSeen = response.version();
         acks.execute(() -> request(response.version()));
-      }, false, false);
+      });
     }
   }
 
@@ -235,7 +241,6 @@ class IndexedCacheTest {
         for (AckingProxy proxy : proxies) {
           assertThat(proxy.lastSeen).as(proxy.name).isEqualTo(version(proxy.name));
         }
-        assertThat(cache.openWatches(ProxyKind.GRPC)).isEqualTo(proxies.size());
       });
     } finally {
       acks.shutdownNow();

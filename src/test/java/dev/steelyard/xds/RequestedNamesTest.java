@@ -1,4 +1,4 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.steelyard.split.kubernetes;
+package dev.steelyard.status;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +8,8 @@ import dev.steelyard.loop.BackgroundLoops;
 import dev.steelyard.publish.PublishedState;
 import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.split.SplitSnapshot;
+import dev.steelyard.split.kubernetes.TrafficSplitStore;
+import dev.steelyard.split.kubernetes.TrafficSplits;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;

@@ -1,11 +1,7 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
 import dev.steelyard.translate.ProxyKind;
-import io.envoyproxy.controlplane.cache.ConfigWatcher;
-import io.envoyproxy.controlplane.cache.DeltaResponse;
-import io.envoyproxy.controlplane.cache.DeltaWatch;
-import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.controlplane.cache.Watch;
@@ -46,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <p>Responses are sent outside the lock, in type order (clusters, endpoints, listeners,
  * routes), on the thread that set the snapshot or created the watch.
  */
-public final class IndexedCache implements ConfigWatcher {
+public final class IndexedCache {
 
   private static final Logger log = LoggerFactory.getLogger(IndexedCache.class);
 
@@ -70,6 +66,12 @@ public final class IndexedCache implements ConfigWatcher {
   private record Due(Watch watch, Collection<? extends Message> resources, String version) {}
 
   private final Map<ProxyKind, Group> groups = new ConcurrentHashMap<>();
+  private final EndpointVersions endpointVersions;
+
+  /** {@code endpointVersions} learns what each named EDS version that is sent stands for. */
+  public IndexedCache(EndpointVersions endpointVersions) {
+    this.endpointVersions = endpointVersions;
+  }
 
   private Group group(ProxyKind kind) {
     return groups.computeIfAbsent(kind, k -> new Group());
@@ -80,22 +82,6 @@ public final class IndexedCache implements ConfigWatcher {
     Group group = group(kind);
     synchronized (group) {
       return group.snapshot;
-    }
-  }
-
-  /** How many watches of proxies of {@code kind} wait for a change. */
-  public int openWatches(ProxyKind kind) {
-    Group group = group(kind);
-    synchronized (group) {
-      int open = 0;
-      for (Map<RequestedNames, Map<String, Set<Watch>>> byNames : group.open.values()) {
-        for (Map<String, Set<Watch>> byVersion : byNames.values()) {
-          for (Set<Watch> watches : byVersion.values()) {
-            open += watches.size();
-          }
-        }
-      }
-      return open;
     }
   }
 
@@ -132,6 +118,7 @@ public final class IndexedCache implements ConfigWatcher {
             }
             if (resources == null) {
               resources = resources(snapshot, type, names.names());
+              remember(snapshot, type, names, version);
             }
             for (Watch watch : held.getValue()) {
               due.add(new Due(watch, resources, version));
@@ -156,16 +143,12 @@ public final class IndexedCache implements ConfigWatcher {
     }
   }
 
-  @Override
-  public Watch createWatch(boolean ads, XdsRequest request, Set<String> knownResourceNames,
-      Consumer<Response> responseConsumer, boolean hasClusterChanged,
-      boolean allowDefaultEmptyEdsUpdate) {
-    return createWatch(ads, request, RequestedNames.of(request.getResourceNamesList()),
-        knownResourceNames, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
-  }
-
-  /** As the {@link ConfigWatcher} method, with the request's names already looked up. */
-  Watch createWatch(boolean ads, XdsRequest request, RequestedNames names,
+  /**
+   * A watch for a proxy of {@code kind}, answered at once if the snapshot has something it
+   * lacks, else when a snapshot changes what it asks for; as java-control-plane's
+   * {@code ConfigWatcher.createWatch}, with the stream's kind and the request's shared names.
+   */
+  Watch createWatch(ProxyKind kind, boolean ads, XdsRequest request, RequestedNames names,
       Set<String> knownResourceNames, Consumer<Response> responseConsumer,
       boolean hasClusterChanged, boolean allowDefaultEmptyEdsUpdate) {
     ResourceType type = request.getResourceType();
@@ -175,7 +158,7 @@ public final class IndexedCache implements ConfigWatcher {
       // and the client's other types carry on.
       return watch;
     }
-    Group group = group(ProxyKind.of(request.v3Request().getNode()));
+    Group group = group(kind);
     NamedVersionSnapshot snapshot;
     String version;
     synchronized (group) {
@@ -187,8 +170,20 @@ public final class IndexedCache implements ConfigWatcher {
         return watch;
       }
     }
+    remember(snapshot, type, names, version);
     respond(watch, resources(snapshot, type, names.names()), version);
     return watch;
+  }
+
+  /**
+   * Records what a named endpoints version about to be sent stands for, so that the proxy's ACK
+   * of it can be answered with only what changed (XdsStreams).
+   */
+  private void remember(NamedVersionSnapshot snapshot, ResourceType type, RequestedNames names,
+      String version) {
+    if (type == ResourceType.ENDPOINT && !names.names().isEmpty()) {
+      endpointVersions.record(version, names.names(), snapshot.hashed(type));
+    }
   }
 
   /**
@@ -258,13 +253,5 @@ public final class IndexedCache implements ConfigWatcher {
     } catch (WatchCancelledException e) {
       // The stream moved on or closed; its next request opens a new watch.
     }
-  }
-
-  /** Unreachable: delta streams are refused before a watch is made (ProxyRegistry). */
-  @Override
-  public DeltaWatch createDeltaWatch(DeltaXdsRequest request, String requesterVersion,
-      Map<String, String> resourceVersions, Set<String> pendingResources, boolean isWildcard,
-      Consumer<DeltaResponse> responseConsumer, boolean hasClusterChanged) {
-    throw new UnsupportedOperationException("state-of-the-world xDS only");
   }
 }

@@ -1,7 +1,9 @@
-package dev.steelyard.publish;
+package dev.steelyard.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.steelyard.publish.PublishedState;
+import dev.steelyard.publish.SnapshotPublisher;
 import dev.steelyard.source.StaticAppCatalog;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.FileSplitStore;
@@ -44,14 +46,14 @@ class NamedVersionSnapshotTest {
         List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test");
     String[] versions = new String[2];
     for (int run = 0; run < 2; run++) {
-      IndexedCache cache = new IndexedCache();
+      IndexedCache cache = new IndexedCache(new EndpointVersions());
       FileSplitStore store = FileSplitStore.open(dir.resolve("run" + run));
       // The second publisher reaches the same content through a different history.
       if (run == 1) {
         store.set(A, new AppSplits(SplitPolicy.of("test", 30), Optional.empty()));
       }
       SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-          TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+          TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
           Duration.ofMillis(50), new SimpleMeterRegistry());
       publisher.start();
       try {
@@ -74,9 +76,9 @@ class NamedVersionSnapshotTest {
     StaticAppCatalog catalog = new StaticAppCatalog(
         List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test");
     FileSplitStore store = FileSplitStore.open(dir);
-    IndexedCache cache = new IndexedCache();
+    IndexedCache cache = new IndexedCache(new EndpointVersions());
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
-        TranslatorSettings.DEFAULTS, new EndpointVersions(), Duration.ofMillis(1),
+        TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(50), new SimpleMeterRegistry());
     store.onChange(publisher::requestPublish);
     publisher.start();
@@ -91,7 +93,7 @@ class NamedVersionSnapshotTest {
       store.set(B, new AppSplits(SplitPolicy.of("test", 10), Optional.empty()));
       PublishedState state = publisher.whenPublished(publisher.requestPublish())
           .get(5, TimeUnit.SECONDS);
-      Snapshot after = cache.getSnapshot(ProxyKind.GRPC);
+      NamedVersionSnapshot after = cache.getSnapshot(ProxyKind.GRPC);
 
       assertThat(after.version(ResourceType.ROUTE))
           .isNotEqualTo(before.version(ResourceType.ROUTE));
@@ -107,16 +109,19 @@ class NamedVersionSnapshotTest {
           .as("a name the snapshot lacks counts as absent, not as the whole type")
           .isEqualTo(before.version(ResourceType.ROUTE, List.of("grpc/default/app-a", "no-such")))
           .isNotEqualTo(aBefore);
-      assertThat(state.version(ProxyKind.GRPC, "routes", routesA)).isEqualTo(aBefore);
+      assertThat(state.version(ProxyKind.GRPC, XdsType.ROUTES, routesA)).isEqualTo(aBefore);
       // The publisher reuses unchanged resources by equality; its versions must still be those
       // of the content computed from scratch.
-      assertThat(state.versions().get(ProxyKind.GRPC)).isEqualTo(KindVersions.of(
-          MeshTranslator.translate(state.view(), ProxyKind.GRPC, TranslatorSettings.DEFAULTS)));
+      NamedVersionSnapshot fresh = NamedVersionSnapshot.next(null, MeshTranslator.translate(
+          state.view(), ProxyKind.GRPC, TranslatorSettings.DEFAULTS));
+      for (XdsType type : XdsType.values()) {
+        assertThat(after.wholeVersion(type)).isEqualTo(fresh.wholeVersion(type));
+      }
       List<String> everyRoute = List.copyOf(after.resources(ResourceType.ROUTE).keySet());
       assertThat(after.version(ResourceType.ROUTE, everyRoute))
           .as("naming every resource is versioned like the whole type")
           .isEqualTo(after.version(ResourceType.ROUTE));
-      assertThat(state.version(ProxyKind.GRPC, "routes", List.of()))
+      assertThat(state.version(ProxyKind.GRPC, XdsType.ROUTES, List.of()))
           .isEqualTo(state.versions().get(ProxyKind.GRPC).routes());
     } finally {
       publisher.close();

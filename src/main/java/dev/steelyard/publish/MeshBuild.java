@@ -1,0 +1,53 @@
+package dev.steelyard.publish;
+
+import dev.steelyard.split.AppSplits;
+import dev.steelyard.split.MeshViewComposer;
+import dev.steelyard.translate.MeshTranslator;
+import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.translate.ProxyResources;
+import dev.steelyard.translate.ResourceValidator;
+import dev.steelyard.translate.TranslatorSettings;
+import dev.steelyard.view.AppKey;
+import dev.steelyard.view.AppSpec;
+import dev.steelyard.view.MeshView;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one publish would serve, as a pure function of the apps and the splits: the view they
+ * compose to, and per proxy kind its resources and what the validator found wrong with them.
+ * Composing already leaves out what one app cannot have (a gateway host another app owns), with
+ * a notice on that app, so one app's mistake does not cost the others their update; errors left
+ * here refuse the build. No I/O: {@link SnapshotPublisher} runs it, and a test can too.
+ *
+ * @param errors every validation error, prefixed with the proxy kind; empty when valid
+ */
+public record MeshBuild(MeshView view, Map<ProxyKind, ProxyResources> resources,
+    List<String> errors) {
+
+  public MeshBuild {
+    resources = Collections.unmodifiableMap(new EnumMap<>(resources));
+    errors = List.copyOf(errors);
+  }
+
+  public static MeshBuild of(Collection<AppSpec> apps, Map<AppKey, AppSplits> splits,
+      TranslatorSettings settings) {
+    MeshView view = MeshViewComposer.compose(apps, splits);
+    Map<ProxyKind, ProxyResources> resources = new EnumMap<>(ProxyKind.class);
+    List<String> errors = new ArrayList<>();
+    for (ProxyKind kind : ProxyKind.values()) {
+      ProxyResources built = MeshTranslator.translate(view, kind, settings);
+      errors.addAll(ResourceValidator.validate(kind, built));
+      resources.put(kind, built);
+    }
+    return new MeshBuild(view, resources, errors);
+  }
+
+  public boolean valid() {
+    return errors.isEmpty();
+  }
+}
