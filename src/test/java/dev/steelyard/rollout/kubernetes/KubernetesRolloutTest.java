@@ -176,6 +176,8 @@ class KubernetesRolloutTest {
           .containsEntry("app-role", "baseline");
       assertThat(canary.getMetadata().getAnnotations())
           .containsEntry(KubernetesWorkloads.VERSION_ANNOTATION, "v2");
+      assertThat(canary.getMetadata().getOwnerReferences()).as("started by REST: no owner")
+          .isNullOrEmpty();
       engine().approve(app, "test");
     }
     awaitPhase(Phase.PROMOTED, 3);
@@ -255,6 +257,23 @@ class KubernetesRolloutTest {
       Flow flow = engine().active(app).orElseThrow();
       assertThat(flow.startedBy()).isEqualTo("CanaryRollout " + ns + "/hello-v2");
       assertThat(deployment("hello-canary").getSpec().getReplicas()).isEqualTo(1);
+      // Owned by the resource, so deleting it lets the garbage collector remove them. This
+      // server runs no controller manager, hence no garbage collector: the reference is what
+      // can be checked here.
+      String uid = resources.withName("hello-v2").get().getMetadata().getUid();
+      for (String name : List.of("hello-baseline", "hello-canary")) {
+        assertThat(deployment(name).getMetadata().getOwnerReferences()).as(name)
+            .singleElement().satisfies(ref -> {
+              assertThat(ref.getApiVersion()).isEqualTo(CanaryRollouts.API_VERSION);
+              assertThat(ref.getKind()).isEqualTo(CanaryRollouts.KIND);
+              assertThat(ref.getName()).isEqualTo("hello-v2");
+              assertThat(ref.getUid()).isEqualTo(uid);
+              assertThat(ref.getController()).isFalse();
+              assertThat(ref.getBlockOwnerDeletion()).isFalse();
+            });
+      }
+      assertThat(deployment("hello").getMetadata().getOwnerReferences()).as("main is the user's")
+          .isNullOrEmpty();
       engine().approve(app, "test");
       awaitPhase(Phase.STEP_JUDGING, 1);
       engine().approve(app, "test");
