@@ -72,6 +72,7 @@ public final class RolloutEngine implements AutoCloseable {
   private final ScheduledExecutorService loop;
   private volatile boolean leading;
   private volatile String leader = "";
+  private volatile HistoryListener historyListener = HistoryListener.NONE;
 
   public RolloutEngine(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
       ProxyRegistry proxies, WorkloadDriver driver, FlowStore store, MeterRegistry meters,
@@ -153,6 +154,12 @@ public final class RolloutEngine implements AutoCloseable {
 
   public boolean leading() {
     return leading;
+  }
+
+  /** Hears every history entry once it is persisted (Kubernetes Events in a cluster). */
+  public RolloutEngine withHistoryListener(HistoryListener listener) {
+    this.historyListener = listener;
+    return this;
   }
 
   private void requireLeading() throws FlowException {
@@ -468,6 +475,7 @@ public final class RolloutEngine implements AutoCloseable {
     store.save(next);
     flows.clear();
     flows.addAll(next);
+    historyListener.recorded(after, HistoryListener.added(before, after));
   }
 
   private synchronized double count(Phase phase) {

@@ -15,6 +15,7 @@ import dev.steelyard.source.StaticAppCatalog;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
@@ -56,6 +57,7 @@ class KubernetesRolloutTest {
   private KubernetesClient client;
   private final Set<String> calls = ConcurrentHashMap.newKeySet();
   private SteelyardServer server;
+  private RolloutEvents events;
   private final AtomicBoolean controlling = new AtomicBoolean(true);
   private Thread controller;
 
@@ -91,12 +93,15 @@ class KubernetesRolloutTest {
         .build();
     controller = new Thread(this::control);
     controller.start();
+    KubernetesWorkloads workloads = new KubernetesWorkloads(client, "app", "app-role",
+        Optional.of("app"));
     ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withBindHost("127.0.0.1")
         .withPorts(0, 0);
     server = new SteelyardServer(config, new StaticAppCatalog(List.of(new AppSpec(app, 8080,
         AppProtocol.GRPC, List.of(), Map.of())), "test"))
-        .withWorkloads(new KubernetesWorkloads(client, "app", "app-role", Optional.of("app")))
-        .start();
+        .withWorkloads(workloads).start();
+    events = new RolloutEvents(client, workloads, "test-replica");
+    engine().withHistoryListener(events);
   }
 
   /** The Deployment controller the test server lacks: every replica is ready and up to date. */
@@ -129,6 +134,7 @@ class KubernetesRolloutTest {
     controlling.set(false);
     controller.join();
     server.close();
+    events.close();
     client.close();
   }
 
@@ -138,6 +144,33 @@ class KubernetesRolloutTest {
 
   private static String image(Deployment d) {
     return d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
+  }
+
+  /** The Events recorded on {@code kind}/{@code name} in the test's namespace. */
+  private List<Event> eventsOn(String kind, String name) {
+    return kubectl.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> kind.equals(e.getInvolvedObject().getKind())
+            && name.equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  /** Every history entry of {@code flow} is an Event on {@code kind}/{@code name}. */
+  private void awaitEventsOfHistory(Flow flow, String kind, String name, String uid) {
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      List<Event> recorded = eventsOn(kind, name);
+      for (var entry : engine().latest(app).orElseThrow().history()) {
+        assertThat(recorded).as("an Event for %s %s", entry.event(), entry.detail())
+            .anySatisfy(e -> {
+              assertThat(e.getReason()).isEqualTo(RolloutEvents.reason(entry.event()));
+              assertThat(e.getMessage()).isEqualTo(entry.detail());
+              assertThat(e.getType()).isEqualTo(RolloutEvents.type(entry));
+            });
+      }
+      assertThat(recorded).allSatisfy(e -> {
+        assertThat(e.getInvolvedObject().getUid()).isEqualTo(uid);
+        assertThat(e.getInvolvedObject().getNamespace()).isEqualTo(ns);
+        assertThat(e.getSource().getComponent()).isEqualTo("steelyard");
+      });
+    });
   }
 
   private RolloutEngine engine() {
@@ -193,6 +226,23 @@ class KubernetesRolloutTest {
     assertThat(deployment("hello-baseline").getSpec().getReplicas()).isZero();
     assertThat(image(deployment("hello-baseline"))).isEqualTo("registry.example/hello:v1");
 
+    // Each history entry as an Event on main's Deployment (no CanaryRollout started the flow).
+    Flow flow = engine().latest(app).orElseThrow();
+    awaitEventsOfHistory(flow, "Deployment", "hello", deployment("hello").getMetadata().getUid());
+    List<Event> onMain = eventsOn("Deployment", "hello");
+    assertThat(onMain).extracting(Event::getReason).contains("Started", "Scale", "Weight",
+        "Phase", "Judgment", "Rollback");
+    assertThat(onMain).filteredOn(e -> e.getReason().equals("Rollback")).singleElement()
+        .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+    assertThat(onMain).filteredOn(e -> e.getReason().equals("Judgment"))
+        .allSatisfy(e -> assertThat(e.getType()).isEqualTo("Normal"));
+    // A repeated identical entry counts up on one Event instead of making another.
+    var started = flow.history().get(0);
+    events.recorded(flow, List.of(started, started));
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+        eventsOn("Deployment", "hello")).filteredOn(e -> e.getReason().equals("Started"))
+        .singleElement().satisfies(e -> assertThat(e.getCount()).isEqualTo(3)));
+
     // What the driver asked the API server for, against k8s/control-plane/rbac.yaml (and the
     // server granted it: the client is the shipped ServiceAccount).
     controlling.set(false);
@@ -218,6 +268,17 @@ class KubernetesRolloutTest {
         "deployments create", "deployments patch", "deployments/scale get",
         "deployments/scale update");
     assertThat(engine().driverError(app)).as("no refusal").isEmpty();
+  }
+
+  @Test
+  void anEventMessageIsAtMostOneKibibyte() {
+    String message = "é".repeat(2_000);
+    String cut = RolloutEvents.truncate(message);
+    assertThat(cut.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+        .isLessThanOrEqualTo(1024).isGreaterThan(1000);
+    assertThat(cut).endsWith("...");
+    assertThat(RolloutEvents.truncate("short")).isEqualTo("short");
+    assertThat(RolloutEvents.reason("forced-split")).isEqualTo("ForcedSplit");
   }
 
   @Test
@@ -283,6 +344,10 @@ class KubernetesRolloutTest {
       assertThat(image(deployment("hello"))).isEqualTo("registry.example/hello:v2");
       assertThat(engine().history(app).stream().filter(e -> e.event().equals("started")))
           .as("one resource, one flow").hasSize(1);
+      // Its history as Events on the resource, which kubectl describe shows.
+      awaitEventsOfHistory(engine().latest(app).orElseThrow(), CanaryRollouts.KIND, "hello-v2",
+          uid);
+      assertThat(eventsOn("Deployment", "hello")).as("none on main").isEmpty();
     }
   }
 }
