@@ -323,7 +323,14 @@ public final class RolloutEngine implements AutoCloseable {
     AppSplits want = new AppSplits(flow.split(), Optional.empty());
     boolean publishedWanted = published.splits().get(flow.app()).equals(want);
     List<String> lagging = new ArrayList<>();
+    // Gateways route to an app only through its gateway hosts: without any, a gateway's ACKs
+    // say nothing about this app's split, and one lagging gateway must not hold the flow.
+    boolean viaGateway = catalog.apps().stream().anyMatch(spec -> spec.key().equals(flow.app())
+        && !spec.gatewayHosts().isEmpty());
     for (Map.Entry<ProxyKind, NamedVersionSnapshot> entry : published.snapshots().entrySet()) {
+      if (entry.getKey() == ProxyKind.GATEWAY && !viaGateway) {
+        continue;
+      }
       for (String node : proxies.lagging(entry.getKey(), entry.getValue())) {
         lagging.add(entry.getKey().label() + " " + node);
       }

@@ -3,6 +3,7 @@ package dev.steelyard.rollout.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.steelyard.it.RawAdsStream;
 import dev.steelyard.kubernetes.RealApi;
 import dev.steelyard.kubernetes.RealCluster;
 import dev.steelyard.rollout.Flow;
@@ -268,6 +269,31 @@ class KubernetesRolloutTest {
         "deployments create", "deployments patch", "deployments/scale get",
         "deployments/scale update");
     assertThat(engine().driverError(app)).as("no refusal").isEmpty();
+  }
+
+  /**
+   * The ACK wait covers the proxies of the app's kinds: this app has no gateway hosts, so a
+   * gateway that never ACKs does not hold a step, while a sidecar that never ACKs does.
+   */
+  @Test
+  void aStepWaitsForTheAppsProxyKindsOnly() throws Exception {
+    String listeners = "type.googleapis.com/envoy.config.listener.v3.Listener";
+    try (RawAdsStream gateway = new RawAdsStream(server.xdsPort(), "silent-gateway", "gateway")) {
+      gateway.request(listeners, List.of());
+      assertThat(gateway.next(10)).isNotNull();
+      engine().start(app, new FlowRequest("deploy", "v2", null, List.of(10.0, 25.0), null, null, null,
+          null, null, null, Duration.ofSeconds(2), null), "test");
+      awaitPhase(Phase.STEP_JUDGING, 0);
+      try (RawAdsStream sidecar = new RawAdsStream(server.xdsPort(), "silent-sidecar",
+          "sidecar")) {
+        sidecar.request(listeners, List.of());
+        assertThat(sidecar.next(10)).isNotNull();
+        engine().approve(app, "test");
+        Flow paused = awaitPhase(Phase.STEP_ACK_PAUSED, 1);
+        assertThat(paused.lagging()).anyMatch(p -> p.contains("silent-sidecar"))
+            .noneMatch(p -> p.contains("silent-gateway"));
+      }
+    }
   }
 
   @Test
