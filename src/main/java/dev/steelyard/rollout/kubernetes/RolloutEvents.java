@@ -86,7 +86,7 @@ public final class RolloutEvents implements HistoryListener, AutoCloseable {
     try {
       writer.execute(() -> copy.forEach(entry -> write(flow, entry)));
     } catch (RejectedExecutionException e) {
-      if (!warnedFull) {
+      if (!writer.isShutdown() && !warnedFull) {
         warnedFull = true;
         log.warn("flow {} of {}: {} Events pending; dropping Events (the history keeps all)",
             flow.id(), flow.app(), MAX_QUEUED);
