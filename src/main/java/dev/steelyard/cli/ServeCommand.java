@@ -6,6 +6,7 @@ import dev.steelyard.rollout.HookWorkloads;
 import dev.steelyard.rollout.WorkloadDriver;
 import dev.steelyard.rollout.kubernetes.CanaryRollouts;
 import dev.steelyard.rollout.kubernetes.KubernetesWorkloads;
+import dev.steelyard.rollout.kubernetes.RolloutEvents;
 import dev.steelyard.rollout.kubernetes.RolloutLeaderElection;
 import dev.steelyard.demo.RoleBackend;
 import dev.steelyard.demo.RoleBackends;
@@ -444,12 +445,13 @@ final class ServeCommand implements Callable<Integer> {
       return SteelyardCommand.BAD_INPUT;
     }
     KubernetesClient client = new KubernetesClientBuilder().build();
+    KubernetesWorkloads workloads = new KubernetesWorkloads(client, appLabel, roleLabel,
+        Optional.ofNullable(rolloutContainer));
     KubernetesControlPlane plane;
     try {
       KubernetesControlPlane.checkReachable(client, Duration.ofSeconds(3));
       plane = KubernetesControlPlane.start(client, config, settings, replica,
-          kubernetesRollouts ? Optional.of(new KubernetesWorkloads(client, appLabel, roleLabel,
-              Optional.ofNullable(rolloutContainer))) : Optional.empty());
+          kubernetesRollouts ? Optional.of(workloads) : Optional.empty());
     } catch (IOException e) {
       client.close();
       System.err.println("steelyard: " + e.getMessage());
@@ -459,12 +461,20 @@ final class ServeCommand implements Callable<Integer> {
         : RolloutLeaderElection.start(client, Optional.ofNullable(System.getenv("POD_NAMESPACE"))
             .filter(v -> !v.isBlank()).orElse("steelyard-system"), replica,
             plane.server().rollouts().orElseThrow(), Duration.ofSeconds(15));
+    RolloutEvents events = !kubernetesRollouts ? null
+        : new RolloutEvents(client, workloads, replica);
+    if (events != null) {
+      plane.server().rollouts().orElseThrow().withHistoryListener(events);
+    }
     CanaryRollouts canaryRollouts = !kubernetesRollouts ? null
         : CanaryRollouts.start(client, plane.server().rollouts().orElseThrow(), 1_000);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (canaryRollouts != null) {
         canaryRollouts.close();
+      }
+      if (events != null) {
+        events.close();
       }
       if (election != null) {
         election.close();

@@ -72,6 +72,7 @@ public final class RolloutEngine implements AutoCloseable {
   private final ScheduledExecutorService loop;
   private volatile boolean leading;
   private volatile String leader = "";
+  private volatile HistoryListener historyListener = HistoryListener.NONE;
 
   public RolloutEngine(AppCatalog catalog, SplitStore splits, SnapshotPublisher publisher,
       ProxyRegistry proxies, WorkloadDriver driver, FlowStore store, MeterRegistry meters,
@@ -153,6 +154,12 @@ public final class RolloutEngine implements AutoCloseable {
 
   public boolean leading() {
     return leading;
+  }
+
+  /** Hears every history entry once it is persisted (Kubernetes Events in a cluster). */
+  public RolloutEngine withHistoryListener(HistoryListener listener) {
+    this.historyListener = listener;
+    return this;
   }
 
   private void requireLeading() throws FlowException {
@@ -316,7 +323,14 @@ public final class RolloutEngine implements AutoCloseable {
     AppSplits want = new AppSplits(flow.split(), Optional.empty());
     boolean publishedWanted = published.splits().get(flow.app()).equals(want);
     List<String> lagging = new ArrayList<>();
+    // Gateways route to an app only through its gateway hosts: without any, a gateway's ACKs
+    // say nothing about this app's split, and one lagging gateway must not hold the flow.
+    boolean viaGateway = catalog.apps().stream().anyMatch(spec -> spec.key().equals(flow.app())
+        && !spec.gatewayHosts().isEmpty());
     for (Map.Entry<ProxyKind, NamedVersionSnapshot> entry : published.snapshots().entrySet()) {
+      if (entry.getKey() == ProxyKind.GATEWAY && !viaGateway) {
+        continue;
+      }
       for (String node : proxies.lagging(entry.getKey(), entry.getValue())) {
         lagging.add(entry.getKey().label() + " " + node);
       }
@@ -469,6 +483,7 @@ public final class RolloutEngine implements AutoCloseable {
     store.save(next);
     flows.clear();
     flows.addAll(next);
+    historyListener.recorded(after, HistoryListener.added(before, after));
   }
 
   private synchronized double count(Phase phase) {

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * An ADS stream driven by hand, for protocol behaviour a well-behaved client never shows
  * (such as NACKing on purpose). Responses queue up so tests can count exactly what was sent.
  */
-final class RawAdsStream implements AutoCloseable {
+public final class RawAdsStream implements AutoCloseable {
 
   final Node node;
   /** Like Envoy's set_node_on_first_message_only: only the first request carries the node. */
@@ -30,7 +30,7 @@ final class RawAdsStream implements AutoCloseable {
   final java.util.concurrent.CompletableFuture<Throwable> closedWithError =
       new java.util.concurrent.CompletableFuture<>();
 
-  RawAdsStream(int xdsPort, String nodeId, String kind) {
+  public RawAdsStream(int xdsPort, String nodeId, String kind) {
     this(xdsPort, nodeId, kind, java.util.Optional.empty());
   }
 
@@ -71,7 +71,7 @@ final class RawAdsStream implements AutoCloseable {
         });
   }
 
-  void request(String typeUrl, List<String> names) {
+  public void request(String typeUrl, List<String> names) {
     send(DiscoveryRequest.newBuilder().setTypeUrl(typeUrl).addAllResourceNames(names));
   }
 
@@ -109,7 +109,7 @@ final class RawAdsStream implements AutoCloseable {
     requests.onNext(request.build());
   }
 
-  DiscoveryResponse next(long seconds) throws InterruptedException {
+  public DiscoveryResponse next(long seconds) throws InterruptedException {
     return responses.poll(seconds, TimeUnit.SECONDS);
   }
 

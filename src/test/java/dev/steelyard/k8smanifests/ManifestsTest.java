@@ -236,9 +236,12 @@ class ManifestsTest {
         "apps/deployments/scale", Set.of("get", "update"),
         // RolloutLeaderElection: fabric8's LeaseLock.
         "coordination.k8s.io/leases", Set.of("get", "create", "patch"),
-        // CanaryRollouts: list them, write their status.
+        // CanaryRollouts: list them (also by name, for the owner and the Events), write their
+        // status.
         "steelyard.dev/canaryrollouts", Set.of("list"),
-        "steelyard.dev/canaryrollouts/status", Set.of("update"));
+        "steelyard.dev/canaryrollouts/status", Set.of("update"),
+        // RolloutEvents: an Event per history entry, a merge patch to count a repeated one.
+        "/events", Set.of("create", "patch"));
     assertThat(granted).isEqualTo(needed);
   }
 

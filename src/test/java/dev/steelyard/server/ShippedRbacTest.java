@@ -10,6 +10,12 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.steelyard.kubernetes.RealApi;
 import dev.steelyard.kubernetes.RealCluster;
+import dev.steelyard.rollout.Flow;
+import dev.steelyard.rollout.FlowMachine;
+import dev.steelyard.rollout.FlowRequest;
+import dev.steelyard.rollout.HistoryEntry;
+import dev.steelyard.rollout.kubernetes.KubernetesWorkloads;
+import dev.steelyard.rollout.kubernetes.RolloutEvents;
 import dev.steelyard.source.kubernetes.KubernetesSourceSettings;
 import dev.steelyard.source.kubernetes.KubeObjects;
 import dev.steelyard.split.AppSplits;
@@ -23,6 +29,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
@@ -33,6 +40,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +57,7 @@ import org.slf4j.LoggerFactory;
  * control plane runs as its ServiceAccount against an API server with {@code
  * --authorization-mode=RBAC} and does its whole job (discovery, split writes, status) without one
  * refusal; with one verb taken out of that ClusterRole the failure names the verb and resource.
+ * (The rollout driver and its Events run as that ServiceAccount in KubernetesRolloutTest.)
  */
 @ExtendWith(RealApi.class)
 class ShippedRbacTest {
@@ -194,5 +203,31 @@ class ShippedRbacTest {
         m.contains("cannot write the status of TrafficSplit " + hello)
             && m.contains("cannot update resource \"trafficsplits/status\"")));
     assertThat(status()).isEmpty();
+  }
+
+  @Test
+  void withoutPatchOnEventsARepeatedEventIsNotCountedAndTheWarningSaysWhy() throws Exception {
+    KubernetesClient client = clientWithout("events", "patch");
+    toClose.add(client);
+    kubectl.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
+        .withNewMetadata().withName("hello").endMetadata()
+        .withNewSpec().withReplicas(1)
+        .withNewSelector().addToMatchLabels(RealCluster.labels("hello-app", "main")).endSelector()
+        .withNewTemplate().withNewMetadata().addToLabels(RealCluster.labels("hello-app", "main"))
+        .endMetadata().withNewSpec().addNewContainer().withName("app").withImage("hello:v1")
+        .endContainer().endSpec().endTemplate().endSpec().build()).create();
+    Flow flow = FlowMachine.start("f1", hello, FlowRequest.deploy("v2", null, null),
+        new FlowMachine.MainWorkload("v1", 1), SplitPolicy.OFF, "test", Instant.now());
+    RolloutEvents events = new RolloutEvents(client,
+        new KubernetesWorkloads(client, "app", "app-role", Optional.empty()), "replica-a");
+    toClose.add(events);
+    HistoryEntry started = flow.history().get(0);
+    // The first is created (create is granted); the repeat is a patch of its count.
+    events.recorded(flow, List.of(started, started));
+    await().atMost(Duration.ofSeconds(15)).until(() -> refusals().stream().anyMatch(m ->
+        m.contains("Event started not written")
+            && m.contains("cannot patch resource \"events\"")));
+    assertThat(kubectl.v1().events().inNamespace(ns).list().getItems())
+        .singleElement().satisfies(e -> assertThat(e.getCount()).isEqualTo(1));
   }
 }

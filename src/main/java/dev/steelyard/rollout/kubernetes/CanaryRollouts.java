@@ -29,6 +29,8 @@ public final class CanaryRollouts implements AutoCloseable {
 
   public static final String API_VERSION = "steelyard.dev/v1alpha1";
   public static final String KIND = "CanaryRollout";
+  /** A flow's {@code startedBy} when a resource started it: this, then namespace/name. */
+  public static final String STARTED_BY = KIND + " ";
   private static final Logger log = LoggerFactory.getLogger(CanaryRollouts.class);
 
   private final KubernetesClient client;
@@ -83,7 +85,7 @@ public final class CanaryRollouts implements AutoCloseable {
         request.remove("app");
         try {
           FlowRequest flowRequest = FlowStore.JSON.convertValue(request, FlowRequest.class);
-          Flow flow = engine.start(app, flowRequest, "CanaryRollout " + where);
+          Flow flow = engine.start(app, flowRequest, STARTED_BY + where);
           next.put("flowId", flow.id());
           log.info("CanaryRollout {} started flow {} of {}", where, flow.id(), app);
         } catch (FlowException | IllegalArgumentException e) {
@@ -122,6 +124,22 @@ public final class CanaryRollouts implements AutoCloseable {
   @Override
   public void close() {
     loop.shutdownNow();
+  }
+
+  /**
+   * The CanaryRollout that started {@code flow}, if one did and it still exists. Found with a
+   * list by name (the ClusterRole grants list, not get, on canaryrollouts).
+   */
+  static Optional<GenericKubernetesResource> startedBy(KubernetesClient client, Flow flow) {
+    if (flow.startedBy() == null || !flow.startedBy().startsWith(STARTED_BY)) {
+      return Optional.empty();
+    }
+    String[] where = flow.startedBy().substring(STARTED_BY.length()).split("/", 2);
+    if (where.length != 2) {
+      return Optional.empty();
+    }
+    return client.genericKubernetesResources(API_VERSION, KIND).inNamespace(where[0])
+        .withField("metadata.name", where[1]).list().getItems().stream().findFirst();
   }
 
   /**

@@ -9,14 +9,18 @@ import dev.steelyard.rollout.WorkloadDriver;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetRole;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * main's image. Each Deployment the driver touches is annotated {@value #VERSION_ANNOTATION}
  * with the version it was given; readiness is {@code status.readyReplicas} and
  * {@code status.updatedReplicas} against {@code spec.replicas}.
+ *
+ * <p>Baseline and canary of a flow that a CanaryRollout started carry an ownerReference to
+ * that resource (not a controller, not blocking its deletion), so deleting the resource lets
+ * the garbage collector remove them. A flow started by REST or the CLI sets no owner, and takes
+ * away the reference an earlier resource's flow left on a Deployment it reuses: deleting that
+ * old resource must not remove workloads a later flow runs.
  */
 public final class KubernetesWorkloads implements WorkloadDriver {
 
@@ -42,6 +52,8 @@ public final class KubernetesWorkloads implements WorkloadDriver {
   private final String appLabel;
   private final String roleLabel;
   private final Optional<String> container;
+  /** The owner per flow id, looked up once (the resource does not change its uid). */
+  private final Map<String, Optional<OwnerReference>> owners = new ConcurrentHashMap<>();
 
   public KubernetesWorkloads(KubernetesClient client, String appLabel, String roleLabel,
       Optional<String> container) {
@@ -139,6 +151,17 @@ public final class KubernetesWorkloads implements WorkloadDriver {
           target.replicas(), target.version());
       return;
     }
+    if (role != SubsetRole.MAIN) {
+      List<OwnerReference> refs = ownerReferences(existing, flow);
+      if (!refs.equals(orEmpty(existing.getMetadata().getOwnerReferences()))) {
+        deployments.withName(name).edit(d -> {
+          d.getMetadata().setOwnerReferences(refs);
+          return d;
+        });
+        log.info("flow {}: Deployment {}/{} owner -> {}", flow.id(), app.namespace(), name,
+            owner(flow).map(OwnerReference::getName).orElse("none"));
+      }
+    }
     if (target.replicas() > 0 && !target.version().equals(version(existing))) {
       String image = role == SubsetRole.MAIN && target.version().equals(flow.oldVersion())
           && !existingAnnotated(existing) ? container(existing).getImage()
@@ -160,6 +183,36 @@ public final class KubernetesWorkloads implements WorkloadDriver {
       log.info("flow {}: Deployment {}/{} scaled to {}", flow.id(), app.namespace(), name,
           target.replicas());
     }
+  }
+
+  /** The CanaryRollout that started {@code flow} as an owner, if one did. */
+  Optional<OwnerReference> owner(Flow flow) {
+    return owners.computeIfAbsent(flow.id(), id -> CanaryRollouts.startedBy(client, flow)
+        .map(resource -> new OwnerReferenceBuilder()
+            .withApiVersion(CanaryRollouts.API_VERSION)
+            .withKind(CanaryRollouts.KIND)
+            .withName(resource.getMetadata().getName())
+            .withUid(resource.getMetadata().getUid())
+            .withController(false)
+            .withBlockOwnerDeletion(false)
+            .build()));
+  }
+
+  /** {@code deployment}'s references with any CanaryRollout owner replaced by the flow's. */
+  private List<OwnerReference> ownerReferences(Deployment deployment, Flow flow) {
+    List<OwnerReference> refs = new ArrayList<>();
+    for (OwnerReference ref : orEmpty(deployment.getMetadata().getOwnerReferences())) {
+      if (!(CanaryRollouts.KIND.equals(ref.getKind())
+          && CanaryRollouts.API_VERSION.equals(ref.getApiVersion()))) {
+        refs.add(ref);
+      }
+    }
+    owner(flow).ifPresent(refs::add);
+    return refs;
+  }
+
+  private static List<OwnerReference> orEmpty(List<OwnerReference> refs) {
+    return refs == null ? List.of() : refs;
   }
 
   private static boolean existingAnnotated(Deployment deployment) {
@@ -186,6 +239,7 @@ public final class KubernetesWorkloads implements WorkloadDriver {
         .addToLabels(roleLabel, role.label())
         .addToAnnotations(VERSION_ANNOTATION, target.version())
         .addToAnnotations(FLOW_ANNOTATION, flow.id())
+        .withOwnerReferences(owner(flow).stream().toList())
         .endMetadata()
         .withNewSpecLike(main.getSpec())
         .withReplicas(target.replicas())

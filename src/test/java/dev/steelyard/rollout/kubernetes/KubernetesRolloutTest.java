@@ -3,6 +3,9 @@ package dev.steelyard.rollout.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.steelyard.it.RawAdsStream;
+import dev.steelyard.kubernetes.RealApi;
+import dev.steelyard.kubernetes.RealCluster;
 import dev.steelyard.rollout.Flow;
 import dev.steelyard.rollout.FlowRequest;
 import dev.steelyard.rollout.Phase;
@@ -10,47 +13,66 @@ import dev.steelyard.rollout.RolloutEngine;
 import dev.steelyard.server.ServerConfig;
 import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.source.StaticAppCatalog;
-import dev.steelyard.source.kubernetes.MockCluster;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Flows against a Kubernetes API (fabric8's mock in CRUD mode): the engine with the Deployment
- * driver, and this test as the Deployment controller (the mock runs none: it copies
- * {@code spec.replicas} into the status, so every pod is ready at once). No pods exist, so no
- * traffic is measured here; the Deployments are.
+ * Flows against a real Kubernetes API server ({@link RealCluster}): the engine with the
+ * Deployment driver, running as the shipped ServiceAccount (so {@code k8s/control-plane/rbac.yaml}
+ * is proven enough), and this test as the Deployment controller: there is no controller manager,
+ * so no pods, and the test writes {@code status} (ready = updated = {@code spec.replicas})
+ * through the status subresource. No traffic is measured here; the Deployments are.
  */
+@ExtendWith(RealApi.class)
 class KubernetesRolloutTest {
 
-  private static final AppKey APP = new AppKey("default", "hello-app");
-
-  private MockCluster cluster;
+  private final RealCluster cluster;
+  private final KubernetesClient kubectl;
+  private final String ns;
+  private final AppKey app;
+  /** The control plane's own client (the shipped ServiceAccount), recording its calls. */
   private KubernetesClient client;
+  private final Set<String> calls = ConcurrentHashMap.newKeySet();
   private SteelyardServer server;
+  private RolloutEvents events;
   private final AtomicBoolean controlling = new AtomicBoolean(true);
   private Thread controller;
 
+  KubernetesRolloutTest(RealCluster cluster) {
+    this.cluster = cluster;
+    this.kubectl = cluster.admin();
+    this.ns = cluster.newNamespace("rollout");
+    this.app = new AppKey(ns, "hello-app");
+  }
+
   @BeforeEach
   void start(@TempDir Path dir) throws Exception {
-    cluster = new MockCluster();
-    client = cluster.client();
-    client.apps().deployments().inNamespace("default").resource(new DeploymentBuilder()
-        .withNewMetadata().withName("hello").withNamespace("default").endMetadata()
+    kubectl.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
+        .withNewMetadata().withName("hello").withNamespace(ns).endMetadata()
         .withNewSpec().withReplicas(4)
         .withNewSelector().addToMatchLabels("app", "hello-app").addToMatchLabels("app-role",
             "main").endSelector()
@@ -60,29 +82,43 @@ class KubernetesRolloutTest {
         .endContainer().addNewContainer().withName("proxy").withImage("envoy:1.34")
         .endContainer().endSpec().endTemplate()
         .endSpec().build()).create();
+    Interceptor recorder = new Interceptor() {
+      @Override
+      public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+        calls.add(request.method() + " " + request.uri().getPath());
+      }
+    };
+    client = new KubernetesClientBuilder()
+        .withConfig(cluster.controlPlaneClient().getConfiguration())
+        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("calls", recorder))
+        .build();
     controller = new Thread(this::control);
     controller.start();
+    KubernetesWorkloads workloads = new KubernetesWorkloads(client, "app", "app-role",
+        Optional.of("app"));
     ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withBindHost("127.0.0.1")
         .withPorts(0, 0);
-    server = new SteelyardServer(config, new StaticAppCatalog(List.of(new AppSpec(APP, 8080,
+    server = new SteelyardServer(config, new StaticAppCatalog(List.of(new AppSpec(app, 8080,
         AppProtocol.GRPC, List.of(), Map.of())), "test"))
-        .withWorkloads(new KubernetesWorkloads(client, "app", "app-role", Optional.of("app")))
-        .start();
+        .withWorkloads(workloads).start();
+    events = new RolloutEvents(client, workloads, "test-replica");
+    engine().withHistoryListener(events);
   }
 
-  /** The Deployment controller the mock lacks: every replica is ready and up to date. */
+  /** The Deployment controller the test server lacks: every replica is ready and up to date. */
   private void control() {
     while (controlling.get()) {
       try {
-        for (Deployment d : client.apps().deployments().inNamespace("default").list()
-            .getItems()) {
+        for (Deployment d : kubectl.apps().deployments().inNamespace(ns).list().getItems()) {
           int replicas = d.getSpec().getReplicas();
           if (d.getStatus() == null || d.getStatus().getReadyReplicas() == null
               || d.getStatus().getReadyReplicas() != replicas
               || d.getStatus().getReplicas() != replicas) {
             d.setStatus(new DeploymentStatusBuilder().withReplicas(replicas)
-                .withReadyReplicas(replicas).withUpdatedReplicas(replicas).build());
-            client.apps().deployments().inNamespace("default").resource(d).updateStatus();
+                .withReadyReplicas(replicas).withUpdatedReplicas(replicas)
+                .withAvailableReplicas(replicas)
+                .withObservedGeneration(d.getMetadata().getGeneration()).build());
+            kubectl.apps().deployments().inNamespace(ns).resource(d).updateStatus();
           }
         }
         Thread.sleep(50);
@@ -99,15 +135,43 @@ class KubernetesRolloutTest {
     controlling.set(false);
     controller.join();
     server.close();
-    cluster.close();
+    events.close();
+    client.close();
   }
 
   private Deployment deployment(String name) {
-    return client.apps().deployments().inNamespace("default").withName(name).get();
+    return kubectl.apps().deployments().inNamespace(ns).withName(name).get();
   }
 
   private static String image(Deployment d) {
     return d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
+  }
+
+  /** The Events recorded on {@code kind}/{@code name} in the test's namespace. */
+  private List<Event> eventsOn(String kind, String name) {
+    return kubectl.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> kind.equals(e.getInvolvedObject().getKind())
+            && name.equals(e.getInvolvedObject().getName())).toList();
+  }
+
+  /** Every history entry of {@code flow} is an Event on {@code kind}/{@code name}. */
+  private void awaitEventsOfHistory(Flow flow, String kind, String name, String uid) {
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      List<Event> recorded = eventsOn(kind, name);
+      for (var entry : engine().latest(app).orElseThrow().history()) {
+        assertThat(recorded).as("an Event for %s %s", entry.event(), entry.detail())
+            .anySatisfy(e -> {
+              assertThat(e.getReason()).isEqualTo(RolloutEvents.reason(entry.event()));
+              assertThat(e.getMessage()).isEqualTo(entry.detail());
+              assertThat(e.getType()).isEqualTo(RolloutEvents.type(entry));
+            });
+      }
+      assertThat(recorded).allSatisfy(e -> {
+        assertThat(e.getInvolvedObject().getUid()).isEqualTo(uid);
+        assertThat(e.getInvolvedObject().getNamespace()).isEqualTo(ns);
+        assertThat(e.getSource().getComponent()).isEqualTo("steelyard");
+      });
+    });
   }
 
   private RolloutEngine engine() {
@@ -115,14 +179,14 @@ class KubernetesRolloutTest {
   }
 
   private Flow awaitPhase(Phase phase, int step) {
-    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> engine().latest(APP)
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> engine().latest(app)
         .map(flow -> flow.phase() == phase && flow.step() == step).orElse(false));
-    return engine().latest(APP).orElseThrow();
+    return engine().latest(app).orElseThrow();
   }
 
   @Test
   void aCanaryDeploySizesDeploymentsAtEveryStepAndPromotesMainsImage() throws Exception {
-    engine().start(APP, FlowRequest.deploy("v2", null, null), "test");
+    engine().start(app, FlowRequest.deploy("v2", null, null), "test");
     int[][] replicas = {{4, 1, 1}, {4, 1, 1}, {3, 2, 2}, {1, 3, 3}};
     for (int step = 0; step < 4; step++) {
       awaitPhase(Phase.STEP_JUDGING, step);
@@ -146,7 +210,9 @@ class KubernetesRolloutTest {
           .containsEntry("app-role", "baseline");
       assertThat(canary.getMetadata().getAnnotations())
           .containsEntry(KubernetesWorkloads.VERSION_ANNOTATION, "v2");
-      engine().approve(APP, "test");
+      assertThat(canary.getMetadata().getOwnerReferences()).as("started by REST: no owner")
+          .isNullOrEmpty();
+      engine().approve(app, "test");
     }
     awaitPhase(Phase.PROMOTED, 3);
     assertThat(image(deployment("hello"))).isEqualTo("registry.example/hello:v2");
@@ -154,49 +220,103 @@ class KubernetesRolloutTest {
     assertThat(deployment("hello-baseline").getSpec().getReplicas()).isZero();
     assertThat(deployment("hello-canary").getSpec().getReplicas()).isZero();
 
-    engine().rollback(APP, "test");
+    engine().rollback(app, "test");
     awaitPhase(Phase.ROLLED_BACK, 3);
     assertThat(image(deployment("hello"))).isEqualTo("registry.example/hello:v1");
     assertThat(deployment("hello").getSpec().getReplicas()).isEqualTo(4);
     assertThat(deployment("hello-baseline").getSpec().getReplicas()).isZero();
     assertThat(image(deployment("hello-baseline"))).isEqualTo("registry.example/hello:v1");
 
-    // What the driver asked the API server for, against k8s/control-plane/rbac.yaml.
+    // Each history entry as an Event on main's Deployment (no CanaryRollout started the flow).
+    Flow flow = engine().latest(app).orElseThrow();
+    awaitEventsOfHistory(flow, "Deployment", "hello", deployment("hello").getMetadata().getUid());
+    List<Event> onMain = eventsOn("Deployment", "hello");
+    assertThat(onMain).extracting(Event::getReason).contains("Started", "Scale", "Weight",
+        "Phase", "Judgment", "Rollback");
+    assertThat(onMain).filteredOn(e -> e.getReason().equals("Rollback")).singleElement()
+        .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+    assertThat(onMain).filteredOn(e -> e.getReason().equals("Judgment"))
+        .allSatisfy(e -> assertThat(e.getType()).isEqualTo("Normal"));
+    // A repeated identical entry counts up on one Event instead of making another.
+    var started = flow.history().get(0);
+    events.recorded(flow, List.of(started, started));
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+        eventsOn("Deployment", "hello")).filteredOn(e -> e.getReason().equals("Started"))
+        .singleElement().satisfies(e -> assertThat(e.getCount()).isEqualTo(3)));
+
+    // What the driver asked the API server for, against k8s/control-plane/rbac.yaml (and the
+    // server granted it: the client is the shipped ServiceAccount).
     controlling.set(false);
     controller.join();
-    java.util.Set<String> calls = new java.util.TreeSet<>();
-    for (var request = cluster.server().takeRequest(100, java.util.concurrent.TimeUnit.MILLISECONDS);
-        request != null;
-        request = cluster.server().takeRequest(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-      String path = request.getPath().replaceAll("\\?.*", "");
+    Set<String> verbs = new TreeSet<>();
+    for (String call : calls) {
+      String method = call.substring(0, call.indexOf(' '));
+      String path = call.substring(call.indexOf(' ') + 1);
       if (path.contains("/deployments") && !path.endsWith("/status")) {
         String resource = path.endsWith("/scale") ? "deployments/scale" : "deployments";
-        String verb = switch (request.getMethod()) {
+        String verb = switch (method) {
           case "GET" -> path.endsWith("/deployments") ? "list" : "get";
           case "POST" -> "create";
           case "PUT" -> "update";
           case "PATCH" -> "patch";
-          default -> request.getMethod();
+          default -> method;
         };
-        calls.add(resource + " " + verb);
+        verbs.add(resource + " " + verb);
       }
     }
-    System.out.println("Deployment calls: " + calls);
-    assertThat(calls).containsExactlyInAnyOrder("deployments get", "deployments list",
+    System.out.println("Deployment calls: " + verbs);
+    assertThat(verbs).containsExactlyInAnyOrder("deployments get", "deployments list",
         "deployments create", "deployments patch", "deployments/scale get",
         "deployments/scale update");
+    assertThat(engine().driverError(app)).as("no refusal").isEmpty();
+  }
+
+  /**
+   * The ACK wait covers the proxies of the app's kinds: this app has no gateway hosts, so a
+   * gateway that never ACKs does not hold a step, while a sidecar that never ACKs does.
+   */
+  @Test
+  void aStepWaitsForTheAppsProxyKindsOnly() throws Exception {
+    String listeners = "type.googleapis.com/envoy.config.listener.v3.Listener";
+    try (RawAdsStream gateway = new RawAdsStream(server.xdsPort(), "silent-gateway", "gateway")) {
+      gateway.request(listeners, List.of());
+      assertThat(gateway.next(10)).isNotNull();
+      engine().start(app, new FlowRequest("deploy", "v2", null, List.of(10.0, 25.0), null, null, null,
+          null, null, null, Duration.ofSeconds(2), null), "test");
+      awaitPhase(Phase.STEP_JUDGING, 0);
+      try (RawAdsStream sidecar = new RawAdsStream(server.xdsPort(), "silent-sidecar",
+          "sidecar")) {
+        sidecar.request(listeners, List.of());
+        assertThat(sidecar.next(10)).isNotNull();
+        engine().approve(app, "test");
+        Flow paused = awaitPhase(Phase.STEP_ACK_PAUSED, 1);
+        assertThat(paused.lagging()).anyMatch(p -> p.contains("silent-sidecar"))
+            .noneMatch(p -> p.contains("silent-gateway"));
+      }
+    }
+  }
+
+  @Test
+  void anEventMessageIsAtMostOneKibibyte() {
+    String message = "é".repeat(2_000);
+    String cut = RolloutEvents.truncate(message);
+    assertThat(cut.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+        .isLessThanOrEqualTo(1024).isGreaterThan(1000);
+    assertThat(cut).endsWith("...");
+    assertThat(RolloutEvents.truncate("short")).isEqualTo("short");
+    assertThat(RolloutEvents.reason("forced-split")).isEqualTo("ForcedSplit");
   }
 
   @Test
   void aCanaryTestCreatesTheCanaryAndScalesItToZeroAtTheEnd() throws Exception {
-    engine().start(APP, new FlowRequest("test", "registry.example/hello:rc1", null, null, null,
+    engine().start(app, new FlowRequest("test", "registry.example/hello:rc1", null, null, null,
         null, 2, 5.0, null, null, null, null), "test");
     awaitPhase(Phase.TEST_RUNNING, 0);
     assertThat(image(deployment("hello-canary"))).isEqualTo("registry.example/hello:rc1");
     assertThat(deployment("hello-canary").getSpec().getReplicas()).isEqualTo(2);
     assertThat(deployment("hello-baseline")).isNull();
     assertThat(deployment("hello").getSpec().getReplicas()).as("main untouched").isEqualTo(4);
-    engine().setWeight(APP, 0, "test");
+    engine().setWeight(app, 0, "test");
     awaitPhase(Phase.TEST_ENDED, 0);
     assertThat(deployment("hello-canary").getSpec().getReplicas()).isZero();
   }
@@ -204,17 +324,15 @@ class KubernetesRolloutTest {
   @Test
   @SuppressWarnings("unchecked")
   void aFlowStartsWhenACanaryRolloutIsAppliedAndItsStatusFollows() throws Exception {
-    try (var crd = new java.io.FileInputStream("k8s/crd/canaryrollout.yaml")) {
-      client.apiextensions().v1().customResourceDefinitions().load(crd).create();
-    }
+    // The CRD is applied with the k8s/ manifests, so the API server validates the spec too.
     var resource = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
         .withApiVersion(CanaryRollouts.API_VERSION).withKind(CanaryRollouts.KIND)
-        .withNewMetadata().withName("hello-v2").withNamespace("default").endMetadata()
+        .withNewMetadata().withName("hello-v2").withNamespace(ns).endMetadata()
         .build();
     resource.setAdditionalProperty("spec", Map.of("app", "hello-app", "kind", "deploy",
         "version", "v2", "steps", List.of(10, 50), "postPromotionWindow", "PT1H"));
-    var resources = client.genericKubernetesResources(CanaryRollouts.API_VERSION,
-        CanaryRollouts.KIND).inNamespace("default");
+    var resources = kubectl.genericKubernetesResources(CanaryRollouts.API_VERSION,
+        CanaryRollouts.KIND).inNamespace(ns);
     resources.resource(resource).create();
     try (CanaryRollouts watcher = CanaryRollouts.start(client, engine(), 100)) {
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
@@ -223,18 +341,39 @@ class KubernetesRolloutTest {
         return "step-judging".equals(status.get("phase")) && status.get("step").equals(1)
             && String.valueOf(status.get("waitingFor")).contains("approval of step 1");
       });
-      Flow flow = engine().active(APP).orElseThrow();
-      assertThat(flow.startedBy()).isEqualTo("CanaryRollout default/hello-v2");
+      Flow flow = engine().active(app).orElseThrow();
+      assertThat(flow.startedBy()).isEqualTo("CanaryRollout " + ns + "/hello-v2");
       assertThat(deployment("hello-canary").getSpec().getReplicas()).isEqualTo(1);
-      engine().approve(APP, "test");
+      // Owned by the resource, so deleting it lets the garbage collector remove them. This
+      // server runs no controller manager, hence no garbage collector: the reference is what
+      // can be checked here.
+      String uid = resources.withName("hello-v2").get().getMetadata().getUid();
+      for (String name : List.of("hello-baseline", "hello-canary")) {
+        assertThat(deployment(name).getMetadata().getOwnerReferences()).as(name)
+            .singleElement().satisfies(ref -> {
+              assertThat(ref.getApiVersion()).isEqualTo(CanaryRollouts.API_VERSION);
+              assertThat(ref.getKind()).isEqualTo(CanaryRollouts.KIND);
+              assertThat(ref.getName()).isEqualTo("hello-v2");
+              assertThat(ref.getUid()).isEqualTo(uid);
+              assertThat(ref.getController()).isFalse();
+              assertThat(ref.getBlockOwnerDeletion()).isFalse();
+            });
+      }
+      assertThat(deployment("hello").getMetadata().getOwnerReferences()).as("main is the user's")
+          .isNullOrEmpty();
+      engine().approve(app, "test");
       awaitPhase(Phase.STEP_JUDGING, 1);
-      engine().approve(APP, "test");
+      engine().approve(app, "test");
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "promoted".equals(
           ((Map<String, Object>) resources.withName("hello-v2").get().getAdditionalProperties()
               .get("status")).get("phase")));
       assertThat(image(deployment("hello"))).isEqualTo("registry.example/hello:v2");
-      assertThat(engine().history(APP).stream().filter(e -> e.event().equals("started")))
+      assertThat(engine().history(app).stream().filter(e -> e.event().equals("started")))
           .as("one resource, one flow").hasSize(1);
+      // Its history as Events on the resource, which kubectl describe shows.
+      awaitEventsOfHistory(engine().latest(app).orElseThrow(), CanaryRollouts.KIND, "hello-v2",
+          uid);
+      assertThat(eventsOn("Deployment", "hello")).as("none on main").isEmpty();
     }
   }
 }
