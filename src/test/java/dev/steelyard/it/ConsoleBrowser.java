@@ -136,6 +136,22 @@ final class ConsoleBrowser implements AutoCloseable {
     return wait(WAIT).until(ExpectedConditions.elementToBeClickable(By.cssSelector(css)));
   }
 
+  /**
+   * Clicks the element once it is clickable. The pages re-render a panel when what it shows
+   * changes (a flow moving on), so the element found may be replaced before the click lands:
+   * then it is found again.
+   */
+  void click(String css) {
+    wait(WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+      WebElement element = ExpectedConditions.elementToBeClickable(By.cssSelector(css)).apply(d);
+      if (element == null) {
+        return false;
+      }
+      element.click();
+      return true;
+    });
+  }
+
   /** Waits until the element's text contains {@code text}, and returns that text. */
   String textContains(String css, String text) {
     try {

@@ -118,12 +118,12 @@ class ConsoleBrowserTest {
   void theDialSetsACanaryTestAfterAConfirmationAndTheClientsFollow() throws Exception {
     browser.open(mesh.admin() + APP_PAGE);
     browser.textContains("#app-subsets", "127.0.0.1:");
-    browser.clickable("#mesh-mode-test").click();
+    browser.click("#mesh-mode-test");
     browser.type("#mesh-weight", "12.49");
     // The range and the number are one dial: a key on the range moves it by 0.01.
     browser.clickable("#mesh-dial").sendKeys(Keys.ARROW_RIGHT);
     assertThat(browser.visible("#mesh-weight").getAttribute("value")).isEqualTo("12.5");
-    browser.clickable("#review").click();
+    browser.click("#review");
     String confirmation = browser.visible("#confirm-mesh").getText();
     assertThat(confirmation).isEqualTo("mesh 87.5 % 0 % 12.5 %");
     assertThat(browser.visible("#confirm-gateway").getText())
@@ -131,7 +131,7 @@ class ConsoleBrowserTest {
     assertThat(((Map<?, ?>) app().get("meshSplit")).get("mode"))
         .as("nothing changes before Apply").isEqualTo("off");
     assertThat(browser.driver.switchTo().activeElement().getAttribute("id")).isEqualTo("apply");
-    browser.clickable("#apply").click();
+    browser.click("#apply");
     browser.textContains("#change-result", "Applied: mesh test 12.5, gateway follows mesh");
 
     Map<?, ?> state = app();
@@ -149,17 +149,17 @@ class ConsoleBrowserTest {
   void anInvalidWeightShowsTheApisErrorAndChangesNothing() throws Exception {
     browser.open(mesh.admin() + APP_PAGE);
     browser.textContains("#split-modes", "mesh: test 12.5");
-    browser.clickable("#mesh-mode-test").click();
+    browser.click("#mesh-mode-test");
     browser.type("#mesh-weight", "12.345");
-    browser.clickable("#review").click();
-    browser.clickable("#apply").click();
+    browser.click("#review");
+    browser.click("#apply");
     String error = browser.textContains("#change-error", "HTTP 400");
     assertThat(error).isEqualTo("Refused: HTTP 400: canaryWeight 12.345 is finer than 0.01 %");
 
-    browser.clickable("#mesh-mode-deploy").click();
+    browser.click("#mesh-mode-deploy");
     browser.type("#mesh-weight", "60");
-    browser.clickable("#review").click();
-    browser.clickable("#apply").click();
+    browser.click("#review");
+    browser.click("#apply");
     browser.textContains("#change-error", "deploy");
     assertThat(browser.visible("#change-error").getText()).startsWith("Refused: HTTP 400: ")
         .contains("50");
@@ -172,12 +172,12 @@ class ConsoleBrowserTest {
   void theGatewayGetsASplitOfItsOwn() throws Exception {
     browser.open(mesh.admin() + APP_PAGE);
     browser.textContains("#split-modes", "mesh: test 12.5");
-    browser.clickable("#gateway-follows").click();
-    browser.clickable("#gateway-mode-deploy").click();
+    browser.click("#gateway-follows");
+    browser.click("#gateway-mode-deploy");
     browser.type("#gateway-weight", "5");
-    browser.clickable("#review").click();
+    browser.click("#review");
     assertThat(browser.visible("#confirm-gateway").getText()).isEqualTo("gateway 90 % 5 % 5 %");
-    browser.clickable("#apply").click();
+    browser.click("#apply");
     browser.textContains("#change-result", "gateway deploy 5");
     Map<?, ?> state = app();
     assertThat(state.get("gatewayFollowsMesh")).isEqualTo(false);
@@ -250,11 +250,11 @@ class ConsoleBrowserTest {
     try (TestMesh guarded = new TestMesh(other, new int[] {1, 0, 1}, Optional.of(token))) {
       browser.open(guarded.admin() + APP_PAGE);
       browser.visible("#token-panel");
-      browser.clickable("#token-skip").click();
+      browser.click("#token-skip");
       browser.textContains("#auth-state", "read-only");
-      browser.clickable("#mesh-mode-test").click();
+      browser.click("#mesh-mode-test");
       browser.type("#mesh-weight", "20");
-      browser.clickable("#review").click();
+      browser.click("#review");
       assertThat(browser.visible("#apply").isEnabled()).as("Apply without a token").isFalse();
       assertThat(browser.visible("#confirm .read-only-note").getText()).contains("Read-only");
 
@@ -264,14 +264,14 @@ class ConsoleBrowserTest {
       assertThat(browser.driver.findElement(org.openqa.selenium.By.id("token-panel")).isDisplayed())
           .isFalse();
 
-      browser.clickable("#token-ask").click();
+      browser.click("#token-ask");
       browser.type("#token-input", "not-the-token");
-      browser.clickable("#token-save").click();
+      browser.click("#token-save");
       browser.textContains("#auth-state", "admin token set for this tab");
-      browser.clickable("#mesh-mode-test").click();
+      browser.click("#mesh-mode-test");
       browser.type("#mesh-weight", "20");
-      browser.clickable("#review").click();
-      browser.clickable("#apply").click();
+      browser.click("#review");
+      browser.click("#apply");
       assertThat(browser.textContains("#change-error", "HTTP 401")).isEqualTo("Refused: HTTP 401: "
           + "this call changes traffic and needs 'Authorization: Bearer <token>' with the server's "
           + "admin token (the token was refused; enter it again)");
@@ -279,14 +279,14 @@ class ConsoleBrowserTest {
       assertThat(((Map<?, ?>) json(guarded.get("/api/v1/apps/default/hello-app").body())
           .get("meshSplit")).get("mode")).isEqualTo("off");
 
-      browser.clickable("#token-ask").click();
+      browser.click("#token-ask");
       browser.type("#token-input", token);
-      browser.clickable("#token-save").click();
+      browser.click("#token-save");
       assertThat(browser.script("return sessionStorage.getItem('steelyard.adminToken')"))
           .isEqualTo(token);
       assertThat(browser.script("return localStorage.length")).isEqualTo(0L);
-      browser.clickable("#review").click();
-      browser.clickable("#apply").click();
+      browser.click("#review");
+      browser.click("#apply");
       browser.textContains("#change-result", "Applied: mesh test 20");
       assertThat(((Map<?, ?>) json(guarded.get("/api/v1/apps/default/hello-app").body())
           .get("meshSplit")).get("canaryWeight")).isEqualTo(20.0);

@@ -57,9 +57,9 @@ class ConsoleFlowsBrowserTest {
 
   /** Clicks an action, checks its confirmation names {@code what}, and confirms. */
   private void confirmed(String button, String what) {
-    browser.clickable(button).click();
+    browser.click(button);
     browser.textContains("#flow-confirm", what);
-    browser.clickable("#flow-confirm-go").click();
+    browser.click("#flow-confirm-go");
   }
 
   @Test
@@ -69,14 +69,14 @@ class ConsoleFlowsBrowserTest {
     browser.textContains("#flow-status", "No flow has run for this app yet.");
     browser.type("#start-version", "v2");
     browser.type("#start-steps", "10, 50");
-    browser.clickable("#start-review").click();
+    browser.click("#start-review");
     String confirmation = browser.textContains("#flow-confirm", "Start this flow?");
     assertThat(confirmation).contains("Canary deploy of default/hello-app to v2, judged by manual "
         + "approval.", "Weights per step (main / baseline / canary): 80/10/10, 0/50/50",
         "{\"kind\":\"deploy\",\"version\":\"v2\",\"steps\":[10,50],\"judgment\":{\"type\":\"manual\"}}");
     assertThat(demo.send("GET", demo.rolloutPath(), null).statusCode())
         .as("nothing starts before the confirmation").isEqualTo(404);
-    browser.clickable("#flow-confirm-go").click();
+    browser.click("#flow-confirm-go");
 
     browser.textContains("#flow-waiting", "approval of step 1");
     assertThat(browser.visible("#flow-timeline [aria-current='step']").getText())
@@ -123,12 +123,12 @@ class ConsoleFlowsBrowserTest {
   @Order(3)
   void aCanaryTestStartedFromThePageTakesANewWeightAndEnds() throws Exception {
     openFlows();
-    browser.clickable("#start-kind-test").click();
+    browser.click("#start-kind-test");
     browser.type("#start-version", "v3");
     browser.type("#start-weight", "5");
-    browser.clickable("#start-review").click();
+    browser.click("#start-review");
     browser.textContains("#flow-confirm", "main 95 %, canary 5 %");
-    browser.clickable("#flow-confirm-go").click();
+    browser.click("#flow-confirm-go");
     browser.textContains("#flow-phase", "test-running");
     browser.textContains("#flow-acks", "grpc 1/1");
     Binomial.assertSplit(client.count(RPCS), RPCS, 0.95, 0, 0.05);
@@ -147,6 +147,28 @@ class ConsoleFlowsBrowserTest {
     confirmed("#flow-end", "End the canary test");
     browser.textContains("#flow-phase", "test-ended");
     assertThat(client.countVersions(RPCS)).containsExactly(Map.entry("main@v1", RPCS));
+    assertThat(demo.workloads.status(DemoRollouts.APP, SubsetRole.CANARY).replicas()).isZero();
+  }
+
+  @Test
+  @Order(4)
+  void anAutomaticJudgmentStartedFromThePageShowsItsVerdictAndEvidence() throws Exception {
+    // No client sends RPCs in between, so the canary gets no traffic: NoData, which this
+    // analysis turns into a rollback, with the (empty) evidence on the page.
+    openFlows();
+    browser.type("#start-version", "v4");
+    browser.type("#start-steps", "10");
+    new org.openqa.selenium.support.ui.Select(browser.driver.findElement(
+        org.openqa.selenium.By.id("start-judgment"))).selectByValue("automatic");
+    browser.type("#start-window", "PT2S");
+    browser.type("#start-analysis", "{\"maxWait\": \"PT1S\", \"onNoData\": \"rollback\"}");
+    browser.click("#start-review");
+    browser.textContains("#flow-confirm", "judged by the automatic judge over PT2S per step");
+    browser.click("#flow-confirm-go");
+    browser.textContains("#flow-phase", "rolled-back");
+    browser.textContains("#flow-verdicts", "NoData");
+    assertThat(browser.visible("#flow-evidence").getText()).contains("Evidence of the newest "
+        + "verdict", "window");
     assertThat(demo.workloads.status(DemoRollouts.APP, SubsetRole.CANARY).replicas()).isZero();
   }
 }
