@@ -2,6 +2,8 @@ package dev.steelyard.load;
 
 import com.google.protobuf.util.Durations;
 import dev.steelyard.view.AppKey;
+import dev.steelyard.view.AppView;
+import dev.steelyard.view.MeshView;
 import dev.steelyard.view.SubsetRole;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterStats;
 import io.envoyproxy.envoy.config.endpoint.v3.UpstreamLocalityStats;
@@ -12,7 +14,9 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.function.Predicate;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * The Load Reporting Service (LRS) on the xDS port: every proxy that opens a stream is asked
@@ -32,13 +36,31 @@ public final class LoadReportingService
 
   private final LoadStore store;
   private final Duration interval;
-  private final Predicate<AppKey> published;
+  private final Supplier<MeshView> view;
+  /**
+   * The app keys of the last view seen: a report names thousands of clusters, the view's own
+   * lookup is a scan, and this runs on the xDS port's event loop.
+   */
+  private volatile Published published = new Published(null, Set.of());
 
-  /** {@code published} says whether an app is one Steelyard serves; others' reports are dropped. */
-  public LoadReportingService(LoadStore store, Duration interval, Predicate<AppKey> published) {
+  private record Published(MeshView view, Set<AppKey> apps) {}
+
+  /** {@code view} is what Steelyard serves now; reports for other apps are dropped. */
+  public LoadReportingService(LoadStore store, Duration interval, Supplier<MeshView> view) {
     this.store = store;
     this.interval = interval;
-    this.published = published;
+    this.view = view;
+  }
+
+  private boolean isPublished(AppKey app) {
+    MeshView now = view.get();
+    Published seen = published;
+    if (seen.view() != now) {
+      seen = new Published(now, now.apps().stream().map(AppView::key)
+          .collect(Collectors.toUnmodifiableSet()));
+      published = seen;
+    }
+    return seen.apps().contains(app);
   }
 
   @Override
@@ -82,7 +104,7 @@ public final class LoadReportingService
           return;
         }
         Optional<Subset> subset = Subset.of(cluster.getClusterName());
-        if (subset.isEmpty() || !published.test(subset.get().app())) {
+        if (subset.isEmpty() || !isPublished(subset.get().app())) {
           store.droppedReport();
           return;
         }

@@ -143,7 +143,7 @@ public final class SteelyardServer implements AutoCloseable {
     MetricSources sources = new MetricSources(load,
         analysis.prometheus().map(PrometheusSource::new));
     LoadReportingService loadReports = new LoadReportingService(load,
-        analysis.loadReportInterval(), app -> publisher.current().view().app(app).isPresent());
+        analysis.loadReportInterval(), () -> publisher.current().view());
     NettyServerBuilder builder = NettyServerBuilder.forAddress(
             new InetSocketAddress(config.bindHost(), config.xdsPort()))
         // ADS only: per-type streams would show up as separate proxies that never ACK routes.
