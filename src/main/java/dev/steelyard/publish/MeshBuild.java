@@ -2,10 +2,13 @@ package dev.steelyard.publish;
 
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.MeshViewComposer;
+import dev.steelyard.translate.AppResources;
 import dev.steelyard.translate.MeshTranslator;
+import dev.steelyard.translate.ProxyScope;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
+import dev.steelyard.translate.TranslationCache;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.AppSpec;
@@ -36,11 +39,18 @@ public record MeshBuild(MeshView view, Map<ProxyKind, ProxyResources> resources,
 
   public static MeshBuild of(Collection<AppSpec> apps, Map<AppKey, AppSplits> splits,
       TranslatorSettings settings) {
+    return of(apps, splits, settings, new TranslationCache());
+  }
+
+  /** As {@link #of(Collection, Map, TranslatorSettings)}, reusing unchanged apps' pieces. */
+  public static MeshBuild of(Collection<AppSpec> apps, Map<AppKey, AppSplits> splits,
+      TranslatorSettings settings, TranslationCache translations) {
     MeshView view = MeshViewComposer.compose(apps, splits);
+    List<AppResources> pieces = translations.translate(view);
     Map<ProxyKind, ProxyResources> resources = new EnumMap<>(ProxyKind.class);
     List<String> errors = new ArrayList<>();
     for (ProxyKind kind : ProxyKind.values()) {
-      ProxyResources built = MeshTranslator.translate(view, kind, settings);
+      ProxyResources built = MeshTranslator.assemble(pieces, kind, settings, ProxyScope.ALL);
       errors.addAll(ResourceValidator.validate(kind, built));
       resources.put(kind, built);
     }

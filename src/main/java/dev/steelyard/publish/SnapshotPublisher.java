@@ -6,6 +6,7 @@ import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
+import dev.steelyard.translate.TranslationCache;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.MeshView;
 import dev.steelyard.xds.IndexedCache;
@@ -76,6 +77,8 @@ public final class SnapshotPublisher implements AutoCloseable {
    * that fails between two stages leaves the cache at a stage {@code current} never described.
    */
   private final Map<ProxyKind, KindVersions> inCache = new EnumMap<>(ProxyKind.class);
+  /** Unchanged apps' translations, reused by the next build; publisher only. */
+  private final TranslationCache translations = new TranslationCache();
   private final Thread thread;
 
   public SnapshotPublisher(AppCatalog catalog, SplitStore splits, IndexedCache cache,
@@ -259,7 +262,8 @@ public final class SnapshotPublisher implements AutoCloseable {
   private void publish(long generation) {
     long start = System.nanoTime();
     SplitSnapshot composedFrom = splits.snapshot();
-    MeshBuild build = MeshBuild.of(catalog.apps(), composedFrom.splits(), settings);
+    MeshBuild build = MeshBuild.of(catalog.apps(), composedFrom.splits(), settings,
+        translations);
     MeshView view = build.view();
     if (!build.valid()) {
       refused.increment();

@@ -5,7 +5,6 @@ import com.google.protobuf.Duration;
 import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppView;
 import dev.steelyard.view.Endpoint;
-import dev.steelyard.view.MeshView;
 import dev.steelyard.view.SubsetRole;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Address;
@@ -20,7 +19,6 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,16 +39,6 @@ public final class ClusterTranslator {
       "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
   private ClusterTranslator() {}
-
-  public static List<Cluster> clusters(MeshView view, ProxyKind kind) {
-    List<Cluster> clusters = new ArrayList<>();
-    for (AppView app : view.apps()) {
-      for (SubsetRole role : SubsetRole.values()) {
-        clusters.add(cluster(app, role, kind));
-      }
-    }
-    return clusters;
-  }
 
   static Cluster cluster(AppView app, SubsetRole role, ProxyKind kind) {
     String name = ResourceNames.cluster(app.key(), role);
@@ -76,17 +64,6 @@ public final class ClusterTranslator {
               .build()));
     }
     return cluster.build();
-  }
-
-  public static List<ClusterLoadAssignment> assignments(MeshView view) {
-    List<ClusterLoadAssignment> assignments = new ArrayList<>();
-    for (AppView app : view.apps()) {
-      for (SubsetRole role : SubsetRole.values()) {
-        assignments.add(assignment(ResourceNames.cluster(app.key(), role),
-            app.spec().endpoints(role)));
-      }
-    }
-    return assignments;
   }
 
   /**

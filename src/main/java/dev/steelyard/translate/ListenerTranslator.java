@@ -2,7 +2,6 @@ package dev.steelyard.translate;
 
 import com.google.protobuf.Any;
 import dev.steelyard.view.AppKey;
-import dev.steelyard.view.MeshView;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.listener.v3.ApiListener;
@@ -15,7 +14,6 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Listeners. Envoy gets a socket listener whose routes come by RDS; a gRPC client gets one API
@@ -42,17 +40,15 @@ public final class ListenerTranslator {
         ResourceNames.SIDECAR_ROUTES, "sidecar_outbound");
   }
 
-  public static List<Listener> grpc(MeshView view) {
-    List<Listener> listeners = new ArrayList<>();
-    for (Map.Entry<AppKey, List<String>> app : ResourceNames.meshHosts(view).entrySet()) {
-      Any manager = Any.pack(httpConnectionManager(ResourceNames.grpcRoutes(app.getKey()),
-          "grpc"));
-      for (String host : app.getValue()) {
-        listeners.add(Listener.newBuilder()
-            .setName(host)
-            .setApiListener(ApiListener.newBuilder().setApiListener(manager))
-            .build());
-      }
+  /** An app's API listeners, one per name a gRPC client may dial it by. */
+  public static List<Listener> grpc(AppKey app, List<String> meshHosts) {
+    Any manager = Any.pack(httpConnectionManager(ResourceNames.grpcRoutes(app), "grpc"));
+    List<Listener> listeners = new ArrayList<>(meshHosts.size());
+    for (String host : meshHosts) {
+      listeners.add(Listener.newBuilder()
+          .setName(host)
+          .setApiListener(ApiListener.newBuilder().setApiListener(manager))
+          .build());
     }
     return listeners;
   }

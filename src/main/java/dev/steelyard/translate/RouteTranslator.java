@@ -3,8 +3,6 @@ package dev.steelyard.translate;
 import com.google.protobuf.Duration;
 import com.google.protobuf.UInt32Value;
 import dev.steelyard.view.AppKey;
-import dev.steelyard.view.AppView;
-import dev.steelyard.view.MeshView;
 import dev.steelyard.view.SubsetRole;
 import dev.steelyard.view.SubsetWeights;
 import io.envoyproxy.envoy.config.route.v3.Route;
@@ -13,9 +11,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Route configurations: the only resources that carry weights. Weights are basis points, so a
@@ -33,45 +29,28 @@ public final class RouteTranslator {
   private RouteTranslator() {}
 
   /** One route configuration for the gateway: a virtual host per app with gateway hosts. */
-  public static RouteConfiguration gateway(MeshView view) {
-    RouteConfiguration.Builder routes =
-        RouteConfiguration.newBuilder().setName(ResourceNames.GATEWAY_ROUTES)
-            // Clients send "Host: hello-app.example.com:10080" when the gateway's port is not
-            // the scheme's default; Envoy would otherwise match the port too and answer 404.
-            .setIgnorePortInHostMatching(true);
-    for (AppView app : view.apps()) {
-      if (app.spec().gatewayHosts().isEmpty()) {
-        continue;
-      }
-      routes.addVirtualHosts(virtualHost(app.key(), app.spec().gatewayHosts(),
-          app.gateway().effective()));
-    }
-    return routes.build();
+  public static RouteConfiguration gateway(List<VirtualHost> hosts) {
+    return RouteConfiguration.newBuilder().setName(ResourceNames.GATEWAY_ROUTES)
+        // Clients send "Host: hello-app.example.com:10080" when the gateway's port is not
+        // the scheme's default; Envoy would otherwise match the port too and answer 404.
+        .setIgnorePortInHostMatching(true)
+        .addAllVirtualHosts(hosts)
+        .build();
   }
 
   /** One route configuration for sidecars: a virtual host per app with its mesh names. */
-  public static RouteConfiguration sidecar(MeshView view) {
-    Map<AppKey, List<String>> hosts = ResourceNames.meshHosts(view);
-    RouteConfiguration.Builder routes =
-        RouteConfiguration.newBuilder().setName(ResourceNames.SIDECAR_ROUTES);
-    for (AppView app : view.apps()) {
-      routes.addVirtualHosts(virtualHost(app.key(), hosts.get(app.key()),
-          app.mesh().effective()));
-    }
-    return routes.build();
+  public static RouteConfiguration sidecar(List<VirtualHost> hosts) {
+    return RouteConfiguration.newBuilder().setName(ResourceNames.SIDECAR_ROUTES)
+        .addAllVirtualHosts(hosts)
+        .build();
   }
 
-  /** One route configuration per app for proxyless gRPC clients. */
-  public static List<RouteConfiguration> grpc(MeshView view) {
-    Map<AppKey, List<String>> hosts = ResourceNames.meshHosts(view);
-    List<RouteConfiguration> routes = new ArrayList<>();
-    for (AppView app : view.apps()) {
-      routes.add(RouteConfiguration.newBuilder()
-          .setName(ResourceNames.grpcRoutes(app.key()))
-          .addVirtualHosts(virtualHost(app.key(), hosts.get(app.key()), app.mesh().effective()))
-          .build());
-    }
-    return routes;
+  /** An app's own route configuration, for proxyless gRPC clients. */
+  public static RouteConfiguration grpc(AppKey app, VirtualHost meshHost) {
+    return RouteConfiguration.newBuilder()
+        .setName(ResourceNames.grpcRoutes(app))
+        .addVirtualHosts(meshHost)
+        .build();
   }
 
   static VirtualHost virtualHost(AppKey app, List<String> domains, SubsetWeights weights) {

@@ -1,0 +1,100 @@
+package dev.steelyard.translate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.steelyard.split.AppSplits;
+import dev.steelyard.split.MeshViewComposer;
+import dev.steelyard.split.SplitPolicy;
+import dev.steelyard.view.AppKey;
+import dev.steelyard.view.AppProtocol;
+import dev.steelyard.view.AppSpec;
+import dev.steelyard.view.Endpoint;
+import dev.steelyard.view.MeshView;
+import dev.steelyard.view.SubsetRole;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Incremental translation gives exactly what translating the whole view gives, and reuses the
+ * instances of the apps that did not change (what makes a change cost what it changes).
+ */
+class TranslationCacheTest {
+
+  private static final int APPS = 40;
+
+  @Test
+  void randomChangesTranslateAsTheWholeViewAndKeepUnchangedAppsInstances() throws Exception {
+    Random random = new Random(7);
+    List<AppSpec> specs = new ArrayList<>();
+    for (int i = 0; i < APPS; i++) {
+      specs.add(spec(i, 1 + i % 3, i % 5 == 0 ? List.of("app-" + i + ".example.com") : List.of()));
+    }
+    Map<AppKey, AppSplits> splits = new HashMap<>();
+    TranslationCache cache = new TranslationCache();
+    List<AppResources> before = cache.translate(MeshViewComposer.compose(specs, splits));
+    for (int round = 0; round < 60; round++) {
+      int changed = random.nextInt(APPS);
+      AppKey key = specs.get(changed).key();
+      switch (random.nextInt(4)) {
+        case 0 -> splits.put(key, new AppSplits(SplitPolicy.of("test", random.nextInt(100)),
+            Optional.empty()));
+        case 1 -> splits.put(key, new AppSplits(SplitPolicy.of("deploy", 1 + random.nextInt(49)),
+            Optional.of(SplitPolicy.of("test", random.nextInt(100)))));
+        case 2 -> specs.set(changed, spec(changed, random.nextInt(4), List.of()));
+        default -> specs.set(changed, spec(changed, 2, List.of("x" + round + ".example.com")));
+      }
+      MeshView view = MeshViewComposer.compose(specs, splits);
+      List<AppResources> after = cache.translate(view);
+      for (ProxyKind kind : ProxyKind.values()) {
+        assertThat(MeshTranslator.assemble(after, kind, TranslatorSettings.DEFAULTS,
+            ProxyScope.ALL)).isEqualTo(MeshTranslator.translate(view, kind,
+            TranslatorSettings.DEFAULTS));
+      }
+      Map<AppKey, AppResources> previous = new HashMap<>();
+      before.forEach(app -> previous.put(app.key(), app));
+      for (AppResources app : after) {
+        if (!app.key().equals(key)) {
+          assertThat(app).as("%s, untouched in round %d", app.key(), round)
+              .isSameAs(previous.get(app.key()));
+        }
+      }
+      before = after;
+    }
+    assertThat(cache.reused()).isGreaterThanOrEqualTo(60L * (APPS - 1));
+  }
+
+  @Test
+  void anAppWhoseShortNameBecomesAmbiguousIsTranslatedAgain() {
+    TranslationCache cache = new TranslationCache();
+    AppSpec hello = new AppSpec(new AppKey("default", "hello"), 80, AppProtocol.HTTP, List.of(),
+        Map.of(SubsetRole.MAIN, List.of(new Endpoint("10.0.0.1", 80))));
+    AppResources alone = cache.translate(MeshViewComposer.compose(List.of(hello), Map.of()))
+        .get(0);
+    assertThat(alone.meshHost().getDomainsList()).contains("hello");
+    AppSpec other = new AppSpec(new AppKey("shop", "hello"), 80, AppProtocol.HTTP, List.of(),
+        Map.of());
+    AppResources shared = cache.translate(MeshViewComposer.compose(List.of(hello, other),
+        Map.of())).get(0);
+    // Two apps named hello: neither may keep the short name.
+    assertThat(shared.meshHost().getDomainsList()).doesNotContain("hello")
+        .contains("hello.default");
+  }
+
+  private static AppSpec spec(int i, int endpoints, List<String> gatewayHosts) {
+    Map<SubsetRole, List<Endpoint>> byRole = new HashMap<>();
+    for (SubsetRole role : SubsetRole.values()) {
+      List<Endpoint> list = new ArrayList<>();
+      for (int e = 0; e < endpoints; e++) {
+        list.add(new Endpoint("10." + i + "." + role.ordinal() + "." + e, 8080));
+      }
+      byRole.put(role, list);
+    }
+    return new AppSpec(new AppKey(i % 2 == 0 ? "default" : "shop", "app-" + i), 8080,
+        i % 4 == 0 ? AppProtocol.GRPC : AppProtocol.HTTP, gatewayHosts, byRole);
+  }
+}
