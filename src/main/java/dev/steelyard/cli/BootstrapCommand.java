@@ -2,6 +2,7 @@ package dev.steelyard.cli;
 
 import dev.steelyard.envoy.EnvoyBootstrap;
 import dev.steelyard.translate.ProxyKind;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -37,6 +38,15 @@ final class BootstrapCommand implements Callable<Integer> {
   @Option(names = "--app", description = "with --kind sidecar: the app this sidecar belongs "
       + "to, namespace/name. Default default/hello-app.")
   String app;
+
+  /** Checked here, as the value is written into YAML as it is. */
+  private static final String CALLS = "[a-z0-9-]+/([a-z0-9-]+|\\*)(,[a-z0-9-]+/([a-z0-9-]+|\\*))*";
+
+  @Option(names = "--calls", paramLabel = "APPS",
+      description = "with --kind sidecar: the apps this sidecar calls, comma-separated "
+          + "namespace/name or namespace/*; it is then sent only their clusters and routes. "
+          + "Default: every app.")
+  String calls;
 
   @Option(names = "--xds-token-file", paramLabel = "FILE",
       description = "Put the bearer token in this file into the xDS stream's initial_metadata "
@@ -77,6 +87,13 @@ final class BootstrapCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--app is '" + app + "': expected namespace/name");
     }
+    if (calls != null && proxyKind != ProxyKind.SIDECAR) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--calls is for sidecars");
+    }
+    if (calls != null && !calls.matches(CALLS)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--calls is '" + calls
+          + "': expected namespace/name or namespace/*, comma-separated");
+    }
     for (String[] value : new String[][] {{"--node-id", nodeId}, {"--cluster", cluster}}) {
       // Written into YAML as they are: no quoting to get wrong.
       if (value[1] != null && !value[1].matches("[A-Za-z0-9._-]*")) {
@@ -95,6 +112,10 @@ final class BootstrapCommand implements Callable<Integer> {
         nodeId != null ? Optional.of(nodeId).filter(id -> !id.isEmpty()) : bootstrap.nodeId(),
         cluster != null ? cluster : bootstrap.nodeCluster(),
         app != null ? Optional.of(app) : bootstrap.app());
+    if (calls != null) {
+      bootstrap = bootstrap.withCalls(Optional.of(
+          dev.steelyard.translate.ProxyScope.parse(List.of(calls.split(",")))));
+    }
     boolean anyTls = xdsTlsCert != null || xdsTlsKey != null || xdsTlsCa != null;
     if (anyTls) {
       if (xdsTlsCert == null || xdsTlsKey == null || xdsTlsCa == null) {

@@ -1,6 +1,7 @@
 package dev.steelyard.envoy;
 
 import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.translate.ProxyScope;
 import java.util.Optional;
 
 /**
@@ -31,7 +32,8 @@ public record EnvoyBootstrap(
     String adminHost,
     int adminPort,
     Optional<String> xdsToken,
-    Optional<Tls> xdsTls) {
+    Optional<Tls> xdsTls,
+    Optional<ProxyScope> calls) {
 
   /**
    * TLS to the control plane: Envoy's certificate and key (PEM files on the proxy's host), the
@@ -63,10 +65,11 @@ public record EnvoyBootstrap(
   public static EnvoyBootstrap local(ProxyKind kind) {
     return kind == ProxyKind.GATEWAY
         ? new EnvoyBootstrap(kind, Optional.of("gateway"), "steelyard-gateway", Optional.empty(),
-            "127.0.0.1", 18000, "127.0.0.1", 9901, Optional.empty(), Optional.empty())
+            "127.0.0.1", 18000, "127.0.0.1", 9901, Optional.empty(), Optional.empty(),
+            Optional.empty())
         : new EnvoyBootstrap(kind, Optional.of("sidecar"), "steelyard-sidecar",
             Optional.of("default/hello-app"), "127.0.0.1", 18000, "127.0.0.1", 9902,
-            Optional.empty(), Optional.empty());
+            Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   /**
@@ -77,7 +80,7 @@ public record EnvoyBootstrap(
   public static EnvoyBootstrap inCluster(ProxyKind kind, String cluster, Optional<String> app) {
     return new EnvoyBootstrap(kind, Optional.empty(), cluster, app,
         "steelyard.steelyard-system.svc.cluster.local", 18000, "0.0.0.0", 9901,
-        Optional.of(TOKEN_PLACEHOLDER), Optional.empty());
+        Optional.of(TOKEN_PLACEHOLDER), Optional.empty(), Optional.empty());
   }
 
   /**
@@ -88,17 +91,17 @@ public record EnvoyBootstrap(
 
   public EnvoyBootstrap withXds(String host, int port) {
     return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, host, port, adminHost, adminPort,
-        xdsToken, xdsTls);
+        xdsToken, xdsTls, calls);
   }
 
   public EnvoyBootstrap withAdmin(String host, int port) {
     return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, host, port,
-        xdsToken, xdsTls);
+        xdsToken, xdsTls, calls);
   }
 
   public EnvoyBootstrap withNode(Optional<String> id, String cluster, Optional<String> ofApp) {
     return new EnvoyBootstrap(kind, id, cluster, ofApp, xdsHost, xdsPort, adminHost, adminPort,
-        xdsToken, xdsTls);
+        xdsToken, xdsTls, calls);
   }
 
   /** With the bearer token Envoy sends on its xDS stream. */
@@ -109,13 +112,22 @@ public record EnvoyBootstrap(
       }
     });
     return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, adminHost,
-        adminPort, token, xdsTls);
+        adminPort, token, xdsTls, calls);
   }
 
   /** With TLS and a client certificate on the xDS connection. */
   public EnvoyBootstrap withXdsTls(Optional<Tls> tls) {
     return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, adminHost,
-        adminPort, xdsToken, tls);
+        adminPort, xdsToken, tls, calls);
+  }
+
+  /** A sidecar that calls only these apps, and is sent only their resources (ProxyScope). */
+  public EnvoyBootstrap withCalls(Optional<ProxyScope> scope) {
+    if (scope.isPresent() && kind != ProxyKind.SIDECAR) {
+      throw new IllegalArgumentException("only a sidecar declares the apps it calls");
+    }
+    return new EnvoyBootstrap(kind, nodeId, nodeCluster, app, xdsHost, xdsPort, adminHost,
+        adminPort, xdsToken, xdsTls, scope.filter(declared -> !declared.all()));
   }
 
   /** The bootstrap as YAML, without a header comment. */
@@ -127,6 +139,9 @@ public record EnvoyBootstrap(
     yaml.append("  metadata:\n");
     yaml.append("    steelyard.kind: ").append(kind.label()).append('\n');
     app.ifPresent(name -> yaml.append("    steelyard.app: ").append(name).append('\n'));
+    // Quoted: a namespace/* entry is not plain YAML.
+    calls.ifPresent(scope -> yaml.append("    ").append(ProxyScope.METADATA_KEY).append(": \"")
+        .append(scope.label()).append("\"\n"));
     yaml.append("""
         dynamic_resources:
           ads_config:

@@ -1,5 +1,6 @@
 package dev.steelyard.feedback;
 
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.xds.Nack;
 import dev.steelyard.xds.NamedVersionSnapshot;
@@ -51,6 +52,10 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
     ProxyKind kind() {
       return connected.kind();
     }
+
+    ProxyGroup group() {
+      return connected.group();
+    }
   }
 
   private final Map<Long, Proxy> streams = new ConcurrentHashMap<>();
@@ -93,7 +98,7 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
     for (Proxy proxy : newestPerNode()) {
       var node = proxy.connected.node();
       var app = node.getMetadata().getFieldsMap().get(ProxyKind.APP_METADATA_KEY);
-      proxies.add(new ProxyStatus(proxy.id(), node.getId(), node.getCluster(), proxy.kind(),
+      proxies.add(new ProxyStatus(proxy.id(), node.getId(), node.getCluster(), proxy.group(),
           app == null ? "" : app.getStringValue(), node.getUserAgentName(),
           Map.copyOf(proxy.acked), ackedNames(proxy), Optional.ofNullable(proxy.lastNack),
           proxy.connected.at(), proxy.connected.peer(),
@@ -120,12 +125,12 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
    * admin API answers every weight change with this while the push is still going out, so it
    * does not build a status per proxy as {@link #proxies} does.
    */
-  public Map<ProxyKind, Progress> routesProgress(Map<ProxyKind, NamedVersionSnapshot> served) {
+  public Map<ProxyKind, Progress> routesProgress(Map<ProxyGroup, NamedVersionSnapshot> served) {
     Map<ProxyKind, int[]> counts = new EnumMap<>(ProxyKind.class);
     for (Proxy proxy : newestPerNode()) {
       int[] count = counts.computeIfAbsent(proxy.kind(), k -> new int[2]);
       count[0]++;
-      if (ProxyStatus.applied(served.get(proxy.kind()), XdsType.ROUTES,
+      if (ProxyStatus.applied(served.get(proxy.group()), XdsType.ROUTES,
           proxy.acked.get(XdsType.ROUTES),
           proxy.ackedNames.getOrDefault(XdsType.ROUTES, WILDCARD))) {
         count[1]++;
@@ -137,18 +142,18 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
   }
 
   /**
-   * Node ids of the connected proxies of {@code kind} that have not applied {@code snapshot}.
+   * Node ids of the connected proxies of {@code group} that have not applied {@code snapshot}.
    * A proxy has applied a snapshot when every type it was sent is ACKed at the snapshot's
    * version for the names it asked for. A proxy that takes all clusters (Envoy) must also have
    * asked for the endpoints of each: Envoy ACKs new clusters before their assignments arrive,
    * and a cluster without them answers 503.
    */
-  public List<String> lagging(ProxyKind kind, NamedVersionSnapshot snapshot) {
+  public List<String> lagging(ProxyGroup group, NamedVersionSnapshot snapshot) {
     List<String> lagging = new ArrayList<>();
     for (Proxy proxy : newestPerNode()) {
       // A client that is not reading what it was sent cannot apply anything new: waiting for
       // it would only hold every change back by the stage timeout.
-      if (proxy.kind() != kind || !proxy.connected.reading().reading()
+      if (!proxy.group().equals(group) || !proxy.connected.reading().reading()
           || applied(proxy, snapshot)) {
         continue;
       }

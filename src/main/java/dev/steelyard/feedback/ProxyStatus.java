@@ -1,5 +1,6 @@
 package dev.steelyard.feedback;
 
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.xds.Nack;
 import dev.steelyard.xds.NamedVersionSnapshot;
@@ -23,7 +24,7 @@ public record ProxyStatus(
     long streamId,
     String nodeId,
     String cluster,
-    ProxyKind kind,
+    ProxyGroup group,
     String app,
     String userAgent,
     Map<XdsType, String> ackedVersions,
@@ -33,6 +34,10 @@ public record ProxyStatus(
     XdsPeer peer,
     int streams) {
 
+  public ProxyKind kind() {
+    return group.kind();
+  }
+
   /** The ACKed versions by type label (clusters, endpoints, listeners, routes). */
   public Map<String, String> ackedVersionsByLabel() {
     Map<String, String> byLabel = new java.util.TreeMap<>();
@@ -41,7 +46,7 @@ public record ProxyStatus(
   }
 
   /**
-   * Whether this proxy ACKed what {@code served} (the snapshot of its kind) holds for
+   * Whether this proxy ACKed what {@code served} (the snapshot of its group) holds for
    * {@code type}. A proxy that names its resources is versioned by those names only.
    */
   public boolean hasApplied(NamedVersionSnapshot served, XdsType type) {

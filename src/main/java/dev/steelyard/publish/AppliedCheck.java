@@ -1,6 +1,6 @@
 package dev.steelyard.publish;
 
-import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.xds.NamedVersionSnapshot;
 import java.util.List;
 
@@ -11,8 +11,8 @@ import java.util.List;
 @FunctionalInterface
 public interface AppliedCheck {
 
-  AppliedCheck NONE = (kind, snapshot) -> List.of();
+  AppliedCheck NONE = (group, snapshot) -> List.of();
 
-  /** Node ids of the connected proxies of {@code kind} that have not applied {@code snapshot}. */
-  List<String> lagging(ProxyKind kind, NamedVersionSnapshot snapshot);
+  /** Node ids of the connected proxies of {@code group} that have not applied {@code snapshot}. */
+  List<String> lagging(ProxyGroup group, NamedVersionSnapshot snapshot);
 }

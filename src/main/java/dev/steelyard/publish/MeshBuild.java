@@ -22,17 +22,18 @@ import java.util.Map;
 
 /**
  * What one publish would serve, as a pure function of the apps and the splits: the view they
- * compose to, and per proxy kind its resources and what the validator found wrong with them.
+ * compose to, each app's translated pieces, and per proxy kind its resources and what the validator found wrong with them.
  * Composing already leaves out what one app cannot have (a gateway host another app owns), with
  * a notice on that app, so one app's mistake does not cost the others their update; errors left
  * here refuse the build. No I/O: {@link SnapshotPublisher} runs it, and a test can too.
  *
  * @param errors every validation error, prefixed with the proxy kind; empty when valid
  */
-public record MeshBuild(MeshView view, Map<ProxyKind, ProxyResources> resources,
-    List<String> errors) {
+public record MeshBuild(MeshView view, List<AppResources> apps,
+    Map<ProxyKind, ProxyResources> resources, TranslatorSettings settings, List<String> errors) {
 
   public MeshBuild {
+    apps = List.copyOf(apps);
     resources = Collections.unmodifiableMap(new EnumMap<>(resources));
     errors = List.copyOf(errors);
   }
@@ -54,7 +55,16 @@ public record MeshBuild(MeshView view, Map<ProxyKind, ProxyResources> resources,
       errors.addAll(ResourceValidator.validate(kind, built));
       resources.put(kind, built);
     }
-    return new MeshBuild(view, resources, errors);
+    return new MeshBuild(view, pieces, resources, settings, errors);
+  }
+
+  /**
+   * What a sidecar that calls only {@code scope}'s apps is served: the apps' pieces of the
+   * unscoped sidecar resources, which validated, so the subset does too (each app's clusters,
+   * assignments and virtual host refer only to each other).
+   */
+  public ProxyResources scoped(ProxyScope scope) {
+    return MeshTranslator.assemble(apps, ProxyKind.SIDECAR, settings, scope);
   }
 
   public boolean valid() {

@@ -3,6 +3,7 @@ package dev.steelyard.publish;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.SplitSnapshot;
 import dev.steelyard.split.SplitStore;
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
@@ -20,6 +21,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -70,13 +73,13 @@ public final class SnapshotPublisher implements AutoCloseable {
   private volatile PublishedState current;
   private volatile boolean running = true;
   private volatile AppliedCheck appliedCheck = AppliedCheck.NONE;
-  /** What each kind is served now, the start of the next make-before-break; publisher only. */
-  private final Map<ProxyKind, ProxyResources> served = new EnumMap<>(ProxyKind.class);
+  /** What each group is served now, the start of the next make-before-break; publisher only. */
+  private final Map<ProxyGroup, ProxyResources> served = new HashMap<>();
   /**
-   * The versions the cache holds per kind; publisher only. Not {@code current}'s: a publish
+   * The versions the cache holds per group; publisher only. Not {@code current}'s: a publish
    * that fails between two stages leaves the cache at a stage {@code current} never described.
    */
-  private final Map<ProxyKind, KindVersions> inCache = new EnumMap<>(ProxyKind.class);
+  private final Map<ProxyGroup, KindVersions> inCache = new HashMap<>();
   /** Unchanged apps' translations, reused by the next build; publisher only. */
   private final TranslationCache translations = new TranslationCache();
   private final Thread thread;
@@ -94,6 +97,8 @@ public final class SnapshotPublisher implements AutoCloseable {
     this.refused = Counter.builder("steelyard_snapshot_refused_total").register(meters);
     this.current = new PublishedState(0, MeshView.EMPTY, SplitSnapshot.EMPTY, Map.of(), Map.of(),
         Instant.EPOCH, Optional.empty());
+    // A sidecar with a scope not seen before waits for its group's first snapshot.
+    cache.onNewGroup(this::requestPublish);
     this.thread = new Thread(this::loop, "steelyard-publisher");
     this.thread.setDaemon(true);
   }
@@ -272,34 +277,42 @@ public final class SnapshotPublisher implements AutoCloseable {
       keepPrevious("refused, proxies keep the previous configuration: " + error);
       return;
     }
-    Map<ProxyKind, List<ProxyResources>> stages = stages(build.resources());
+    Map<ProxyGroup, ProxyResources> targets = new LinkedHashMap<>();
+    for (ProxyKind kind : ProxyKind.values()) {
+      targets.put(ProxyGroup.all(kind), build.resources().get(kind));
+    }
+    for (ProxyGroup group : cache.scopedGroups()) {
+      targets.put(group, build.scoped(group.scope()));
+    }
+    Map<ProxyGroup, List<ProxyResources>> stages = stages(targets);
     int stageCount = stages.values().stream().mapToInt(List::size).max().orElse(1);
     Map<ProxyKind, KindVersions> versions = new EnumMap<>(ProxyKind.class);
-    Map<ProxyKind, NamedVersionSnapshot> snapshots = new EnumMap<>(ProxyKind.class);
-    snapshots.putAll(current.snapshots());
+    Map<ProxyGroup, NamedVersionSnapshot> snapshots = new HashMap<>(current.snapshots());
     versions.putAll(current.versions());
     for (int stage = 0; stage < stageCount; stage++) {
-      Map<ProxyKind, NamedVersionSnapshot> set = new EnumMap<>(ProxyKind.class);
-      for (Map.Entry<ProxyKind, List<ProxyResources>> entry : stages.entrySet()) {
-        ProxyKind kind = entry.getKey();
+      Map<ProxyGroup, NamedVersionSnapshot> set = new HashMap<>();
+      for (Map.Entry<ProxyGroup, List<ProxyResources>> entry : stages.entrySet()) {
+        ProxyGroup group = entry.getKey();
         if (stage >= entry.getValue().size()) {
           continue;
         }
         ProxyResources built = entry.getValue().get(stage);
         NamedVersionSnapshot snapshot =
-            NamedVersionSnapshot.next(snapshots.get(kind), built);
+            NamedVersionSnapshot.next(snapshots.get(group), built);
         KindVersions next = new KindVersions(snapshot.wholeVersion(XdsType.CLUSTERS),
             snapshot.wholeVersion(XdsType.ENDPOINTS), snapshot.wholeVersion(XdsType.LISTENERS),
             snapshot.wholeVersion(XdsType.ROUTES));
-        served.put(kind, built);
-        versions.put(kind, next);
-        if (next.equals(inCache.get(kind))) {
+        served.put(group, built);
+        if (!group.scoped()) {
+          versions.put(group.kind(), next);
+        }
+        if (next.equals(inCache.get(group))) {
           continue;
         }
-        inCache.put(kind, next);
-        snapshots.put(kind, snapshot);
-        cache.setSnapshot(kind, snapshot);
-        set.put(kind, snapshot);
+        inCache.put(group, next);
+        snapshots.put(group, snapshot);
+        cache.setSnapshot(group, snapshot);
+        set.put(group, snapshot);
       }
       if (stage < stageCount - 1) {
         awaitApplied(generation, stage, set);
@@ -313,28 +326,28 @@ public final class SnapshotPublisher implements AutoCloseable {
   }
 
   /**
-   * Per kind, the make-before-break stages from what it is served to {@code targets}. The
-   * first publish has nothing to keep alive and goes out whole; so does a kind whose
+   * Per group, the make-before-break stages from what it is served to {@code targets}. The
+   * first publish has nothing to keep alive and goes out whole; so does a group whose
    * intermediate stage would not validate (it cannot happen by construction: the stages only
    * hold resources of valid snapshots, each referring to what it referred to before).
    */
-  private Map<ProxyKind, List<ProxyResources>> stages(Map<ProxyKind, ProxyResources> targets) {
-    Map<ProxyKind, List<ProxyResources>> stages = new EnumMap<>(ProxyKind.class);
-    for (Map.Entry<ProxyKind, ProxyResources> entry : targets.entrySet()) {
-      ProxyKind kind = entry.getKey();
-      ProxyResources before = served.get(kind);
+  private Map<ProxyGroup, List<ProxyResources>> stages(Map<ProxyGroup, ProxyResources> targets) {
+    Map<ProxyGroup, List<ProxyResources>> stages = new LinkedHashMap<>();
+    for (Map.Entry<ProxyGroup, ProxyResources> entry : targets.entrySet()) {
+      ProxyGroup group = entry.getKey();
+      ProxyResources before = served.get(group);
       List<ProxyResources> planned = before == null ? List.of(entry.getValue())
           : MakeBeforeBreak.stages(before, entry.getValue());
       for (ProxyResources stage : planned.subList(0, planned.size() - 1)) {
-        List<String> errors = ResourceValidator.validate(kind, stage);
+        List<String> errors = ResourceValidator.validate(group.kind(), stage);
         if (!errors.isEmpty()) {
           log.error("make-before-break stage for {} is invalid, publishing at once: {}",
-              kind.label(), errors);
+              group.label(), errors);
           planned = List.of(entry.getValue());
           break;
         }
       }
-      stages.put(kind, planned);
+      stages.put(group, planned);
     }
     return stages;
   }
@@ -343,15 +356,16 @@ public final class SnapshotPublisher implements AutoCloseable {
    * Waits until the connected proxies have applied a stage, at most {@link #STAGE_TIMEOUT}: a
    * proxy that is stuck or gone must not hold every other change back.
    */
-  private void awaitApplied(long generation, int stage, Map<ProxyKind, NamedVersionSnapshot> set) {
+  private void awaitApplied(long generation, int stage,
+      Map<ProxyGroup, NamedVersionSnapshot> set) {
     long deadline = System.nanoTime() + STAGE_TIMEOUT.toNanos();
-    Map<ProxyKind, List<String>> lagging = new EnumMap<>(ProxyKind.class);
+    Map<ProxyGroup, List<String>> lagging = new HashMap<>();
     while (true) {
       lagging.clear();
-      set.forEach((kind, snapshot) -> {
-        List<String> behind = appliedCheck.lagging(kind, snapshot);
+      set.forEach((group, snapshot) -> {
+        List<String> behind = appliedCheck.lagging(group, snapshot);
         if (!behind.isEmpty()) {
-          lagging.put(kind, behind);
+          lagging.put(group, behind);
         }
       });
       if (lagging.isEmpty() || !running) {
@@ -364,7 +378,7 @@ public final class SnapshotPublisher implements AutoCloseable {
       }
       try {
         // Proxies ACK within milliseconds; later polls back off, as each one checks every
-        // connected proxy of the kind.
+        // connected proxy of the group.
         long waited = STAGE_TIMEOUT.toNanos() - (deadline - System.nanoTime());
         Thread.sleep(waited < 50_000_000 ? 2 : 20);
       } catch (InterruptedException e) {

@@ -7,6 +7,7 @@ import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitStore;
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetRole;
@@ -327,12 +328,15 @@ public final class RolloutEngine implements AutoCloseable {
     // say nothing about this app's split, and one lagging gateway must not hold the flow.
     boolean viaGateway = catalog.apps().stream().anyMatch(spec -> spec.key().equals(flow.app())
         && !spec.gatewayHosts().isEmpty());
-    for (Map.Entry<ProxyKind, NamedVersionSnapshot> entry : published.snapshots().entrySet()) {
-      if (entry.getKey() == ProxyKind.GATEWAY && !viaGateway) {
+    for (Map.Entry<ProxyGroup, NamedVersionSnapshot> entry : published.snapshots().entrySet()) {
+      ProxyGroup group = entry.getKey();
+      // Nor do a scoped sidecar's that does not call the app.
+      if ((group.kind() == ProxyKind.GATEWAY && !viaGateway)
+          || !group.scope().includes(flow.app())) {
         continue;
       }
-      for (String node : proxies.lagging(entry.getKey(), entry.getValue())) {
-        lagging.add(entry.getKey().label() + " " + node);
+      for (String node : proxies.lagging(group, entry.getValue())) {
+        lagging.add(group.kind().label() + " " + node);
       }
     }
     List<String> acks = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.steelyard.status;
 
 import dev.steelyard.publish.KindVersions;
 import dev.steelyard.publish.PublishedState;
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ResourceNames;
 import dev.steelyard.view.AppKey;
@@ -26,7 +27,7 @@ public final class RoutesVersions {
     Map<ProxyKind, String> versions = new EnumMap<>(ProxyKind.class);
     for (Map.Entry<ProxyKind, KindVersions> entry : published.versions().entrySet()) {
       ProxyKind kind = entry.getKey();
-      NamedVersionSnapshot snapshot = published.snapshots().get(kind);
+      NamedVersionSnapshot snapshot = published.snapshots().get(ProxyGroup.all(kind));
       versions.put(kind, kind == ProxyKind.GRPC && snapshot != null
           ? snapshot.version(XdsType.ROUTES,
               RequestedNames.of(List.of(ResourceNames.grpcRoutes(app))))

@@ -218,7 +218,7 @@ final class TrafficSplitStatus {
       List<ProxyStatus> proxies, Map<String, Object> routesVersions) {
     long acked = 0;
     for (ProxyStatus proxy : proxies) {
-      if (proxy.hasApplied(published.snapshots().get(proxy.kind()), XdsType.ROUTES)) {
+      if (proxy.hasApplied(published.snapshots().get(proxy.group()), XdsType.ROUTES)) {
         acked++;
       }
     }

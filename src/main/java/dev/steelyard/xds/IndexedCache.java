@@ -1,7 +1,7 @@
 package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
-import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.translate.ProxyGroup;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.controlplane.cache.Watch;
@@ -22,7 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The state-of-the-world cache: one snapshot per proxy kind, and the open watches of its proxies.
+ * The state-of-the-world cache: one snapshot per proxy group (a kind, and a sidecar's scope),
+ * and the open watches of its proxies.
  * It answers like java-control-plane's {@code SimpleCache} (a watch is answered when the version
  * for the names it asks for differs from the one it holds, or when it asks for a resource it was
  * not sent), with two differences:
@@ -49,7 +50,7 @@ public final class IndexedCache {
   private static final List<ResourceType> PUSH_ORDER = List.of(ResourceType.CLUSTER,
       ResourceType.ENDPOINT, ResourceType.LISTENER, ResourceType.ROUTE);
 
-  /** One proxy kind: its snapshot and open watches, guarded by the group's monitor. */
+  /** One proxy group: its snapshot and open watches, guarded by the group's monitor. */
   private static final class Group {
     NamedVersionSnapshot snapshot;
     /** Per type: by the names asked for, by the version held, the open watches. */
@@ -65,29 +66,72 @@ public final class IndexedCache {
 
   private record Due(Watch watch, Collection<? extends Message> resources, String version) {}
 
-  private final Map<ProxyKind, Group> groups = new ConcurrentHashMap<>();
+  /**
+   * Distinct sidecar scopes served at most: each is a snapshot that every publish builds (of
+   * the apps in it only). Scopes are remembered until restart, so a sidecar that reconnects
+   * finds its snapshot; fleets declare few distinct ones (one per calling app).
+   */
+  public static final int MAX_SCOPED_GROUPS = 1_000;
+
+  private final Map<ProxyGroup, Group> groups = new ConcurrentHashMap<>();
   private final EndpointVersions endpointVersions;
+  private volatile Runnable onNewGroup = () -> {};
 
   /** {@code endpointVersions} learns what each named EDS version that is sent stands for. */
   public IndexedCache(EndpointVersions endpointVersions) {
     this.endpointVersions = endpointVersions;
   }
 
-  private Group group(ProxyKind kind) {
-    return groups.computeIfAbsent(kind, k -> new Group());
+  private Group group(ProxyGroup proxies) {
+    return groups.computeIfAbsent(proxies, k -> new Group());
   }
 
-  /** The snapshot proxies of {@code kind} are served, or null before the first. */
-  public NamedVersionSnapshot getSnapshot(ProxyKind kind) {
-    Group group = group(kind);
+  /** Called (on a stream's thread) when a proxy of a group not seen before connects. */
+  public void onNewGroup(Runnable listener) {
+    this.onNewGroup = listener;
+  }
+
+  /**
+   * Whether proxies of {@code proxies} can be served: every unscoped group can, and up to
+   * {@link #MAX_SCOPED_GROUPS} scoped ones. A group admitted the first time has no snapshot
+   * until the publisher builds one ({@link #onNewGroup}); its watches wait for it.
+   */
+  boolean admit(ProxyGroup proxies) {
+    if (groups.containsKey(proxies) || !proxies.scoped()) {
+      return true;
+    }
+    synchronized (groups) {
+      if (groups.containsKey(proxies)) {
+        return true;
+      }
+      if (groups.keySet().stream().filter(ProxyGroup::scoped).count() >= MAX_SCOPED_GROUPS) {
+        return false;
+      }
+      group(proxies);
+    }
+    onNewGroup.run();
+    return true;
+  }
+
+  /** The scoped groups proxies have connected with since start. */
+  public List<ProxyGroup> scopedGroups() {
+    return groups.keySet().stream().filter(ProxyGroup::scoped).toList();
+  }
+
+  /** The snapshot the proxies of {@code proxies} are served, or null before the first. */
+  public NamedVersionSnapshot getSnapshot(ProxyGroup proxies) {
+    Group group = groups.get(proxies);
+    if (group == null) {
+      return null;
+    }
     synchronized (group) {
       return group.snapshot;
     }
   }
 
-  /** Sets the snapshot for {@code kind} and answers every open watch whose version changed. */
-  public void setSnapshot(ProxyKind kind, NamedVersionSnapshot snapshot) {
-    Group group = group(kind);
+  /** Sets the snapshot of {@code proxies} and answers every open watch whose version changed. */
+  public void setSnapshot(ProxyGroup proxies, NamedVersionSnapshot snapshot) {
+    Group group = group(proxies);
     // The versions of the lists of names being watched are computed (and memoized by the
     // snapshot) before the lock is taken: proxies open watches under the same lock, on their
     // connections' event loops, and an Envoy's endpoints version hashes 150 names.
@@ -137,18 +181,18 @@ public final class IndexedCache {
       } catch (RuntimeException e) {
         // One broken stream (a call closed under us) must not cost every later proxy its
         // update: those watches have already left the index.
-        log.warn("could not send {} to a proxy of kind {}", d.watch().request().getTypeUrl(),
-            kind.label(), e);
+        log.warn("could not send {} to a proxy of {}", d.watch().request().getTypeUrl(),
+            proxies.label(), e);
       }
     }
   }
 
   /**
-   * A watch for a proxy of {@code kind}, answered at once if the snapshot has something it
+   * A watch for a proxy of {@code proxies}, answered at once if the snapshot has something it
    * lacks, else when a snapshot changes what it asks for; as java-control-plane's
-   * {@code ConfigWatcher.createWatch}, with the stream's kind and the request's shared names.
+   * {@code ConfigWatcher.createWatch}, with the stream's group and the request's shared names.
    */
-  Watch createWatch(ProxyKind kind, boolean ads, XdsRequest request, RequestedNames names,
+  Watch createWatch(ProxyGroup proxies, boolean ads, XdsRequest request, RequestedNames names,
       Set<String> knownResourceNames, Consumer<Response> responseConsumer,
       boolean hasClusterChanged, boolean allowDefaultEmptyEdsUpdate) {
     ResourceType type = request.getResourceType();
@@ -158,7 +202,7 @@ public final class IndexedCache {
       // and the client's other types carry on.
       return watch;
     }
-    Group group = group(kind);
+    Group group = group(proxies);
     NamedVersionSnapshot snapshot;
     String version;
     synchronized (group) {

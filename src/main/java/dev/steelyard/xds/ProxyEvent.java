@@ -1,5 +1,6 @@
 package dev.steelyard.xds;
 
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import java.time.Instant;
@@ -19,8 +20,13 @@ public sealed interface ProxyEvent {
    * @param node the node without its extensions and other bulk (what is kept of it)
    * @param reading whether the client reads what it is sent, asked when needed
    */
-  record Connected(long streamId, Node node, ProxyKind kind, XdsPeer peer,
-      XdsPeer.Reading reading, Instant at) implements ProxyEvent {}
+  record Connected(long streamId, Node node, ProxyGroup group, XdsPeer peer,
+      XdsPeer.Reading reading, Instant at) implements ProxyEvent {
+
+    public ProxyKind kind() {
+      return group.kind();
+    }
+  }
 
   /** A response of {@code type} at {@code version} went out on the stream. */
   record Sent(long streamId, XdsType type, String version) implements ProxyEvent {}

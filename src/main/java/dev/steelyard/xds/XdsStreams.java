@@ -2,7 +2,8 @@ package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
 import dev.steelyard.net.RateLimitedLog;
-import dev.steelyard.translate.ProxyKind;
+import dev.steelyard.translate.ProxyGroup;
+import dev.steelyard.translate.ProxyScope;
 import io.envoyproxy.controlplane.cache.ConfigWatcher;
 import io.envoyproxy.controlplane.cache.DeltaResponse;
 import io.envoyproxy.controlplane.cache.DeltaWatch;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Limits and the node.</b> A stream is entered with its first valid request, which
  *       must carry a node within {@link XdsLimits}; the node is kept once (Envoy with
- *       {@code set_node_on_first_message_only} sends it only then) and its kind parsed once.
+ *       {@code set_node_on_first_message_only} sends it only then) and its kind and scope parsed once.
  *   <li><b>NACKs.</b> A NACK carries the last <em>accepted</em> version, so a cache sees a
  *       mismatch and sends the rejected snapshot again at once, thousands of times a second.
  *       Here a NACK is handed to the cache as if it carried the rejected version: the cache
@@ -90,7 +91,7 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
   private static final class Stream {
     final long id;
     final Node node;
-    final ProxyKind kind;
+    final ProxyGroup group;
     final Map<XdsType, Sent> lastSent = new ConcurrentHashMap<>();
     /** The request whose watch is not made yet (a stale one never gets one). */
     volatile RequestKey pending;
@@ -102,10 +103,10 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
      */
     final AtomicBoolean wholeEndpointsNext = new AtomicBoolean(true);
 
-    Stream(long id, Node node, ProxyKind kind) {
+    Stream(long id, Node node, ProxyGroup group) {
       this.id = id;
       this.node = node;
-      this.kind = kind;
+      this.group = group;
     }
   }
 
@@ -263,11 +264,17 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
       throw refused("the node without its extensions may have at most " + keptLimit
           + " bytes; it has " + kept.getSerializedSize());
     }
-    ProxyKind kind;
+    ProxyGroup group;
     try {
-      kind = ProxyKind.of(kept);
+      group = ProxyGroup.of(kept);
     } catch (IllegalArgumentException e) {
       throw refused(e.getMessage());
+    }
+    if (!cache.admit(group)) {
+      throw new RequestException(Status.RESOURCE_EXHAUSTED.withDescription("at most "
+          + IndexedCache.MAX_SCOPED_GROUPS + " distinct sidecar scopes (node metadata "
+          + ProxyScope.METADATA_KEY + ") are served; this one is new: "
+          + LogText.of(group.scope().label(), 200)));
     }
     XdsPeer peer = XdsPeer.current();
     if (peer.method().equals("certificate")
@@ -277,9 +284,9 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
           + LogText.of(node.getId(), 100) + "\" is not a name of the client certificate ("
           + LogText.of(peer.identity(), 200) + ")"));
     }
-    Stream stream = new Stream(streamId, kept, kind);
+    Stream stream = new Stream(streamId, kept, group);
     streams.put(streamId, stream);
-    events.accept(new ProxyEvent.Connected(streamId, kept, kind, peer, XdsPeer.currentReading(),
+    events.accept(new ProxyEvent.Connected(streamId, kept, group, peer, XdsPeer.currentReading(),
         Instant.now()));
     return stream;
   }
@@ -304,7 +311,7 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
       stream.lastLoggedNack = nack;
     }
     nackLog.warn("{} ({}) rejected {} version {}: {}", LogText.of(stream.node.getId(), 200),
-        stream.kind, nack.type().label(), nack.rejectedVersion(),
+        stream.group, nack.type().label(), nack.rejectedVersion(),
         LogText.of(nack.message(), MAX_LOGGED_NACK_CHARS));
   }
 
@@ -376,7 +383,7 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
       known = new HashSet<>(known);
       known.addAll(context.rejectedNames());
     }
-    return cache.createWatch(stream.kind, ads, XdsRequest.create(kept.build()), context.names(),
+    return cache.createWatch(stream.group, ads, XdsRequest.create(kept.build()), context.names(),
         known, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
   }
 

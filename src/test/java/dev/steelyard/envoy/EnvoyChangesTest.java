@@ -141,7 +141,7 @@ class EnvoyChangesTest {
       return mesh.server.proxies().proxies().stream()
           .filter(proxy -> proxy.kind() != ProxyKind.GRPC)
           .allMatch(proxy -> Stream.of(XdsType.values()).allMatch(type ->
-              proxy.hasApplied(published.snapshots().get(proxy.kind()), type)));
+              proxy.hasApplied(published.snapshots().get(proxy.group()), type)));
     });
   }
 }

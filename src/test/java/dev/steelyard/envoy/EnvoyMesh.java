@@ -152,8 +152,14 @@ final class EnvoyMesh implements AutoCloseable {
 
   /** An Envoy that sends {@code token} on its xDS stream (the server's, or a wrong one). */
   EnvoyProcess startEnvoy(ProxyKind kind, String node, String token) throws Exception {
-    EnvoyBootstrap bootstrap = EnvoyBootstrap.local(kind).withXds("127.0.0.1", xdsPort)
-        .withAdmin("127.0.0.1", freePort()).withXdsToken(java.util.Optional.of(token));
+    return startEnvoy(EnvoyBootstrap.local(kind).withXdsToken(java.util.Optional.of(token)),
+        node);
+  }
+
+  /** An Envoy from {@code bootstrap}, pointed at this mesh's server, with an admin port. */
+  EnvoyProcess startEnvoy(EnvoyBootstrap base, String node) throws Exception {
+    EnvoyBootstrap bootstrap = base.withXds("127.0.0.1", xdsPort)
+        .withAdmin("127.0.0.1", freePort());
     return EnvoyProcess.start(binary, bootstrap, node, dir.resolve("envoy"))
         .awaitReady(Duration.ofSeconds(30));
   }

@@ -16,6 +16,7 @@ import dev.steelyard.split.InvalidSplitException;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitProtos;
 import dev.steelyard.status.RoutesVersions;
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.SubsetWeights;
@@ -187,7 +188,7 @@ class AppStateConsistencyTest {
         judgedAcked++;
         boolean holds = observation.proxy().isPresent()
             && observation.proxy().get().hasApplied(
-                expected.state().snapshots().get(ProxyKind.GRPC), XdsType.ROUTES);
+                expected.state().snapshots().get(ProxyGroup.all(ProxyKind.GRPC)), XdsType.ROUTES);
         if (!holds) {
           violations.add(where + "every proxy ACKed, but the proxy held "
               + observation.proxy().map(ProxyStatus::ackedVersions));

@@ -58,7 +58,7 @@ class RestartTest {
   private static Map<XdsType, String> awaitAcked(TestMesh mesh, XdsTestClient client) {
     await().atMost(Duration.ofSeconds(30)).until(() -> proxy(mesh, client)
         .map(proxy -> Stream.of(XdsType.values()).allMatch(type -> proxy.hasApplied(
-            mesh.server.publisher().current().snapshots().get(proxy.kind()), type)))
+            mesh.server.publisher().current().snapshots().get(proxy.group()), type)))
         .orElse(false));
     return proxy(mesh, client).orElseThrow().ackedVersions();
   }

@@ -51,7 +51,7 @@ class SourceReloadTest {
       var published = mesh.server.publisher().current();
       await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
           .anyMatch(proxy -> proxy.hasApplied(
-              published.snapshots().get(proxy.kind()), XdsType.ROUTES)));
+              published.snapshots().get(proxy.group()), XdsType.ROUTES)));
       Binomial.assertSplit(client.count(1_000), 1_000, 1, 0, 0);
       canary.forEach(dev.steelyard.demo.RoleBackend::close);
     }
@@ -80,7 +80,7 @@ class SourceReloadTest {
       var published = mesh.server.publisher().current();
       await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
           .anyMatch(proxy -> proxy.hasApplied(
-              published.snapshots().get(proxy.kind()), XdsType.ENDPOINTS)));
+              published.snapshots().get(proxy.group()), XdsType.ENDPOINTS)));
       assertThat(notResent(mesh)).as("the canary assignment was left out of the response")
           .isGreaterThanOrEqualTo(notResent + 1);
       old.close();

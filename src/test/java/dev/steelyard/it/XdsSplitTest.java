@@ -119,7 +119,7 @@ class XdsSplitTest {
     PublishedState published = mesh.server.publisher().current();
     await().atMost(Duration.ofSeconds(10)).until(() -> mesh.server.proxies().proxies().stream()
         .filter(proxy -> proxy.nodeId().equals(client.nodeId))
-        .anyMatch(proxy -> proxy.hasApplied(published.snapshots().get(proxy.kind()),
+        .anyMatch(proxy -> proxy.hasApplied(published.snapshots().get(proxy.group()),
             XdsType.ROUTES)));
   }
 }

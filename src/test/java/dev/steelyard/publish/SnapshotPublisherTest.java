@@ -6,6 +6,7 @@ import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.split.SplitStore;
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.AppKey;
@@ -101,7 +102,7 @@ public class SnapshotPublisherTest {
         cache, meters, Duration.ofMillis(300));
     publisher.start();
     try {
-      assertThat(cache.getSnapshot(ProxyKind.GRPC)).as("first snapshot before start returns")
+      assertThat(cache.getSnapshot(ProxyGroup.all(ProxyKind.GRPC))).as("first snapshot before start returns")
           .isNotNull();
       Thread.sleep(400); // quiet for longer than the holdoff
       long builds = meters.timer("steelyard_snapshot_build").count();
@@ -115,7 +116,7 @@ public class SnapshotPublisherTest {
 
       assertThat(state.view().app(APP).orElseThrow().mesh().effective().canary())
           .isEqualTo(5000);
-      assertThat(cache.getSnapshot(ProxyKind.SIDECAR).routes().version())
+      assertThat(cache.getSnapshot(ProxyGroup.all(ProxyKind.SIDECAR)).routes().version())
           .isEqualTo(state.versions().get(ProxyKind.SIDECAR).routes());
       // The first request after a quiet holdoff is published at once (leading edge); the
       // other 49, arriving within a holdoff of it, are merged into one more build.
@@ -135,10 +136,10 @@ public class SnapshotPublisherTest {
         cache, new SimpleMeterRegistry(), Duration.ofMillis(10));
     publisher.start();
     try {
-      NamedVersionSnapshot before = cache.getSnapshot(ProxyKind.SIDECAR);
+      NamedVersionSnapshot before = cache.getSnapshot(ProxyGroup.all(ProxyKind.SIDECAR));
       store.set(APP, new AppSplits(SplitPolicy.of("test", 20), Optional.empty()));
       publisher.whenPublished(publisher.requestPublish()).get(5, TimeUnit.SECONDS);
-      NamedVersionSnapshot after = cache.getSnapshot(ProxyKind.SIDECAR);
+      NamedVersionSnapshot after = cache.getSnapshot(ProxyGroup.all(ProxyKind.SIDECAR));
 
       // A weight step changes routes only: clusters, endpoints and listeners are the same
       // objects, so nothing about them is rebuilt or re-sent.
@@ -164,7 +165,7 @@ public class SnapshotPublisherTest {
         new SimpleMeterRegistry(), Duration.ofMillis(10));
     publisher.start();
     try {
-      String gatewayRoutes = cache.getSnapshot(ProxyKind.GATEWAY).routes().version();
+      String gatewayRoutes = cache.getSnapshot(ProxyGroup.all(ProxyKind.GATEWAY)).routes().version();
 
       // A source that declares one app twice: its clusters would be defined twice.
       catalog.set(List.of(app(APP, "a.io"), app(APP, "b.io")));
@@ -174,7 +175,7 @@ public class SnapshotPublisherTest {
           .startsWith("refused, proxies keep the previous configuration: ")
           .contains("cluster 'default/hello-app/main' is defined twice"));
       assertThat(refused.view().apps()).hasSize(1);
-      assertThat(cache.getSnapshot(ProxyKind.GATEWAY).routes().version())
+      assertThat(cache.getSnapshot(ProxyGroup.all(ProxyKind.GATEWAY)).routes().version())
           .isEqualTo(gatewayRoutes);
 
       catalog.set(List.of(app(APP, "a.io"), app(other, "b.io")));

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.steelyard.publish.SnapshotPublisherTest.MutableCatalog;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.SplitPolicy;
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.AppKey;
@@ -53,8 +54,8 @@ class StagedPublishTest {
         TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(10), new SimpleMeterRegistry());
     AtomicBoolean proxyCaughtUp = new AtomicBoolean(false);
-    publisher.waitForProxiesWith((kind, snapshot) ->
-        kind == ProxyKind.GATEWAY && !proxyCaughtUp.get() ? List.of("gateway-1") : List.of());
+    publisher.waitForProxiesWith((group, snapshot) ->
+        group.kind() == ProxyKind.GATEWAY && !proxyCaughtUp.get() ? List.of("gateway-1") : List.of());
     publisher.start();
     try {
       catalog.set(List.of(app(false)));
@@ -62,20 +63,20 @@ class StagedPublishTest {
 
       // Stage 1 is out: the routes send the canary nothing, its endpoints are still there.
       await().atMost(Duration.ofSeconds(5)).until(() ->
-          weight(cache.getSnapshot(ProxyKind.GATEWAY), CANARY) == 0);
-      assertThat(endpoints(cache.getSnapshot(ProxyKind.GATEWAY), CANARY)).isEqualTo(1);
+          weight(cache.getSnapshot(ProxyGroup.all(ProxyKind.GATEWAY)), CANARY) == 0);
+      assertThat(endpoints(cache.getSnapshot(ProxyGroup.all(ProxyKind.GATEWAY)), CANARY)).isEqualTo(1);
       Thread.sleep(300);
       assertThat(publisher.whenPublished(ticket).isDone()).as("waiting for the gateway")
           .isFalse();
-      assertThat(endpoints(cache.getSnapshot(ProxyKind.GATEWAY), CANARY))
+      assertThat(endpoints(cache.getSnapshot(ProxyGroup.all(ProxyKind.GATEWAY)), CANARY))
           .as("not emptied while the gateway has not applied the routes").isEqualTo(1);
       // The kinds move through the stages together: the sidecars wait for the gateway too.
-      assertThat(weight(cache.getSnapshot(ProxyKind.SIDECAR), CANARY)).isZero();
-      assertThat(endpoints(cache.getSnapshot(ProxyKind.SIDECAR), CANARY)).isEqualTo(1);
+      assertThat(weight(cache.getSnapshot(ProxyGroup.all(ProxyKind.SIDECAR)), CANARY)).isZero();
+      assertThat(endpoints(cache.getSnapshot(ProxyGroup.all(ProxyKind.SIDECAR)), CANARY)).isEqualTo(1);
 
       proxyCaughtUp.set(true);
       publisher.whenPublished(ticket).get(5, TimeUnit.SECONDS);
-      assertThat(endpoints(cache.getSnapshot(ProxyKind.GATEWAY), CANARY)).isEqualTo(0);
+      assertThat(endpoints(cache.getSnapshot(ProxyGroup.all(ProxyKind.GATEWAY)), CANARY)).isEqualTo(0);
     } finally {
       publisher.close();
     }
@@ -90,7 +91,7 @@ class StagedPublishTest {
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
         TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(10), new SimpleMeterRegistry());
-    publisher.waitForProxiesWith((kind, snapshot) -> List.of("stuck-" + kind.label()));
+    publisher.waitForProxiesWith((group, snapshot) -> List.of("stuck-" + group.label()));
     publisher.start();
     try {
       catalog.set(List.of(app(false)));
@@ -99,7 +100,7 @@ class StagedPublishTest {
           .get(SnapshotPublisher.STAGE_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
       assertThat(published.view().app(APP).orElseThrow().spec().endpoints(SubsetRole.CANARY))
           .isEmpty();
-      assertThat(endpoints(cache.getSnapshot(ProxyKind.GATEWAY), CANARY)).isEqualTo(0);
+      assertThat(endpoints(cache.getSnapshot(ProxyGroup.all(ProxyKind.GATEWAY)), CANARY)).isEqualTo(0);
     } finally {
       publisher.close();
     }

@@ -307,7 +307,7 @@ class TrafficSplitStatusConsistencyTest {
             written.get(observed).gateway().weights()));
         boolean holds = observation.proxy().isPresent() && newest != null
             && observation.proxy().get().hasApplied(
-                newest.state().snapshots().get(observation.proxy().get().kind()), XdsType.ROUTES);
+                newest.state().snapshots().get(observation.proxy().get().group()), XdsType.ROUTES);
         if (!holds) {
           violations.add(where + "all proxies ACKed generation " + observed
               + ", but the proxy held " + observation.proxy().map(ProxyStatus::ackedVersions));

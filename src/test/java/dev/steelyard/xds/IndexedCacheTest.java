@@ -9,6 +9,7 @@ import dev.steelyard.source.StaticAppCatalog;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitPolicy;
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ResourceNames;
 import dev.steelyard.translate.TranslatorSettings;
@@ -89,7 +90,7 @@ class IndexedCacheTest {
   }
 
   private String version(String... names) {
-    return cache.getSnapshot(ProxyKind.GRPC).version(ResourceType.ROUTE, List.of(names));
+    return cache.getSnapshot(ProxyGroup.all(ProxyKind.GRPC)).version(ResourceType.ROUTE, List.of(names));
   }
 
   private Watch watch(XdsRequest request, Set<String> known, List<Response> answers) {
@@ -98,7 +99,7 @@ class IndexedCacheTest {
 
   private Watch watch(XdsRequest request, Set<String> known,
       java.util.function.Consumer<Response> answers) {
-    return cache.createWatch(ProxyKind.GRPC, true, request,
+    return cache.createWatch(ProxyGroup.all(ProxyKind.GRPC), true, request,
         RequestedNames.of(request.getResourceNamesList()), known, answers, false, false);
   }
 

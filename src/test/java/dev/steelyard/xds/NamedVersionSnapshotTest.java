@@ -9,6 +9,7 @@ import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.translate.MeshTranslator;
+import dev.steelyard.translate.ProxyGroup;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.AppKey;
@@ -61,7 +62,7 @@ class NamedVersionSnapshotTest {
           store.set(A, AppSplits.DEFAULT);
           publisher.whenPublished(publisher.requestPublish()).get(5, TimeUnit.SECONDS);
         }
-        versions[run] = cache.getSnapshot(ProxyKind.GRPC)
+        versions[run] = cache.getSnapshot(ProxyGroup.all(ProxyKind.GRPC))
             .version(ResourceType.ROUTE, List.of("grpc/default/app-a"));
       } finally {
         publisher.close();
@@ -83,7 +84,7 @@ class NamedVersionSnapshotTest {
     store.onChange(publisher::requestPublish);
     publisher.start();
     try {
-      Snapshot before = cache.getSnapshot(ProxyKind.GRPC);
+      Snapshot before = cache.getSnapshot(ProxyGroup.all(ProxyKind.GRPC));
       List<String> routesA = List.of("grpc/default/app-a");
       List<String> routesB = List.of("grpc/default/app-b");
       String aBefore = before.version(ResourceType.ROUTE, routesA);
@@ -93,7 +94,7 @@ class NamedVersionSnapshotTest {
       store.set(B, new AppSplits(SplitPolicy.of("test", 10), Optional.empty()));
       PublishedState state = publisher.whenPublished(publisher.requestPublish())
           .get(5, TimeUnit.SECONDS);
-      NamedVersionSnapshot after = cache.getSnapshot(ProxyKind.GRPC);
+      NamedVersionSnapshot after = cache.getSnapshot(ProxyGroup.all(ProxyKind.GRPC));
 
       assertThat(after.version(ResourceType.ROUTE))
           .isNotEqualTo(before.version(ResourceType.ROUTE));
