@@ -672,7 +672,8 @@ public final class AdminServer implements AutoCloseable {
           .setAuthenticated(proxy.peer().authenticated())
           .setAuthMethod(proxy.peer().method())
           .setIdentity(proxy.peer().method().equals("certificate") ? proxy.peer().identity() : "")
-          .setStreams(proxy.streams());
+          .setStreams(proxy.streams())
+          .setCalls(proxy.group().scoped() ? proxy.group().scope().label() : "");
       proxy.lastNack().ifPresent(nack -> state.setLastNack(Nack.newBuilder()
           .setType(nack.type().label())
           .setRejectedVersion(nack.rejectedVersion())

@@ -54,8 +54,10 @@ final class StatusCommand implements Callable<Integer> {
       ProxyList proxies = client.get("api/v1/proxies", ProxyList.newBuilder()).build();
       out.printf("%nproxies: %d connected%n", proxies.getProxiesCount());
       for (ProxyState proxy : proxies.getProxiesList()) {
-        out.printf("  %-30s %-8s acked %s%s%n", proxy.getNodeId(), proxy.getKind(),
-            proxy.getAckedVersionsMap(), proxy.hasLastNack()
+        out.printf("  %-30s %-8s acked %s%s%s%n", proxy.getNodeId(), proxy.getKind(),
+            proxy.getAckedVersionsMap(),
+            proxy.getCalls().isEmpty() ? "" : "  calls " + proxy.getCalls(),
+            proxy.hasLastNack()
                 ? "  last NACK (" + proxy.getLastNack().getType() + " "
                 + proxy.getLastNack().getRejectedVersion() + "): "
                 + proxy.getLastNack().getMessage() : "");

@@ -67,6 +67,17 @@ public record MeshBuild(MeshView view, List<AppResources> apps,
     return MeshTranslator.assemble(apps, ProxyKind.SIDECAR, settings, scope);
   }
 
+  /** The pieces of the apps {@code scope} includes, in the view's order. */
+  public List<AppResources> appsIn(ProxyScope scope) {
+    List<AppResources> in = new ArrayList<>();
+    for (AppResources app : apps) {
+      if (scope.includes(app.key())) {
+        in.add(app);
+      }
+    }
+    return in;
+  }
+
   public boolean valid() {
     return errors.isEmpty();
   }

@@ -3,7 +3,10 @@ package dev.steelyard.publish;
 import dev.steelyard.source.AppCatalog;
 import dev.steelyard.split.SplitSnapshot;
 import dev.steelyard.split.SplitStore;
+import dev.steelyard.translate.AppResources;
+import dev.steelyard.translate.MeshTranslator;
 import dev.steelyard.translate.ProxyGroup;
+import dev.steelyard.translate.ProxyScope;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
@@ -80,6 +83,8 @@ public final class SnapshotPublisher implements AutoCloseable {
    * that fails between two stages leaves the cache at a stage {@code current} never described.
    */
   private final Map<ProxyGroup, KindVersions> inCache = new HashMap<>();
+  /** The app pieces each scoped group's served resources were assembled from; publisher only. */
+  private final Map<ProxyGroup, List<AppResources>> scopedInputs = new HashMap<>();
   /** Unchanged apps' translations, reused by the next build; publisher only. */
   private final TranslationCache translations = new TranslationCache();
   private final Thread thread;
@@ -281,8 +286,17 @@ public final class SnapshotPublisher implements AutoCloseable {
     for (ProxyKind kind : ProxyKind.values()) {
       targets.put(ProxyGroup.all(kind), build.resources().get(kind));
     }
+    // A scoped group none of whose apps changed keeps what it has: a weight step of one app
+    // costs the scopes that call it, not every scope.
+    Map<ProxyGroup, List<AppResources>> scopedBuiltFrom = new HashMap<>();
     for (ProxyGroup group : cache.scopedGroups()) {
-      targets.put(group, build.scoped(group.scope()));
+      List<AppResources> apps = build.appsIn(group.scope());
+      if (served.containsKey(group) && sameInstances(apps, scopedInputs.get(group))) {
+        continue;
+      }
+      scopedBuiltFrom.put(group, apps);
+      targets.put(group, MeshTranslator.assemble(apps, ProxyKind.SIDECAR, settings,
+          ProxyScope.ALL));
     }
     Map<ProxyGroup, List<ProxyResources>> stages = stages(targets);
     int stageCount = stages.values().stream().mapToInt(List::size).max().orElse(1);
@@ -318,11 +332,24 @@ public final class SnapshotPublisher implements AutoCloseable {
         awaitApplied(generation, stage, set);
       }
     }
+    scopedInputs.putAll(scopedBuiltFrom);
     current = new PublishedState(generation, view, composedFrom,
         Collections.unmodifiableMap(versions), Collections.unmodifiableMap(snapshots),
         Instant.now(), Optional.empty());
     buildTimer.record(Duration.ofNanos(System.nanoTime() - start));
     log.debug("published generation {} with {} app(s)", generation, view.apps().size());
+  }
+
+  private static boolean sameInstances(List<AppResources> now, List<AppResources> before) {
+    if (before == null || before.size() != now.size()) {
+      return false;
+    }
+    for (int i = 0; i < now.size(); i++) {
+      if (now.get(i) != before.get(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

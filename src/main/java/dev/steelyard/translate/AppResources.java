@@ -61,6 +61,35 @@ public record AppResources(
         meshHost, gatewayHost);
   }
 
+  /**
+   * This translation, with every piece equal to {@code before}'s replaced by that instance: a
+   * weight change re-translates the app but leaves its clusters, assignments and listeners as
+   * they were, so they stay the instances downstream already holds (and hashed).
+   */
+  AppResources keepingEqual(AppResources before) {
+    if (equals(before)) {
+      return before;
+    }
+    return new AppResources(key, kept(envoyClusters, before.envoyClusters),
+        kept(grpcClusters, before.grpcClusters), kept(assignments, before.assignments),
+        kept(grpcListeners, before.grpcListeners),
+        grpcRoutes.equals(before.grpcRoutes) ? before.grpcRoutes : grpcRoutes,
+        meshHost.equals(before.meshHost) ? before.meshHost : meshHost,
+        gatewayHost.equals(before.gatewayHost) ? before.gatewayHost : gatewayHost);
+  }
+
+  private static <T> List<T> kept(List<T> now, List<T> before) {
+    if (now.equals(before)) {
+      return before;
+    }
+    List<T> kept = new ArrayList<>(now.size());
+    for (int i = 0; i < now.size(); i++) {
+      T piece = now.get(i);
+      kept.add(i < before.size() && piece.equals(before.get(i)) ? before.get(i) : piece);
+    }
+    return kept;
+  }
+
   /** The clusters a proxy of {@code kind} gets for this app. */
   public List<Cluster> clusters(ProxyKind kind) {
     return kind == ProxyKind.GRPC ? grpcClusters : envoyClusters;

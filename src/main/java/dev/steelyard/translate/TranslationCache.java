@@ -32,7 +32,9 @@ public final class TranslationCache {
       List<String> meshHosts = hosts.get(app.key());
       Entry entry = entries.get(app.key());
       if (entry == null || !entry.app().equals(app) || !entry.meshHosts().equals(meshHosts)) {
-        entry = new Entry(app, meshHosts, AppResources.of(app, meshHosts));
+        AppResources fresh = AppResources.of(app, meshHosts);
+        entry = new Entry(app, meshHosts,
+            entry == null ? fresh : fresh.keepingEqual(entry.resources()));
         translated++;
       } else {
         reused++;

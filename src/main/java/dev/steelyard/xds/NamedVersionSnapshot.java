@@ -102,6 +102,13 @@ public final class NamedVersionSnapshot extends Snapshot {
   private static <M extends Message> Tracked<M> track(NamedVersionSnapshot previous,
       ResourceType type, List<M> built) {
     Map<String, Resource> before = previous == null ? Map.of() : previous.hashed(type);
+    if (previous != null && sameInstances(before, built)) {
+      // Translation reuses an unchanged app's instances (TranslationCache): a type none of
+      // whose resources is new keeps its holder, hashes and name map without rebuilding them.
+      @SuppressWarnings("unchecked")
+      SnapshotResources<M> unchanged = (SnapshotResources<M>) previous.held(type);
+      return new Tracked<>(unchanged, before);
+    }
     Map<String, Resource> now = new HashMap<>();
     SortedMap<String, String> hashes = new TreeMap<>();
     List<Resource> inOrder = new ArrayList<>(built.size());
@@ -131,6 +138,20 @@ public final class NamedVersionSnapshot extends Snapshot {
       versioned.add(VersionedResource.create(instance, kept.contentHash()));
     }
     return new Tracked<>(SnapshotResources.create(versioned, version), byName);
+  }
+
+  /** Whether {@code built} is exactly the resources of {@code before}, instance for instance. */
+  private static boolean sameInstances(Map<String, Resource> before, List<? extends Message> built) {
+    if (before.size() != built.size()) {
+      return false;
+    }
+    for (Message resource : built) {
+      Resource old = before.get(Resources.getResourceName(resource));
+      if (old == null || old.resource() != resource) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The version of a whole type (what a wildcard request is versioned by). */

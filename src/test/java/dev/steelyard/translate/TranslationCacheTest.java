@@ -40,7 +40,8 @@ class TranslationCacheTest {
     for (int round = 0; round < 60; round++) {
       int changed = random.nextInt(APPS);
       AppKey key = specs.get(changed).key();
-      switch (random.nextInt(4)) {
+      int change = random.nextInt(4);
+      switch (change) {
         case 0 -> splits.put(key, new AppSplits(SplitPolicy.of("test", random.nextInt(100)),
             Optional.empty()));
         case 1 -> splits.put(key, new AppSplits(SplitPolicy.of("deploy", 1 + random.nextInt(49)),
@@ -61,6 +62,12 @@ class TranslationCacheTest {
         if (!app.key().equals(key)) {
           assertThat(app).as("%s, untouched in round %d", app.key(), round)
               .isSameAs(previous.get(app.key()));
+        } else if (change <= 1) {
+          // A weight change re-translates the app but keeps what the weights do not touch.
+          AppResources old = previous.get(key);
+          assertThat(app.envoyClusters()).isSameAs(old.envoyClusters());
+          assertThat(app.assignments()).isSameAs(old.assignments());
+          assertThat(app.grpcListeners()).isSameAs(old.grpcListeners());
         }
       }
       before = after;
