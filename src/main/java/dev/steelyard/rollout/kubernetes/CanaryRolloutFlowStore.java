@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * samples of every verdict but the newest are left out, then the oldest history entries (the
  * first, {@code started}, stays); {@code status.trimmed} says what was left out. The engine's
  * own copy keeps everything until the replica stops.
+ *
+ * <p>A fence against a replica that still drives after it lost the Lease (a long pause): a
+ * save refuses when the stored flow is not what this store last loaded or wrote, i.e. another
+ * replica wrote it since; the engine then does not act, and reloads when it is elected again.
  */
 public final class CanaryRolloutFlowStore implements FlowStore {
 
@@ -53,6 +57,8 @@ public final class CanaryRolloutFlowStore implements FlowStore {
 
   private final KubernetesClient client;
   private final List<String> namespaces;
+  /** Per flow id, {@code status.flow} as this store last loaded or wrote it. */
+  private final Map<String, String> lastSeen = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Flows of CanaryRollouts in {@code namespaces} (empty: all namespaces). */
   public CanaryRolloutFlowStore(KubernetesClient client, List<String> namespaces) {
@@ -90,7 +96,9 @@ public final class CanaryRolloutFlowStore implements FlowStore {
       Object text = status(resource).get("flow");
       if (text instanceof String json) {
         try {
-          flows.add(JSON.readValue(json, Flow.class));
+          Flow flow = JSON.readValue(json, Flow.class);
+          flows.add(flow);
+          lastSeen.put(flow.id(), json);
         } catch (IOException e) {
           // Not skipped: a flow lost here would let a second flow take its app.
           throw new IOException("CanaryRollout " + where(resource) + ": status.flow cannot be "
@@ -117,6 +125,13 @@ public final class CanaryRolloutFlowStore implements FlowStore {
           throw new IOException("CanaryRollout " + namespace + "/" + name + " holds flow "
               + holder + ", not " + flow.id());
         }
+        Object current = status.get("flow");
+        String seen = lastSeen.get(flow.id());
+        if (current != null && seen != null && !current.equals(seen)) {
+          throw new IOException("flow " + flow.id() + " in CanaryRollout " + namespace + "/"
+              + name + " was written by another replica since this one read it; not "
+              + "overwriting it");
+        }
         status.putAll(summary(flow));
         status.put("flow", stored.json());
         if (stored.trimmed().isEmpty()) {
@@ -127,6 +142,7 @@ public final class CanaryRolloutFlowStore implements FlowStore {
         resource.setAdditionalProperty("status", status);
         // The resourceVersion read above goes with the update: a change since is a 409.
         resources().inNamespace(namespace).resource(resource).updateStatus();
+        lastSeen.put(flow.id(), stored.json());
         return;
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409 || attempt == ATTEMPTS) {

@@ -1,6 +1,7 @@
 package dev.steelyard.rollout.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.steelyard.judge.Samples;
 import dev.steelyard.kubernetes.RealApi;
@@ -102,6 +103,31 @@ class CanaryRolloutFlowStoreTest {
           .orElseThrow();
       assertThat(CanaryRolloutFlowStore.status(resource).get("trimmed")).asString()
           .contains("the samples of 11 older verdict(s)").contains("oldest history entries");
+    }
+  }
+
+  /** A replica that drives on after another took over does not overwrite the other's flow. */
+  @Test
+  void aStoreDoesNotOverwriteAFlowAnotherReplicaWroteSince() throws Exception {
+    Flow flow = flow("fence1");
+    Flow byB = flow.withHistory(List.of(flow.history().get(0), new HistoryEntry(
+        T0.plusSeconds(1), flow.id(), "approve", "step 1 approved", "b", "")));
+    Flow byA = flow.withHistory(List.of(flow.history().get(0), new HistoryEntry(
+        T0.plusSeconds(2), flow.id(), "rollback", "rollback requested", "a", "")));
+    try (KubernetesClient clientA = cluster.controlPlaneClient();
+        KubernetesClient clientB = cluster.controlPlaneClient()) {
+      CanaryRolloutFlowStore a = new CanaryRolloutFlowStore(clientA, List.of(ns));
+      CanaryRolloutFlowStore b = new CanaryRolloutFlowStore(clientB, List.of(ns));
+      a.save(flow);
+      assertThat(b.load()).containsExactly(flow);
+      b.save(byB);
+      assertThatThrownBy(() -> a.save(byA)).isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("written by another replica");
+      assertThat(b.load()).containsExactly(byB);
+      // Once it has read the flow again (elected anew), it writes.
+      assertThat(a.load()).containsExactly(byB);
+      a.save(byA);
+      assertThat(b.load()).containsExactly(byA);
     }
   }
 
