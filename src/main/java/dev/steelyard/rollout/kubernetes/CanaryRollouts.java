@@ -234,10 +234,19 @@ public final class CanaryRollouts implements AutoCloseable {
       client.genericKubernetesResources(API_VERSION, KIND)
           .inNamespace(resource.getMetadata().getNamespace()).resource(resource)
           .patch(PatchContext.of(PatchType.JSON), patch);
-    } catch (RuntimeException | java.io.IOException e) {
-      // Changed meanwhile (the test failed) or not reachable: the next round looks again.
-      log.info("CanaryRollout {}: annotation {} not removed yet: {}",
-          CanaryRolloutFlowStore.where(resource), command, e.getMessage());
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      // Changed meanwhile (the test failed) or not reachable: the next round looks again. A
+      // refusal (403) will not pass by itself, so it is a warning.
+      String where = CanaryRolloutFlowStore.where(resource);
+      if (e.getCode() == 403) {
+        log.warn("CanaryRollout {}: annotation {} not removed: {}", where, command,
+            e.getMessage());
+      } else {
+        log.info("CanaryRollout {}: annotation {} not removed yet: {}", where, command,
+            e.getMessage());
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
