@@ -185,9 +185,16 @@ public final class KubernetesWorkloads implements WorkloadDriver {
     }
   }
 
-  /** The CanaryRollout that started {@code flow} as an owner, if one did. */
+  /**
+   * The flow's CanaryRollout as an owner: the one that started it, else the one the cluster
+   * flow store made for it (none when flows are kept in a file).
+   */
   Optional<OwnerReference> owner(Flow flow) {
     return owners.computeIfAbsent(flow.id(), id -> CanaryRollouts.startedBy(client, flow)
+        .or(() -> CanaryRolloutFlowStore.find(client, flow.app().namespace(),
+                CanaryRolloutFlowStore.resourceName(flow))
+            .filter(r -> r.getMetadata().getAnnotations() != null && flow.id().equals(
+                r.getMetadata().getAnnotations().get(CanaryRolloutFlowStore.FLOW_ID_ANNOTATION))))
         .map(resource -> new OwnerReferenceBuilder()
             .withApiVersion(CanaryRollouts.API_VERSION)
             .withKind(CanaryRollouts.KIND)

@@ -218,8 +218,12 @@ class KubernetesRolloutTest {
           .containsEntry("app-role", "baseline");
       assertThat(canary.getMetadata().getAnnotations())
           .containsEntry(KubernetesWorkloads.VERSION_ANNOTATION, "v2");
-      assertThat(canary.getMetadata().getOwnerReferences()).as("started by REST: no owner")
-          .isNullOrEmpty();
+      assertThat(canary.getMetadata().getOwnerReferences()).as("started by REST: owned by "
+          + "the CanaryRollout made for the flow").singleElement().satisfies(ref -> {
+            assertThat(ref.getKind()).isEqualTo(CanaryRollouts.KIND);
+            assertThat(ref.getName()).isEqualTo("hello-app-" + engine().active(app)
+                .orElseThrow().id());
+          });
       engine().approve(app, "test");
     }
     awaitPhase(Phase.PROMOTED, 3);
