@@ -167,6 +167,17 @@ public final class CanaryRolloutFlowStore implements FlowStore {
     return flow.app().name() + "-" + flow.id();
   }
 
+  /**
+   * The CanaryRollout of {@code flow}: the one that started it, else the one this store made
+   * for it (none when flows are kept in a file).
+   */
+  static Optional<GenericKubernetesResource> resourceOf(KubernetesClient client, Flow flow) {
+    return CanaryRollouts.startedBy(client, flow)
+        .or(() -> find(client, flow.app().namespace(), resourceName(flow))
+            .filter(r -> r.getMetadata().getAnnotations() != null && flow.id().equals(
+                r.getMetadata().getAnnotations().get(FLOW_ID_ANNOTATION))));
+  }
+
   /** Found with a list by name: the ClusterRole grants list, not get, on canaryrollouts. */
   static Optional<GenericKubernetesResource> find(KubernetesClient client, String namespace,
       String name) {

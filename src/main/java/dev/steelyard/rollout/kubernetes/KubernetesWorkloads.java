@@ -190,11 +190,8 @@ public final class KubernetesWorkloads implements WorkloadDriver {
    * flow store made for it (none when flows are kept in a file).
    */
   Optional<OwnerReference> owner(Flow flow) {
-    return owners.computeIfAbsent(flow.id(), id -> CanaryRollouts.startedBy(client, flow)
-        .or(() -> CanaryRolloutFlowStore.find(client, flow.app().namespace(),
-                CanaryRolloutFlowStore.resourceName(flow))
-            .filter(r -> r.getMetadata().getAnnotations() != null && flow.id().equals(
-                r.getMetadata().getAnnotations().get(CanaryRolloutFlowStore.FLOW_ID_ANNOTATION))))
+    return owners.computeIfAbsent(flow.id(), id -> CanaryRolloutFlowStore.resourceOf(client,
+            flow)
         .map(resource -> new OwnerReferenceBuilder()
             .withApiVersion(CanaryRollouts.API_VERSION)
             .withKind(CanaryRollouts.KIND)

@@ -239,7 +239,6 @@ class KubernetesRolloutTest {
     assertThat(deployment("hello-baseline").getSpec().getReplicas()).isZero();
     assertThat(image(deployment("hello-baseline"))).isEqualTo("registry.example/hello:v1");
 
-    // Each history entry as an Event on main's Deployment (no CanaryRollout started the flow).
     Flow flow = engine().latest(app).orElseThrow();
     // Started by REST, kept in a CanaryRollout made for it: kubectl get shows every flow.
     var made = kubectl.genericKubernetesResources(CanaryRollouts.API_VERSION,
@@ -249,19 +248,22 @@ class KubernetesRolloutTest {
     assertThat(CanaryRolloutFlowStore.status(made)).containsEntry("phase", "rolled-back")
         .containsEntry("flowId", flow.id());
     assertThat(storedFlow(made)).isEqualTo(flow);
-    awaitEventsOfHistory(flow, "Deployment", "hello", deployment("hello").getMetadata().getUid());
-    List<Event> onMain = eventsOn("Deployment", "hello");
-    assertThat(onMain).extracting(Event::getReason).contains("Started", "Scale", "Weight",
+    // Each history entry as an Event on that CanaryRollout (kubectl describe shows them).
+    String name = made.getMetadata().getName();
+    awaitEventsOfHistory(flow, CanaryRollouts.KIND, name, made.getMetadata().getUid());
+    assertThat(eventsOn("Deployment", "hello")).as("none on main").isEmpty();
+    List<Event> onResource = eventsOn(CanaryRollouts.KIND, name);
+    assertThat(onResource).extracting(Event::getReason).contains("Started", "Scale", "Weight",
         "Phase", "Judgment", "Rollback");
-    assertThat(onMain).filteredOn(e -> e.getReason().equals("Rollback")).singleElement()
+    assertThat(onResource).filteredOn(e -> e.getReason().equals("Rollback")).singleElement()
         .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
-    assertThat(onMain).filteredOn(e -> e.getReason().equals("Judgment"))
+    assertThat(onResource).filteredOn(e -> e.getReason().equals("Judgment"))
         .allSatisfy(e -> assertThat(e.getType()).isEqualTo("Normal"));
     // A repeated identical entry counts up on one Event instead of making another.
     var started = flow.history().get(0);
     events.recorded(flow, List.of(started, started));
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-        eventsOn("Deployment", "hello")).filteredOn(e -> e.getReason().equals("Started"))
+        eventsOn(CanaryRollouts.KIND, name)).filteredOn(e -> e.getReason().equals("Started"))
         .singleElement().satisfies(e -> assertThat(e.getCount()).isEqualTo(3)));
 
     // What the driver asked the API server for, against k8s/control-plane/rbac.yaml (and the
