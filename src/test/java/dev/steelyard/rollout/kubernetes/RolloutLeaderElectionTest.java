@@ -278,11 +278,20 @@ class RolloutLeaderElectionTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> second.engine().leading());
     assertThat(second.engine().active(app)).as("loaded from the cluster")
         .map(f -> f.phase() + " " + f.step()).contains(Phase.STEP_SCALING + " 1");
+    // Step 2 approved before its gate opens: the annotation waits (rounds run every 100 ms).
+    annotate(name, CanaryRollouts.APPROVE, "2");
+    await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(3))
+        .until(() -> annotated(name, CanaryRollouts.APPROVE));
+    assertThat(second.engine().active(app).orElseThrow().approvedStep()).isZero();
     ready.set(true);
-    awaitPhase(second.engine(), app, Phase.STEP_JUDGING, 1);
-    assertThat(deployment("hello-canary").getSpec().getReplicas()).isEqualTo(2);
+    Flow promoted = awaitPhase(second.engine(), app, Phase.PROMOTED, 1);
+    assertThat(promoted.history()).filteredOn(e -> e.event().equals("approve")).last()
+        .satisfies(e -> assertThat(e.by()).startsWith("annotation steelyard.dev/approve=2"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> !annotated(name, CanaryRollouts.APPROVE));
+    assertThat(deployment("hello").getSpec().getTemplate().getSpec().getContainers().get(0)
+        .getImage()).isEqualTo("hello:v2");
 
-    // Rolled back by annotation, the reason in the annotation's value.
+    // Rolled back from the post-promotion window by annotation, the reason in its value.
     annotate(name, CanaryRollouts.ROLLBACK, "latency");
     awaitPhase(second.engine(), app, Phase.ROLLED_BACK, 1);
     await().atMost(Duration.ofSeconds(10)).until(() -> !annotated(name,
