@@ -467,7 +467,8 @@ final class ServeCommand implements Callable<Integer> {
       plane.server().rollouts().orElseThrow().withHistoryListener(events);
     }
     CanaryRollouts canaryRollouts = !kubernetesRollouts ? null
-        : CanaryRollouts.start(client, plane.server().rollouts().orElseThrow(), 1_000);
+        : CanaryRollouts.start(client, plane.server().rollouts().orElseThrow(), 1_000,
+            settings.namespaces());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (canaryRollouts != null) {

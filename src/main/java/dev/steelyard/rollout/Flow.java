@@ -79,6 +79,13 @@ public record Flow(
     return !phase.terminal();
   }
 
+  /** This flow with another history: a store that bounds its size keeps a trimmed one. */
+  public Flow withHistory(List<HistoryEntry> history) {
+    Builder b = toBuilder();
+    b.history = new ArrayList<>(history);
+    return b.build();
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }

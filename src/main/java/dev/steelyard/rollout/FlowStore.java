@@ -1,139 +1,32 @@
 package dev.steelyard.rollout;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Flows in {@code <data-dir>/rollouts.json}, next to {@code splits.json}: the running ones and
- * the last {@value #KEEP_ENDED} ended ones per app (their history stays readable). Written as
- * the split store writes: a temporary file, fsynced, renamed over the old one, directory synced.
+ * Where flows are kept between transitions, keyed by flow id: the data directory
+ * ({@link FileFlowStore}) or, in a cluster, the status of each flow's CanaryRollout (so that a
+ * new leader finds them without a shared volume). The engine saves a flow before it acts on
+ * it; a save that throws means the engine does not act.
  */
-public final class FlowStore {
+public interface FlowStore {
 
-  public static final String FILE_NAME = "rollouts.json";
-  static final int KEEP_ENDED = 20;
+  /** Jackson as flows are stored and served (Instant and Duration as ISO-8601 strings). */
+  ObjectMapper JSON = FileFlowStore.mapper();
 
-  /** The file's content. */
-  public record Stored(List<Flow> flows) {
-    public Stored {
-      flows = flows == null ? List.of() : List.copyOf(flows);
-    }
-  }
+  /** Every kept flow, running and ended, oldest first. */
+  List<Flow> load() throws IOException;
 
-  public static final ObjectMapper JSON = mapper();
+  /** Stores {@code flow}, replacing the stored one with its id or adding it. */
+  void save(Flow flow) throws IOException;
 
-  private final Path file;
+  /** Where the flows are, for logs. */
+  String describe();
 
-  private FlowStore(Path file) {
-    this.file = file;
-  }
-
-  public static FlowStore open(Path dataDir) throws IOException {
-    Files.createDirectories(dataDir);
-    return new FlowStore(dataDir.resolve(FILE_NAME));
-  }
-
-  public Path file() {
-    return file;
-  }
-
-  public List<Flow> load() throws IOException {
-    if (!Files.exists(file)) {
-      return List.of();
-    }
-    try {
-      return JSON.readValue(file.toFile(), Stored.class).flows();
-    } catch (IOException e) {
-      throw new IOException(file + " cannot be read: " + e.getMessage(), e);
-    }
-  }
-
-  /** Stores {@code flows}, keeping only the newest ended flows of each app. */
-  public synchronized void save(List<Flow> flows) throws IOException {
-    List<Flow> kept = new ArrayList<>();
-    java.util.Map<dev.steelyard.view.AppKey, Integer> ended = new java.util.HashMap<>();
-    for (int i = flows.size() - 1; i >= 0; i--) {
-      Flow flow = flows.get(i);
-      if (flow.active() || ended.merge(flow.app(), 1, Integer::sum) <= KEEP_ENDED) {
-        kept.add(0, flow);
-      }
-    }
-    byte[] bytes = JSON.writeValueAsBytes(new Stored(kept));
-    Path temp = file.resolveSibling(FILE_NAME + ".tmp");
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      channel.write(ByteBuffer.wrap(bytes));
-      channel.write(ByteBuffer.wrap("\n".getBytes(StandardCharsets.UTF_8)));
-      channel.force(true);
-    }
-    Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    try (FileChannel directory = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-      directory.force(true);
-    }
-  }
-
-  /** Jackson with Instant and Duration as ISO-8601 strings. */
-  static ObjectMapper mapper() {
-    SimpleModule time = new SimpleModule("steelyard-time");
-    time.addSerializer(Instant.class, new JsonSerializer<>() {
-      @Override
-      public void serialize(Instant value, JsonGenerator gen, SerializerProvider provider)
-          throws IOException {
-        gen.writeString(value.toString());
-      }
-    });
-    time.addDeserializer(Instant.class, new JsonDeserializer<>() {
-      @Override
-      public Instant deserialize(JsonParser parser, DeserializationContext context)
-          throws IOException {
-        return Instant.parse(parser.getValueAsString());
-      }
-    });
-    time.addSerializer(Duration.class, new JsonSerializer<>() {
-      @Override
-      public void serialize(Duration value, JsonGenerator gen, SerializerProvider provider)
-          throws IOException {
-        gen.writeString(value.toString());
-      }
-    });
-    time.addDeserializer(Duration.class, new JsonDeserializer<>() {
-      @Override
-      public Duration deserialize(JsonParser parser, DeserializationContext context)
-          throws IOException {
-        String text = parser.getValueAsString();
-        try {
-          return Duration.parse(text);
-        } catch (java.time.format.DateTimeParseException e) {
-          throw new com.fasterxml.jackson.databind.exc.InvalidFormatException(parser,
-              "'" + text + "' is not an ISO-8601 duration such as PT30S", text, Duration.class);
-        }
-      }
-    });
-    return new ObjectMapper()
-        .registerModule(time)
-        .registerModule(JudgeConfigJson.module())
-        .enable(SerializationFeature.INDENT_OUTPUT)
-        .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  /** The file store in {@code dataDir}. */
+  static FileFlowStore open(Path dataDir) throws IOException {
+    return FileFlowStore.open(dataDir);
   }
 }

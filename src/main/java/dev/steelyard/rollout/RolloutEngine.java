@@ -109,7 +109,7 @@ public final class RolloutEngine implements AutoCloseable {
     });
     long active = flows.stream().filter(Flow::active).count();
     if (active > 0) {
-      log.info("resuming {} flow(s) from {}", active, store.file());
+      log.info("resuming {} flow(s) from {}", active, store.describe());
     }
   }
 
@@ -126,7 +126,8 @@ public final class RolloutEngine implements AutoCloseable {
   /**
    * Whether this replica drives flows (leader election). A follower does not tick and refuses
    * commands (503, naming the leader); on becoming leader the engine reads the flows again
-   * from the store, which replicas share, and applies their targets once more.
+   * from the store, which replicas share (the cluster's CanaryRollouts, or a shared data
+   * directory), and applies their targets once more.
    */
   public synchronized void setLeading(boolean leading) {
     if (leading && !this.leading) {
@@ -136,9 +137,9 @@ public final class RolloutEngine implements AutoCloseable {
         applied.clear();
         written.clear();
         log.info("leading rollout flows now: {} active flow(s) from {}",
-            flows.stream().filter(Flow::active).count(), store.file());
+            flows.stream().filter(Flow::active).count(), store.describe());
       } catch (IOException e) {
-        log.error("cannot read flows from {}; not leading", store.file(), e);
+        log.error("cannot read flows from {}; not leading", store.describe(), e);
         return;
       }
       loop.execute(this::tickSafely);
@@ -178,7 +179,7 @@ public final class RolloutEngine implements AutoCloseable {
         flows.clear();
         flows.addAll(stored);
       } catch (IOException e) {
-        log.warn("cannot read flows from {}: {}", store.file(), e.getMessage());
+        log.warn("cannot read flows from {}: {}", store.describe(), e.getMessage());
       }
     }
   }
@@ -484,7 +485,7 @@ public final class RolloutEngine implements AutoCloseable {
         }
       }
     }
-    store.save(next);
+    store.save(after);
     flows.clear();
     flows.addAll(next);
     historyListener.recorded(after, HistoryListener.added(before, after));

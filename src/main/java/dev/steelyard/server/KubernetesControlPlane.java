@@ -81,7 +81,10 @@ public final class KubernetesControlPlane implements AutoCloseable {
     try {
       // On failure the server closes what it started, the catalog included.
       SteelyardServer unstarted = new SteelyardServer(config, catalog, splits);
-      workloads.ifPresent(driver -> unstarted.withWorkloads(driver).withElectedRollouts());
+      // Flows live in the cluster as the splits do: an elected replica needs no shared volume.
+      workloads.ifPresent(driver -> unstarted.withWorkloads(driver).withElectedRollouts()
+          .withFlowStore(new dev.steelyard.rollout.kubernetes.CanaryRolloutFlowStore(client,
+              settings.namespaces())));
       server = unstarted.start();
     } catch (Exception e) {
       splits.close();

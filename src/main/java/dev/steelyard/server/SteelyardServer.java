@@ -70,6 +70,7 @@ public final class SteelyardServer implements AutoCloseable {
   private RolloutEngine engine;
   private WorkloadDriver ownDriver;
   private boolean rolloutsElected;
+  private FlowStore flowStore;
   private LoadStore load;
 
   /** A server whose splits are kept in {@code config.dataDir()}. */
@@ -95,6 +96,15 @@ public final class SteelyardServer implements AutoCloseable {
    */
   public SteelyardServer withElectedRollouts() {
     this.rolloutsElected = true;
+    return this;
+  }
+
+  /**
+   * Where the rollout engine keeps flows; by default {@code rollouts.json} in the data
+   * directory (in a cluster, the CanaryRollouts' status).
+   */
+  public SteelyardServer withFlowStore(FlowStore store) {
+    this.flowStore = store;
     return this;
   }
 
@@ -179,8 +189,9 @@ public final class SteelyardServer implements AutoCloseable {
         ownDriver = new HookWorkloads(catalog, Optional.empty());
       }
       WorkloadDriver driver = workloads != null ? workloads : ownDriver;
-      engine = new RolloutEngine(catalog, splits, publisher, proxies, driver,
-          FlowStore.open(config.dataDir()), meters, Clock.systemUTC(), Duration.ofMillis(200),
+      FlowStore store = flowStore != null ? flowStore : FlowStore.open(config.dataDir());
+      engine = new RolloutEngine(catalog, splits, publisher, proxies, driver, store, meters,
+          Clock.systemUTC(), Duration.ofMillis(200),
           !rolloutsElected);
       engine.withJudge("automatic", new AutomaticJudge(sources));
       engine.start();

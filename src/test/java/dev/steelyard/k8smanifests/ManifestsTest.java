@@ -236,9 +236,10 @@ class ManifestsTest {
         "apps/deployments/scale", Set.of("get", "update"),
         // RolloutLeaderElection: fabric8's LeaseLock.
         "coordination.k8s.io/leases", Set.of("get", "create", "patch"),
-        // CanaryRollouts: list them (also by name, for the owner and the Events), write their
-        // status.
-        "steelyard.dev/canaryrollouts", Set.of("list"),
+        // CanaryRollouts: list them (also by name, for the owner and the Events; and to load
+        // flows), create one for a flow started by REST, patch to remove a carried-out
+        // command annotation, write their status (where flows live).
+        "steelyard.dev/canaryrollouts", Set.of("list", "create", "patch"),
         "steelyard.dev/canaryrollouts/status", Set.of("update"),
         // RolloutEvents: an Event per history entry, a merge patch to count a repeated one.
         "/events", Set.of("create", "patch"));

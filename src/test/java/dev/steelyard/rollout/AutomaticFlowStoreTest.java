@@ -72,7 +72,7 @@ class AutomaticFlowStoreTest {
         .withEvidence(evidence), T0.plusSeconds(200));
 
     FlowStore store = FlowStore.open(dir);
-    store.save(List.of(judged));
+    store.save(judged);
     Flow read = FlowStore.open(dir).load().get(0);
 
     assertThat(read.judgment()).isEqualTo(judged.judgment());

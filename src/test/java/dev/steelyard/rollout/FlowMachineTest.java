@@ -268,7 +268,7 @@ class FlowMachineTest {
       throws Exception {
     Flow flow = settle(deploy(null));
     FlowStore store = FlowStore.open(dir);
-    store.save(List.of(flow));
+    store.save(flow);
     assertThat(FlowStore.open(dir).load()).containsExactly(flow);
   }
 }

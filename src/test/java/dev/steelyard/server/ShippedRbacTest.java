@@ -57,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * control plane runs as its ServiceAccount against an API server with {@code
  * --authorization-mode=RBAC} and does its whole job (discovery, split writes, status) without one
  * refusal; with one verb taken out of that ClusterRole the failure names the verb and resource.
- * (The rollout driver and its Events run as that ServiceAccount in KubernetesRolloutTest.)
+ * (The rollout driver and its Events run as that ServiceAccount in KubernetesRolloutTest, the
+ * flows kept in CanaryRollouts in CanaryRolloutFlowStoreTest and RolloutLeaderElectionTest.)
  */
 @ExtendWith(RealApi.class)
 class ShippedRbacTest {
@@ -203,6 +204,36 @@ class ShippedRbacTest {
         m.contains("cannot write the status of TrafficSplit " + hello)
             && m.contains("cannot update resource \"trafficsplits/status\"")));
     assertThat(status()).isEmpty();
+  }
+
+  /** Flows live in CanaryRollouts: one started by REST needs one made for it, before it acts. */
+  @Test
+  void withoutCreateOnCanaryRolloutsARestFlowIsNotStartedAndTheErrorNamesTheVerb()
+      throws Exception {
+    KubernetesClient client = clientWithout("canaryrollouts", "create");
+    toClose.add(client);
+    kubectl.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
+        .withNewMetadata().withName("hello").endMetadata()
+        .withNewSpec().withReplicas(1)
+        .withNewSelector().addToMatchLabels(RealCluster.labels("hello-app", "main")).endSelector()
+        .withNewTemplate().withNewMetadata().addToLabels(RealCluster.labels("hello-app", "main"))
+        .endMetadata().withNewSpec().addNewContainer().withName("app").withImage("hello:v1")
+        .endContainer().endSpec().endTemplate().endSpec().build()).create();
+    KubernetesControlPlane plane = KubernetesControlPlane.start(client,
+        ServerConfig.defaults(dataDir).withPorts(0, 0).withBindHost("127.0.0.1"),
+        new KubernetesSourceSettings("app", "app-role", List.of(ns)), "replica-a",
+        Optional.of(new KubernetesWorkloads(client, "app", "app-role", Optional.empty())));
+    toClose.add(plane);
+    var engine = plane.server().rollouts().orElseThrow();
+    engine.setLeading(true);
+    assertThatThrownBy(() -> engine.start(hello, FlowRequest.deploy("v2", null, null), "test"))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("cannot write flow")
+        .hasMessageContaining("cannot create resource \"canaryrollouts\" in API group "
+            + "\"steelyard.dev\"");
+    assertThat(engine.active(hello)).as("not kept, so not acted on").isEmpty();
+    assertThat(kubectl.apps().deployments().inNamespace(ns).withName("hello-canary").get())
+        .isNull();
   }
 
   @Test

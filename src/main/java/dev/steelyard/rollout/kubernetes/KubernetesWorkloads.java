@@ -185,9 +185,13 @@ public final class KubernetesWorkloads implements WorkloadDriver {
     }
   }
 
-  /** The CanaryRollout that started {@code flow} as an owner, if one did. */
+  /**
+   * The flow's CanaryRollout as an owner: the one that started it, else the one the cluster
+   * flow store made for it (none when flows are kept in a file).
+   */
   Optional<OwnerReference> owner(Flow flow) {
-    return owners.computeIfAbsent(flow.id(), id -> CanaryRollouts.startedBy(client, flow)
+    return owners.computeIfAbsent(flow.id(), id -> CanaryRolloutFlowStore.resourceOf(client,
+            flow)
         .map(resource -> new OwnerReferenceBuilder()
             .withApiVersion(CanaryRollouts.API_VERSION)
             .withKind(CanaryRollouts.KIND)

@@ -108,13 +108,13 @@ public final class RolloutEvents implements HistoryListener, AutoCloseable {
     }
   }
 
-  /** The CanaryRollout that started the flow, else main's Deployment. */
+  /** The flow's CanaryRollout (applied, or made for a REST flow), else main's Deployment. */
   private Optional<ObjectReference> object(Flow flow) {
     ObjectReference known = objects.get(flow.id());
     if (known != null) {
       return Optional.of(known);
     }
-    Optional<? extends HasMetadata> found = CanaryRollouts.startedBy(client, flow);
+    Optional<? extends HasMetadata> found = CanaryRolloutFlowStore.resourceOf(client, flow);
     if (found.isEmpty()) {
       found = workloads.mainDeployment(flow.app());
     }

@@ -100,7 +100,8 @@ class KubernetesRolloutTest {
         .withPorts(0, 0);
     server = new SteelyardServer(config, new StaticAppCatalog(List.of(new AppSpec(app, 8080,
         AppProtocol.GRPC, List.of(), Map.of())), "test"))
-        .withWorkloads(workloads).start();
+        .withWorkloads(workloads)
+        .withFlowStore(new CanaryRolloutFlowStore(client, List.of(ns))).start();
     events = new RolloutEvents(client, workloads, "test-replica");
     engine().withHistoryListener(events);
   }
@@ -174,6 +175,13 @@ class KubernetesRolloutTest {
     });
   }
 
+  /** The flow as {@code status.flow} holds it. */
+  static Flow storedFlow(io.fabric8.kubernetes.api.model.GenericKubernetesResource resource)
+      throws java.io.IOException {
+    return dev.steelyard.rollout.FlowStore.JSON.readValue(
+        (String) CanaryRolloutFlowStore.status(resource).get("flow"), Flow.class);
+  }
+
   private RolloutEngine engine() {
     return server.rollouts().orElseThrow();
   }
@@ -210,8 +218,12 @@ class KubernetesRolloutTest {
           .containsEntry("app-role", "baseline");
       assertThat(canary.getMetadata().getAnnotations())
           .containsEntry(KubernetesWorkloads.VERSION_ANNOTATION, "v2");
-      assertThat(canary.getMetadata().getOwnerReferences()).as("started by REST: no owner")
-          .isNullOrEmpty();
+      assertThat(canary.getMetadata().getOwnerReferences()).as("started by REST: owned by "
+          + "the CanaryRollout made for the flow").singleElement().satisfies(ref -> {
+            assertThat(ref.getKind()).isEqualTo(CanaryRollouts.KIND);
+            assertThat(ref.getName()).isEqualTo("hello-app-" + engine().active(app)
+                .orElseThrow().id());
+          });
       engine().approve(app, "test");
     }
     awaitPhase(Phase.PROMOTED, 3);
@@ -227,21 +239,31 @@ class KubernetesRolloutTest {
     assertThat(deployment("hello-baseline").getSpec().getReplicas()).isZero();
     assertThat(image(deployment("hello-baseline"))).isEqualTo("registry.example/hello:v1");
 
-    // Each history entry as an Event on main's Deployment (no CanaryRollout started the flow).
     Flow flow = engine().latest(app).orElseThrow();
-    awaitEventsOfHistory(flow, "Deployment", "hello", deployment("hello").getMetadata().getUid());
-    List<Event> onMain = eventsOn("Deployment", "hello");
-    assertThat(onMain).extracting(Event::getReason).contains("Started", "Scale", "Weight",
+    // Started by REST, kept in a CanaryRollout made for it: kubectl get shows every flow.
+    var made = kubectl.genericKubernetesResources(CanaryRollouts.API_VERSION,
+        CanaryRollouts.KIND).inNamespace(ns).withName("hello-app-" + flow.id()).get();
+    assertThat(made.getMetadata().getAnnotations())
+        .containsEntry(CanaryRolloutFlowStore.FLOW_ID_ANNOTATION, flow.id());
+    assertThat(CanaryRolloutFlowStore.status(made)).containsEntry("phase", "rolled-back")
+        .containsEntry("flowId", flow.id());
+    assertThat(storedFlow(made)).isEqualTo(flow);
+    // Each history entry as an Event on that CanaryRollout (kubectl describe shows them).
+    String name = made.getMetadata().getName();
+    awaitEventsOfHistory(flow, CanaryRollouts.KIND, name, made.getMetadata().getUid());
+    assertThat(eventsOn("Deployment", "hello")).as("none on main").isEmpty();
+    List<Event> onResource = eventsOn(CanaryRollouts.KIND, name);
+    assertThat(onResource).extracting(Event::getReason).contains("Started", "Scale", "Weight",
         "Phase", "Judgment", "Rollback");
-    assertThat(onMain).filteredOn(e -> e.getReason().equals("Rollback")).singleElement()
+    assertThat(onResource).filteredOn(e -> e.getReason().equals("Rollback")).singleElement()
         .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
-    assertThat(onMain).filteredOn(e -> e.getReason().equals("Judgment"))
+    assertThat(onResource).filteredOn(e -> e.getReason().equals("Judgment"))
         .allSatisfy(e -> assertThat(e.getType()).isEqualTo("Normal"));
     // A repeated identical entry counts up on one Event instead of making another.
     var started = flow.history().get(0);
     events.recorded(flow, List.of(started, started));
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-        eventsOn("Deployment", "hello")).filteredOn(e -> e.getReason().equals("Started"))
+        eventsOn(CanaryRollouts.KIND, name)).filteredOn(e -> e.getReason().equals("Started"))
         .singleElement().satisfies(e -> assertThat(e.getCount()).isEqualTo(3)));
 
     // What the driver asked the API server for, against k8s/control-plane/rbac.yaml (and the
@@ -334,7 +356,7 @@ class KubernetesRolloutTest {
     var resources = kubectl.genericKubernetesResources(CanaryRollouts.API_VERSION,
         CanaryRollouts.KIND).inNamespace(ns);
     resources.resource(resource).create();
-    try (CanaryRollouts watcher = CanaryRollouts.start(client, engine(), 100)) {
+    try (CanaryRollouts watcher = CanaryRollouts.start(client, engine(), 100, List.of(ns))) {
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
         Map<String, Object> status = (Map<String, Object>) resources.withName("hello-v2").get()
             .getAdditionalProperties().get("status");
@@ -361,8 +383,22 @@ class KubernetesRolloutTest {
       }
       assertThat(deployment("hello").getMetadata().getOwnerReferences()).as("main is the user's")
           .isNullOrEmpty();
-      engine().approve(app, "test");
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+          storedFlow(resources.withName("hello-v2").get())).as("status.flow")
+          .isEqualTo(engine().active(app).orElseThrow()));
+      // A GitOps or kubectl user approves on the resource: carried out once, then removed.
+      resources.withName("hello-v2").edit(r -> {
+        r.getMetadata().setAnnotations(Map.of(CanaryRollouts.APPROVE, "1"));
+        return r;
+      });
       awaitPhase(Phase.STEP_JUDGING, 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> resources.withName("hello-v2").get()
+          .getMetadata().getAnnotations() == null || !resources.withName("hello-v2").get()
+          .getMetadata().getAnnotations().containsKey(CanaryRollouts.APPROVE));
+      assertThat(engine().active(app).orElseThrow().history()).filteredOn(e -> e.event()
+          .equals("approve")).singleElement().satisfies(e -> assertThat(e.by())
+          .startsWith("annotation steelyard.dev/approve=1 on CanaryRollout " + ns
+              + "/hello-v2"));
       engine().approve(app, "test");
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "promoted".equals(
           ((Map<String, Object>) resources.withName("hello-v2").get().getAdditionalProperties()
