@@ -21,16 +21,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What one publish would serve, as a pure function of the apps and the splits: the view they
- * compose to, each app's translated pieces, and per proxy kind its resources and what the validator found wrong with them.
- * Composing already leaves out what one app cannot have (a gateway host another app owns), with
+ * What one publish would serve, as a function of the apps and the splits: the view they compose
+ * to, each app's translated pieces, and per proxy kind its resources and what the validator
+ * found wrong with them. The translation cache only saves work: equal inputs give equal
+ * builds with or without it. Composing already leaves out what one app cannot have (a gateway host another app owns), with
  * a notice on that app, so one app's mistake does not cost the others their update; errors left
  * here refuse the build. No I/O: {@link SnapshotPublisher} runs it, and a test can too.
  *
  * @param errors every validation error, prefixed with the proxy kind; empty when valid
  */
 public record MeshBuild(MeshView view, List<AppResources> apps,
-    Map<ProxyKind, ProxyResources> resources, TranslatorSettings settings, List<String> errors) {
+    Map<ProxyKind, ProxyResources> resources, List<String> errors) {
 
   public MeshBuild {
     apps = List.copyOf(apps);
@@ -38,12 +39,10 @@ public record MeshBuild(MeshView view, List<AppResources> apps,
     errors = List.copyOf(errors);
   }
 
-  public static MeshBuild of(Collection<AppSpec> apps, Map<AppKey, AppSplits> splits,
-      TranslatorSettings settings) {
-    return of(apps, splits, settings, new TranslationCache());
-  }
-
-  /** As {@link #of(Collection, Map, TranslatorSettings)}, reusing unchanged apps' pieces. */
+  /**
+   * The build of {@code apps} under {@code splits}; apps whose view did not change since the
+   * last build with the same {@code translations} keep their pieces.
+   */
   public static MeshBuild of(Collection<AppSpec> apps, Map<AppKey, AppSplits> splits,
       TranslatorSettings settings, TranslationCache translations) {
     MeshView view = MeshViewComposer.compose(apps, splits);
@@ -55,19 +54,15 @@ public record MeshBuild(MeshView view, List<AppResources> apps,
       errors.addAll(ResourceValidator.validate(kind, built));
       resources.put(kind, built);
     }
-    return new MeshBuild(view, pieces, resources, settings, errors);
+    return new MeshBuild(view, pieces, resources, errors);
   }
 
   /**
-   * What a sidecar that calls only {@code scope}'s apps is served: the apps' pieces of the
-   * unscoped sidecar resources, which validated, so the subset does too (each app's clusters,
-   * assignments and virtual host refer only to each other).
+   * The pieces of the apps {@code scope} includes, in the view's order: what a sidecar that
+   * calls only those apps is assembled from. They are pieces of the unscoped sidecar resources,
+   * which validated, so the subset does too (an app's clusters, assignments and virtual host
+   * refer only to each other).
    */
-  public ProxyResources scoped(ProxyScope scope) {
-    return MeshTranslator.assemble(apps, ProxyKind.SIDECAR, settings, scope);
-  }
-
-  /** The pieces of the apps {@code scope} includes, in the view's order. */
   public List<AppResources> appsIn(ProxyScope scope) {
     List<AppResources> in = new ArrayList<>();
     for (AppResources app : apps) {
