@@ -2,6 +2,7 @@ package dev.steelyard.bench;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.steelyard.rollout.HookWorkloads;
 import dev.steelyard.server.ServerConfig;
 import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.split.AppSplits;
@@ -140,7 +141,13 @@ public final class BenchServer {
       config = config.withHoldoff(java.time.Duration.ofMillis(Long.parseLong(holdoff)),
           config.maxHoldoff());
     }
-    SteelyardServer server = new SteelyardServer(config, fleet, FileSplitStore.open(dir)).start();
+    SteelyardServer server = new SteelyardServer(config, fleet, FileSplitStore.open(dir));
+    if (Boolean.getBoolean("bench.rollouts")) {
+      // Rollout flows for the rollback scenario, on the file-mode driver: it waits until the
+      // catalog lists the replicas a flow asks for, which Fleet always does (4 per role).
+      server.withWorkloads(new HookWorkloads(fleet, Optional.empty()));
+    }
+    server.start();
     return (app, percent) -> {
       throw new UnsupportedOperationException("use PUT /api/v1/apps/{ns}/{name}/split on "
           + server.adminPort());
