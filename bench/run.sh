@@ -8,7 +8,7 @@
 # Knobs (env): FLEETS ("50 1000", the APPS of each fleet) ROUNDS N1 N2 ENDPOINTS GRPC_SHARE
 #   WARMUP WEIGHT_REPS WEIGHT_REPS2 CHURN_REPS STORM_REPS ROLLBACK_REPS SIDECAR_SCOPE SERVERS
 #   ("floor steelyard stock", also the order within a round) SERVER_OPTS CLIENT_OPTS JFR=1
-#   SKIP_BUILD=1 MAVEN_REPO (a local repository for the build, e.g. an empty directory to test
+#   SKIP_BUILD=1 JAR (the bench jar to run) PORT (first of the ports, default 18400) MAVEN_REPO (a local repository for the build, e.g. an empty directory to test
 #   a fresh machine) STAMP.
 # Per fleet, any of N1 N2 WARMUP WEIGHT_REPS WEIGHT_REPS2 CHURN_REPS STORM_REPS ROLLBACK_REPS
 # SIDECAR_SCOPE SERVERS can be set for one fleet only with the suffix _<apps>, e.g.
@@ -83,7 +83,7 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   (cd .. && build install -DskipTests)
   build package
 fi
-JAR=target/steelyard-bench.jar
+JAR=${JAR:-target/steelyard-bench.jar}
 mkdir -p results target/raw
 
 pids=()
@@ -104,7 +104,7 @@ for apps in $FLEETS; do
   # All servers of the fleet run at once, each in its own JVM on its own ports; the one harness
   # JVM measures them in turns, so only one is busy at a time.
   targets=()
-  port=18400
+  port=${PORT:-18400}
   for server in $servers; do
     xds=$port ctl=$((port + 1)) admin=$((port + 2))
     port=$((port + 10))

@@ -2,7 +2,6 @@ package dev.steelyard.bench;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.steelyard.rollout.HookWorkloads;
 import dev.steelyard.server.ServerConfig;
 import dev.steelyard.server.SteelyardServer;
 import dev.steelyard.split.AppSplits;
@@ -131,6 +130,11 @@ public final class BenchServer {
     }
   }
 
+  /** Canary weight {@code percent} as a test split; 0 is no split (as a rollback leaves it). */
+  static SplitPolicy policy(int percent) {
+    return percent == 0 ? SplitPolicy.OFF : new SplitPolicy(SplitMode.TEST, percent * 100);
+  }
+
   /** The real server; weights go through its REST API, so /weight is not used. */
   private static Target steelyard(Fleet fleet, int xdsPort, int adminPort) throws Exception {
     var dir = Files.createTempDirectory("steelyard-bench");
@@ -143,9 +147,9 @@ public final class BenchServer {
     }
     SteelyardServer server = new SteelyardServer(config, fleet, FileSplitStore.open(dir));
     if (Boolean.getBoolean("bench.rollouts")) {
-      // Rollout flows for the rollback scenario, on the file-mode driver: it waits until the
-      // catalog lists the replicas a flow asks for, which Fleet always does (4 per role).
-      server.withWorkloads(new HookWorkloads(fleet, Optional.empty()));
+      // Rollout flows for the rollback scenario, on workloads that are ready as a flow asks
+      // at once: the flow waits for its proxies' ACKs only.
+      server.withWorkloads(new BenchWorkloads(fleet.endpointsPerSubset()));
     }
     server.start();
     return (app, percent) -> {
@@ -182,8 +186,7 @@ public final class BenchServer {
         .build().start();
     return (app, percent) -> {
       synchronized (splits) {
-        splits.put(Fleet.key(app), new AppSplits(new SplitPolicy(SplitMode.TEST, percent * 100),
-            Optional.empty()));
+        splits.put(Fleet.key(app), new AppSplits(policy(percent), Optional.empty()));
       }
       rebuild.run();
     };

@@ -124,8 +124,7 @@ final class FloorServer {
     @Override
     public void weight(int app, int percent) {
       synchronized (splits) {
-        splits.put(Fleet.key(app), new AppSplits(new SplitPolicy(SplitMode.TEST, percent * 100),
-            Optional.empty()));
+        splits.put(Fleet.key(app), new AppSplits(BenchServer.policy(percent), Optional.empty()));
       }
       routesChanged(app);
     }

@@ -35,6 +35,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -287,6 +288,8 @@ public final class Harness {
   final int apps;
   final String name;
   static final int sidecarScope = Integer.getInteger("bench.sidecarScope", 0);
+  /** The canary weight (percent) this harness last set per app; 0: none. */
+  final int[] weights;
   /** One event loop group for every server's proxies: only one server's are busy at a time. */
   static final EventLoopGroup group = new NioEventLoopGroup(2);
   final List<Proxy> proxies = new ArrayList<>();
@@ -301,6 +304,7 @@ public final class Harness {
     this.ctlPort = ctlPort;
     this.adminPort = adminPort;
     this.apps = apps;
+    this.weights = new int[apps];
   }
 
   // ---------------------------------------------------------------- control calls
@@ -603,7 +607,12 @@ public final class Harness {
     for (int r = from; r < to; r++) {
       int app = (offset + r) % apps;
       int percent = 1 + (offset + r) % 49;
-      runs.add(change(RDS, weightIs(app, percent * 100), app, () -> setWeight(app, percent)));
+      if (percent == weights[app]) {
+        percent = percent % 49 + 1;
+      }
+      int p = percent;
+      runs.add(change(RDS, weightIs(app, p * 100), app, () -> setWeight(app, p)));
+      weights[app] = p;
       Thread.sleep(100);
     }
     return scenario(runs);
@@ -650,8 +659,101 @@ public final class Harness {
     return m;
   }
 
+  /**
+   * Rollbacks number {@code from} to {@code to - 1}, each on its own app. Steelyard: a canary
+   * test flow is started through the REST API ({@code POST .../rollout}, 10 %) and its weight
+   * waited for until every proxy that needs it has ACKed (not reported); then the clock starts
+   * and {@code POST .../rollout/rollback} is called; done is the last needed ACK of a route
+   * configuration whose virtual host for the app gives the canary no weight. Floor and stock,
+   * which have no flows, get the same two steps as plain weight changes (10 %, then no split),
+   * as a reference for the second.
+   */
   Map<String, Object> rollbackScenario(int from, int to) throws Exception {
-    throw new UnsupportedOperationException("rollback");
+    List<Map<String, Object>> runs = new ArrayList<>();
+    for (int r = from; r < to; r++) {
+      int app = (r * 13 + 5) % apps;
+      int setup = weights[app] == 10 ? 11 : 10;
+      String flow = "/api/v1/apps/bench/app-" + app + "/rollout";
+      if (adminPort > 0) {
+        change(RDS, weightIs(app, setup * 100), app, () -> admin("POST", flow,
+            "{\"kind\":\"test\",\"version\":\"v2\",\"weight\":" + setup + "}", 201));
+      } else {
+        change(RDS, weightIs(app, setup * 100), app, () -> setWeight(app, setup));
+      }
+      weights[app] = setup;
+      Thread.sleep(100);
+      Map<String, Object> m = change(RDS, noCanaryWeight(app), app, adminPort > 0
+          ? () -> admin("POST", flow + "/rollback", "", 200)
+          : () -> setWeight(app, 0));
+      weights[app] = 0;
+      if (adminPort > 0) {
+        // The flow must end (canary to 0, which these workloads do at once) before the app
+        // takes another split or flow.
+        m.put("flowPhaseAfter", awaitFlowEnd(flow));
+      }
+      runs.add(m);
+      Thread.sleep(100);
+    }
+    return scenario(runs);
+  }
+
+  String awaitFlowEnd(String flow) throws Exception {
+    String phase = "";
+    for (int i = 0; i < 100; i++) {
+      String body = admin("GET", flow, null, 200);
+      Matcher m = Pattern.compile("\"phase\"\\s*:\\s*\"([^\"]+)\"").matcher(body);
+      phase = m.find() ? m.group(1) : "?";
+      if (Set.of("test-ended", "rolled-back", "completed", "aborted", "TEST_ENDED",
+          "ROLLED_BACK", "COMPLETED", "ABORTED").contains(phase)) {
+        return phase;
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException(flow + " did not end after its rollback: phase " + phase);
+  }
+
+  String admin(String method, String path, String body, int expect) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort
+        + path)).header("Content-Type", "application/json");
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+        : HttpRequest.BodyPublishers.ofString(body));
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != expect) {
+      throw new IllegalStateException(method + " " + path + " -> " + r.statusCode() + " "
+          + r.body());
+    }
+    return r.body();
+  }
+
+  /** A route configuration whose virtual host for {@code app} gives the canary no weight. */
+  static Predicate<DiscoveryResponse> noCanaryWeight(int app) {
+    ByteString vhost = ByteString.copyFromUtf8("bench/app-" + app);
+    String canary = "bench/app-" + app + "/canary";
+    return response -> {
+      for (Any any : response.getResourcesList()) {
+        try {
+          VirtualHost vh = virtualHost(any.getValue(), vhost);
+          if (vh == null) {
+            continue;
+          }
+          for (var route : vh.getRoutesList()) {
+            if (route.getRoute().getCluster().equals(canary)) {
+              return false;
+            }
+            for (WeightedCluster.ClusterWeight cw :
+                route.getRoute().getWeightedClusters().getClustersList()) {
+              if (cw.getName().equals(canary) && cw.getWeight().getValue() > 0) {
+                return false;
+              }
+            }
+          }
+          return true;
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      return false;
+    };
   }
 
   /** Closes the proxies from {@code n} on (their TCP connections too). */
