@@ -363,8 +363,11 @@ public final class Harness {
       proxies.add(p);
       p.open();
     }
-    if (!allComplete.await(90, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("connect: " + allComplete.getCount() + " never complete");
+    // 90 s, and more for large batches (1,000 proxies of the 1,000-app fleet took 48-70 s).
+    long timeout = 90 + (upTo - from) / 20;
+    if (!allComplete.await(timeout, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("connect: " + allComplete.getCount() + " of "
+          + (upTo - from) + " never complete within " + timeout + " s");
     }
     return (System.nanoTime() - t0) / 1e6;
   }
@@ -375,7 +378,7 @@ public final class Harness {
     for (Proxy p : proxies) {
       p.reopen();
     }
-    if (!allComplete.await(90, TimeUnit.SECONDS)) {
+    if (!allComplete.await(90 + proxies.size() / 20, TimeUnit.SECONDS)) {
       throw new IllegalStateException("storm: " + allComplete.getCount() + " never complete");
     }
     return (System.nanoTime() - t0) / 1e6;
