@@ -268,8 +268,10 @@ for fleet in fleets:
     for key, m in per_round.items():
         scale = 1 / 1024 if key.endswith("Bytes") else 1
         unit = "KB" if key.endswith("Bytes") else "ms"
-        vals = " ; ".join("/".join(fmt(None if m["values"][s][i] is None else m["values"][s][i] * scale)
-                                   for s in SERVERS)
+        def at(s, i):
+            v = m["values"][s]
+            return None if i >= len(v) or v[i] is None else v[i] * scale
+        vals = " ; ".join("/".join(fmt(at(s, i)) for s in SERVERS)
                           for i in range(max(len(v) for v in m["values"].values())))
         md.append(f"| {m['label']} ({unit}) | {vals} | {', '.join(fmt(x) for x in m['steelyard/floor'])} | "
                   f"{fmt_spread(m['steelyard/floor'])} | {fmt(m['pooledSteelyardOverFloor'])} | "
