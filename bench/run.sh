@@ -145,7 +145,7 @@ for apps in $FLEETS; do
     -Dbench.rollbackReps="$(knob ROLLBACK_REPS "$apps")" \
     -Dbench.sidecarScope="$(knob SIDECAR_SCOPE "$apps")" -Dbench.warmup="$(knob WARMUP "$apps")" \
     -cp "$JAR" dev.steelyard.bench.Harness "$dir/harness.json" "$apps" "${targets[@]}" \
-    2>&1 | tee "$dir/client.log" | grep -v "^\s*at " || true
+    2>&1 | tee "$dir/client.log" | grep --line-buffered -v "^\s*at " || true
   stop_servers
   raw_files+=("$dir/harness.json")
 done
