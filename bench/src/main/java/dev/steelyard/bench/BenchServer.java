@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
@@ -130,6 +132,16 @@ public final class BenchServer {
     }
   }
 
+  private static Snapshot snapshot(ProxyResources r, long version) {
+    return Snapshot.create(r.clusters(), r.endpoints(), r.listeners(), r.routes(), List.of(),
+        Long.toString(version));
+  }
+
+  /** Canary weight {@code percent} as a test split; 0 is no split (as a rollback leaves it). */
+  static SplitPolicy policy(int percent) {
+    return percent == 0 ? SplitPolicy.OFF : new SplitPolicy(SplitMode.TEST, percent * 100);
+  }
+
   /** The real server; weights go through its REST API, so /weight is not used. */
   private static Target steelyard(Fleet fleet, int xdsPort, int adminPort) throws Exception {
     var dir = Files.createTempDirectory("steelyard-bench");
@@ -140,7 +152,13 @@ public final class BenchServer {
       config = config.withHoldoff(java.time.Duration.ofMillis(Long.parseLong(holdoff)),
           config.maxHoldoff());
     }
-    SteelyardServer server = new SteelyardServer(config, fleet, FileSplitStore.open(dir)).start();
+    SteelyardServer server = new SteelyardServer(config, fleet, FileSplitStore.open(dir));
+    if (Boolean.getBoolean("bench.rollouts")) {
+      // Rollout flows for the rollback scenario, on workloads that are ready as a flow asks
+      // at once: the flow waits for its proxies' ACKs only.
+      server.withWorkloads(new BenchWorkloads(fleet.endpointsPerSubset()));
+    }
+    server.start();
     return (app, percent) -> {
       throw new UnsupportedOperationException("use PUT /api/v1/apps/{ns}/{name}/split on "
           + server.adminPort());
@@ -153,17 +171,44 @@ public final class BenchServer {
    * Groups are by proxy kind so that each kind gets the same resources as from Steelyard.
    */
   private static Target stock(Fleet fleet, int xdsPort) throws Exception {
-    SimpleCache<String> cache = new SimpleCache<>(node -> ProxyKind.of(node).label());
+    // Sidecars that declare a scope (Scope) get a group per scope, with their full resources
+    // filtered to it; the group's first request asks for its snapshot.
+    Map<String, String> scopedGroups = new ConcurrentHashMap<>();
+    ProxyResources[] lastSidecar = new ProxyResources[1];
     Map<AppKey, AppSplits> splits = new TreeMap<>();
     long[] version = {0};
+    ExecutorService newGroups = Executors.newSingleThreadExecutor();
+    SimpleCache<String>[] cacheRef = new SimpleCache[1];
+    SimpleCache<String> cache = new SimpleCache<>(node -> {
+      ProxyKind kind = ProxyKind.of(node);
+      String calls = kind == ProxyKind.SIDECAR ? Scope.calls(node) : "";
+      if (calls.isEmpty()) {
+        return kind.label();
+      }
+      String group = kind.label() + "|" + calls;
+      if (scopedGroups.putIfAbsent(group, calls) == null) {
+        newGroups.execute(() -> {
+          synchronized (splits) {
+            cacheRef[0].setSnapshot(group, snapshot(Scope.filter(lastSidecar[0], calls),
+                version[0]));
+          }
+        });
+      }
+      return group;
+    });
+    cacheRef[0] = cache;
     Runnable rebuild = () -> {
       synchronized (splits) {
         version[0]++;
         MeshView view = MeshViewComposer.compose(fleet.apps(), splits);
         for (ProxyKind kind : List.of(ProxyKind.SIDECAR, ProxyKind.GRPC)) {
           ProxyResources r = MeshTranslator.translate(view, kind, TranslatorSettings.DEFAULTS);
-          cache.setSnapshot(kind.label(), Snapshot.create(r.clusters(), r.endpoints(),
-              r.listeners(), r.routes(), List.of(), Long.toString(version[0])));
+          cache.setSnapshot(kind.label(), snapshot(r, version[0]));
+          if (kind == ProxyKind.SIDECAR) {
+            lastSidecar[0] = r;
+            scopedGroups.forEach((group, calls) ->
+                cache.setSnapshot(group, snapshot(Scope.filter(r, calls), version[0])));
+          }
         }
       }
     };
@@ -175,8 +220,7 @@ public final class BenchServer {
         .build().start();
     return (app, percent) -> {
       synchronized (splits) {
-        splits.put(Fleet.key(app), new AppSplits(new SplitPolicy(SplitMode.TEST, percent * 100),
-            Optional.empty()));
+        splits.put(Fleet.key(app), new AppSplits(policy(percent), Optional.empty()));
       }
       rebuild.run();
     };

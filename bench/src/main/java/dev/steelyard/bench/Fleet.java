@@ -70,6 +70,10 @@ public final class Fleet implements AppCatalog {
     listeners.forEach(Runnable::run);
   }
 
+  public int endpointsPerSubset() {
+    return endpoints;
+  }
+
   public int size() {
     return apps.size();
   }

@@ -55,6 +55,8 @@ final class FloorServer {
   private static final class Stream {
     final ServerCallStreamObserver<byte[]> out;
     volatile ProxyKind kind;
+    /** The sidecar's declared scope ({@link Scope}); "" for none and for gRPC proxies. */
+    volatile String calls = "";
     final Map<String, List<String>> subs = new ConcurrentHashMap<>();
 
     Stream(ServerCallStreamObserver<byte[]> out) {
@@ -90,6 +92,10 @@ final class FloorServer {
   private final AtomicLong acks = new AtomicLong();
   private volatile long generation = 1;
   private volatile Map<ProxyKind, ProxyResources> resources;
+  /** Scoped sidecar resources, by scope, of the resources they were filtered from. */
+  private volatile Scoped scoped = new Scoped(Map.of(), new ConcurrentHashMap<>());
+
+  private record Scoped(Map<ProxyKind, ProxyResources> of, Map<String, ProxyResources> byCalls) {}
   /** Serialized responses by kind, type, names and generation: built once, sent to many. */
   private final Map<String, byte[]> responses = new ConcurrentHashMap<>();
 
@@ -124,8 +130,7 @@ final class FloorServer {
     @Override
     public void weight(int app, int percent) {
       synchronized (splits) {
-        splits.put(Fleet.key(app), new AppSplits(new SplitPolicy(SplitMode.TEST, percent * 100),
-            Optional.empty()));
+        splits.put(Fleet.key(app), new AppSplits(BenchServer.policy(percent), Optional.empty()));
       }
       routesChanged(app);
     }
@@ -155,6 +160,8 @@ final class FloorServer {
       @Override
       public void onNext(DiscoveryRequest request) {
         if (stream.kind == null) {
+          stream.calls = ProxyKind.of(request.getNode()) == ProxyKind.SIDECAR
+              ? Scope.calls(request.getNode()) : "";
           stream.kind = ProxyKind.of(request.getNode());
         }
         if (request.hasErrorDetail()) {
@@ -163,7 +170,7 @@ final class FloorServer {
         List<String> names = List.copyOf(request.getResourceNamesList());
         List<String> before = stream.subs.put(request.getTypeUrl(), names);
         if (request.getResponseNonce().isEmpty() || !names.equals(before)) {
-          stream.send(response(stream.kind, request.getTypeUrl(), names));
+          stream.send(response(stream.kind, stream.calls, request.getTypeUrl(), names));
         } else {
           acks.incrementAndGet();
         }
@@ -183,10 +190,31 @@ final class FloorServer {
   }
 
   private void routesChanged(int app) {
-    resources = translate();
+    setResources(translate());
     generation++;
+    changedApp = Fleet.key(app).toString();
     String name = "grpc/" + Fleet.key(app);
     push(Resources.V3.ROUTE_TYPE_URL, name);
+  }
+
+  private volatile String changedApp = "";
+
+  private void setResources(Map<ProxyKind, ProxyResources> r) {
+    resources = r;
+  }
+
+  private ProxyResources resources(ProxyKind kind, String calls) {
+    Map<ProxyKind, ProxyResources> now = resources;
+    ProxyResources all = now.get(kind);
+    if (calls.isEmpty()) {
+      return all;
+    }
+    Scoped s = scoped;
+    if (s.of() != now) {
+      s = new Scoped(now, new ConcurrentHashMap<>());
+      scoped = s;
+    }
+    return s.byCalls().computeIfAbsent(calls, c -> Scope.filter(all, c));
   }
 
   private void endpointsChanged() {
@@ -202,7 +230,7 @@ final class FloorServer {
       }
     }
     changedEndpoints = changed;
-    resources = after;
+    setResources(after);
     generation++;
     push(Resources.V3.ENDPOINT_TYPE_URL, null);
   }
@@ -220,15 +248,16 @@ final class FloorServer {
         continue;
       }
       if (type.equals(Resources.V3.ROUTE_TYPE_URL)) {
-        if (stream.kind == ProxyKind.SIDECAR || names.contains(grpcName)) {
-          stream.send(response(stream.kind, type, names));
+        if (stream.kind == ProxyKind.SIDECAR ? Scope.includes(stream.calls, changedApp)
+            : names.contains(grpcName)) {
+          stream.send(response(stream.kind, stream.calls, type, names));
         }
       } else {
         // Like Steelyard: a state-of-the-world EDS client keeps the assignments a response
         // leaves out, so only the changed ones are sent.
         List<String> changed = names.stream().filter(changedEndpoints::contains).toList();
         if (!changed.isEmpty()) {
-          stream.send(response(stream.kind, type, changed));
+          stream.send(response(stream.kind, stream.calls, type, changed));
         }
       }
     }
@@ -236,11 +265,11 @@ final class FloorServer {
 
   private volatile Set<String> changedEndpoints = Set.of();
 
-  private byte[] response(ProxyKind kind, String type, List<String> names) {
+  private byte[] response(ProxyKind kind, String calls, String type, List<String> names) {
     long gen = generation;
-    String key = kind + "|" + type + "|" + names + "|" + gen;
+    String key = kind + "|" + calls + "|" + type + "|" + names + "|" + gen;
     return responses.computeIfAbsent(key, k -> {
-      ProxyResources r = resources.get(kind);
+      ProxyResources r = resources(kind, calls);
       List<? extends Message> all = switch (type) {
         case Resources.V3.CLUSTER_TYPE_URL -> r.clusters();
         case Resources.V3.ENDPOINT_TYPE_URL -> r.endpoints();

@@ -35,6 +35,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -91,10 +92,11 @@ public final class Harness {
     }
   }
 
-  static volatile Expectation expect;
+  /** This server's current change; each server has its own proxies, so its own expectation. */
+  volatile Expectation expect;
   /** Proxies that have ACKed all four types on their current stream. */
-  static final AtomicInteger complete = new AtomicInteger();
-  static volatile CountDownLatch allComplete = new CountDownLatch(0);
+  final AtomicInteger complete = new AtomicInteger();
+  volatile CountDownLatch allComplete = new CountDownLatch(0);
 
   final class Proxy {
     final int id;
@@ -108,19 +110,52 @@ public final class Harness {
     int ackedTypes;
     int generation;
     boolean nodeSent;
+    volatile boolean closed;
+    /** For a sidecar with a scope, the apps it declares it calls (by index); null: all. */
+    final boolean[] calls;
 
     Proxy(int id, boolean sidecar, int app) {
       this.id = id;
       this.sidecar = sidecar;
       this.app = app;
+      Struct.Builder meta = Struct.newBuilder()
+          .putFields("steelyard.kind",
+              Value.newBuilder().setStringValue(sidecar ? "sidecar" : "grpc").build())
+          .putFields("steelyard.app",
+              Value.newBuilder().setStringValue("client-" + app).build());
+      if (sidecar && sidecarScope > 0) {
+        // Proxy i calls apps i .. i+k-1 (mod apps): every app is in k sidecars' scopes.
+        calls = new boolean[apps];
+        StringBuilder list = new StringBuilder();
+        for (int j = 0; j < Math.min(sidecarScope, apps); j++) {
+          int a = (id + j) % apps;
+          calls[a] = true;
+          list.append(list.length() == 0 ? "" : ",").append(Fleet.NAMESPACE).append("/app-")
+              .append(a);
+        }
+        meta.putFields("steelyard.calls", Value.newBuilder().setStringValue(list.toString())
+            .build());
+      } else {
+        calls = null;
+      }
       node = Node.newBuilder().setId("proxy-" + id).setCluster("bench")
           .setUserAgentName(sidecar ? "envoy" : "grpc-java-bench")
-          .setMetadata(Struct.newBuilder()
-              .putFields("steelyard.kind",
-                  Value.newBuilder().setStringValue(sidecar ? "sidecar" : "grpc").build())
-              .putFields("steelyard.app",
-                  Value.newBuilder().setStringValue("client-" + app).build()))
-          .build();
+          .setMetadata(meta).build();
+    }
+
+    /** Whether this proxy needs a route or endpoint change of {@code changed}. */
+    boolean needs(int changed) {
+      if (!sidecar) {
+        return app == changed;
+      }
+      return calls == null || calls[changed];
+    }
+
+    synchronized void close() {
+      closed = true;
+      if (channel != null) {
+        channel.shutdownNow();
+      }
     }
 
     synchronized void open() {
@@ -145,7 +180,7 @@ public final class Harness {
 
             @Override
             public void onError(Throwable t) {
-              if (gen == generation && !stopping
+              if (gen == generation && !stopping && !closed
                   && Status.fromThrowable(t).getCode() != Status.Code.CANCELLED) {
                 System.err.println("proxy " + id + " stream error: " + t);
               }
@@ -221,7 +256,9 @@ public final class Harness {
         // First response of a type: subscribe to the next one, as the real clients do.
         if (sidecar) {
           if (type.equals(CDS)) {
-            request(EDS, allClusters, "", "");
+            // EDS for the clusters the CDS response named, as Envoy does: with a sidecar
+            // scope that the server applies, fewer than all.
+            request(EDS, clusterNames(response), "", "");
           } else if (type.equals(EDS)) {
             request(LDS, List.of(), "", "");
           } else if (type.equals(LDS)) {
@@ -250,11 +287,15 @@ public final class Harness {
   final int adminPort;
   final int apps;
   final String name;
-  final List<String> allClusters = new ArrayList<>();
-  final EventLoopGroup group = new NioEventLoopGroup(2);
+  static final int sidecarScope = Integer.getInteger("bench.sidecarScope", 0);
+  /** The canary weight (percent) this harness last set per app; 0: none. */
+  final int[] weights;
+  /** One event loop group for every server's proxies: only one server's are busy at a time. */
+  static final EventLoopGroup group = new NioEventLoopGroup(2);
   final List<Proxy> proxies = new ArrayList<>();
-  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-  volatile boolean stopping;
+  static final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  static volatile boolean stopping;
   final double grpcShare = Double.parseDouble(System.getProperty("bench.grpcShare", "0.5"));
 
   Harness(String name, int xdsPort, int ctlPort, int adminPort, int apps) {
@@ -263,11 +304,7 @@ public final class Harness {
     this.ctlPort = ctlPort;
     this.adminPort = adminPort;
     this.apps = apps;
-    for (int a = 0; a < apps; a++) {
-      for (String role : List.of("main", "baseline", "canary")) {
-        allClusters.add("bench/app-" + a + "/" + role);
-      }
-    }
+    this.weights = new int[apps];
   }
 
   // ---------------------------------------------------------------- control calls
@@ -326,8 +363,11 @@ public final class Harness {
       proxies.add(p);
       p.open();
     }
-    if (!allComplete.await(90, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("connect: " + allComplete.getCount() + " never complete");
+    // 90 s, and more for large batches (1,000 proxies of the 1,000-app fleet took 48-70 s).
+    long timeout = 90 + (upTo - from) / 20;
+    if (!allComplete.await(timeout, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("connect: " + allComplete.getCount() + " of "
+          + (upTo - from) + " never complete within " + timeout + " s");
     }
     return (System.nanoTime() - t0) / 1e6;
   }
@@ -338,7 +378,7 @@ public final class Harness {
     for (Proxy p : proxies) {
       p.reopen();
     }
-    if (!allComplete.await(90, TimeUnit.SECONDS)) {
+    if (!allComplete.await(90 + proxies.size() / 20, TimeUnit.SECONDS)) {
       throw new IllegalStateException("storm: " + allComplete.getCount() + " never complete");
     }
     return (System.nanoTime() - t0) / 1e6;
@@ -347,7 +387,7 @@ public final class Harness {
   boolean[] needs(int app) {
     boolean[] needs = new boolean[proxies.size()];
     for (Proxy p : proxies) {
-      needs[p.id] = p.sidecar || p.app == app;
+      needs[p.id] = p.needs(app);
     }
     return needs;
   }
@@ -415,6 +455,19 @@ public final class Harness {
       in.skipField(tag);
     }
     return ByteString.EMPTY;
+  }
+
+  static List<String> clusterNames(DiscoveryResponse response) {
+    List<String> names = new ArrayList<>(response.getResourcesCount());
+    try {
+      for (Any any : response.getResourcesList()) {
+        // Cluster.name is field 1, like VirtualHost.name: read it without decoding the rest.
+        names.add(nameOf(any.getValue()).toStringUtf8());
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return names;
   }
 
   static Predicate<DiscoveryResponse> containsIp(String ip) {
@@ -551,77 +604,334 @@ public final class Harness {
     return steady;
   }
 
-  Map<String, Object> weightScenario(int reps, int offset) throws Exception {
+  /** Weight changes number {@code from} to {@code to - 1}: change i sets app i mod apps. */
+  Map<String, Object> weightScenario(int from, int to, int offset) throws Exception {
     List<Map<String, Object>> runs = new ArrayList<>();
-    for (int r = 0; r < reps; r++) {
+    for (int r = from; r < to; r++) {
       int app = (offset + r) % apps;
       int percent = 1 + (offset + r) % 49;
-      runs.add(change(RDS, weightIs(app, percent * 100), app, () -> setWeight(app, percent)));
+      if (percent == weights[app]) {
+        percent = percent % 49 + 1;
+      }
+      int p = percent;
+      runs.add(change(RDS, weightIs(app, p * 100), app, () -> setWeight(app, p)));
+      weights[app] = p;
       Thread.sleep(100);
     }
-    return Map.of("summary", summary(runs), "runs", runs);
+    return scenario(runs);
   }
 
-  Map<String, Object> churnScenario(int reps, int genOffset) throws Exception {
+  /** Endpoint changes number {@code from} to {@code to - 1}, generations genOffset + i + 1. */
+  Map<String, Object> churnScenario(int from, int to, int genOffset) throws Exception {
     List<Map<String, Object>> runs = new ArrayList<>();
-    for (int r = 0; r < reps; r++) {
+    for (int r = from; r < to; r++) {
       int app = (r * 7 + 3) % apps;
       int gen = genOffset + r + 1;
       runs.add(change(EDS, containsIp(Fleet.churnIp(gen)), app,
           () -> get("/churn?app=" + app + "&gen=" + gen)));
       Thread.sleep(100);
     }
-    return Map.of("summary", summary(runs), "runs", runs);
+    return scenario(runs);
   }
 
-  public static void main(String[] args) throws Exception {
-    Harness h = new Harness(args[0], Integer.parseInt(args[1]), Integer.parseInt(args[2]),
-        Integer.parseInt(args[3]), Integer.parseInt(args[4]));
-    Path outFile = Path.of(args[5]);
-    int n1 = Integer.getInteger("bench.n1", 1000);
-    int n2 = Integer.getInteger("bench.n2", 5000);
-    Map<String, Object> result = new LinkedHashMap<>();
-    result.put("server", h.name);
-    result.put("apps", h.apps);
-    result.put("grpcShare", h.grpcShare);
-    Map<String, Object> idle = h.stats();
-    result.put("idle", idle);
-    log(h.name + ": connecting " + n1);
-    result.put("connectMs_" + n1, h.connect(n1));
-    Thread.sleep(2000);
-    result.put("steady_" + n1, h.steadyState(idle, n1));
-    // Warm-up (not reported): lets the JITs of server and client compile the push paths.
-    int warm = Integer.getInteger("bench.warmup", 80);
-    log(h.name + ": warm-up x" + warm);
-    h.weightScenario(warm, 40);
-    h.churnScenario(warm, 200);
-    log(h.name + ": weight x" + Integer.getInteger("bench.weightReps", 20));
-    result.put("weight_" + n1, h.weightScenario(Integer.getInteger("bench.weightReps", 20), 0));
-    log(h.name + ": churn");
-    result.put("churn_" + n1, h.churnScenario(Integer.getInteger("bench.churnReps", 20), 0));
-    log(h.name + ": storm");
+  static Map<String, Object> scenario(List<Map<String, Object>> runs) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("summary", summary(runs));
+    m.put("runs", runs);
+    return m;
+  }
+
+  Map<String, Object> stormScenario(int reps) throws Exception {
     List<Double> storms = new ArrayList<>();
     List<Double> stormCpu = new ArrayList<>();
-    for (int r = 0; r < Integer.getInteger("bench.stormReps", 3); r++) {
-      long c0 = h.cpu();
-      storms.add(h.storm());
-      stormCpu.add((h.cpu() - c0) / 1e6);
+    for (int r = 0; r < reps; r++) {
+      long c0 = cpu();
+      storms.add(storm());
+      stormCpu.add((cpu() - c0) / 1e6);
       Thread.sleep(1500);
     }
-    result.put("storm_" + n1, Map.of("ms", storms, "serverCpuMs", stormCpu,
-        "p50", pct(storms, 50), "max", pct(storms, 100)));
-    if (n2 > n1) {
-      log(h.name + ": connecting up to " + n2);
-      result.put("connectMs_" + n2, h.connect(n2));
-      Thread.sleep(3000);
-      result.put("steady_" + n2, h.steadyState(idle, n2));
-      log(h.name + ": weight x" + Integer.getInteger("bench.weightReps2", 10) + " at " + n2);
-      result.put("weight_" + n2,
-          h.weightScenario(Integer.getInteger("bench.weightReps2", 10), 25));
+    return stormResult(storms, stormCpu);
+  }
+
+  static Map<String, Object> stormResult(List<Double> storms, List<Double> stormCpu) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("ms", storms);
+    m.put("serverCpuMs", stormCpu);
+    m.put("p50", storms.isEmpty() ? null : pct(storms, 50));
+    m.put("max", storms.isEmpty() ? null : pct(storms, 100));
+    return m;
+  }
+
+  /**
+   * Rollbacks number {@code from} to {@code to - 1}, each on its own app. Steelyard: a canary
+   * test flow is started through the REST API ({@code POST .../rollout}, 10 %) and its weight
+   * waited for until every proxy that needs it has ACKed (not reported); then the clock starts
+   * and {@code POST .../rollout/rollback} is called; done is the last needed ACK of a route
+   * configuration whose virtual host for the app gives the canary no weight. Floor and stock,
+   * which have no flows, get the same two steps as plain weight changes (10 %, then no split),
+   * as a reference for the second.
+   */
+  Map<String, Object> rollbackScenario(int from, int to) throws Exception {
+    List<Map<String, Object>> runs = new ArrayList<>();
+    for (int r = from; r < to; r++) {
+      int app = (r * 13 + 5) % apps;
+      int setup = weights[app] == 10 ? 11 : 10;
+      String flow = "/api/v1/apps/bench/app-" + app + "/rollout";
+      if (adminPort > 0) {
+        change(RDS, weightIs(app, setup * 100), app, () -> admin("POST", flow,
+            "{\"kind\":\"test\",\"version\":\"v2\",\"weight\":" + setup + "}", 201));
+      } else {
+        change(RDS, weightIs(app, setup * 100), app, () -> setWeight(app, setup));
+      }
+      weights[app] = setup;
+      Thread.sleep(100);
+      Map<String, Object> m = change(RDS, noCanaryWeight(app), app, adminPort > 0
+          ? () -> admin("POST", flow + "/rollback", "", 200)
+          : () -> setWeight(app, 0));
+      weights[app] = 0;
+      if (adminPort > 0) {
+        // The flow must end (canary to 0, which these workloads do at once) before the app
+        // takes another split or flow.
+        m.put("flowPhaseAfter", awaitFlowEnd(flow));
+      }
+      runs.add(m);
+      Thread.sleep(100);
     }
-    Files.writeString(outFile, Json.write(result), StandardCharsets.UTF_8);
-    log(h.name + ": done -> " + outFile);
-    h.stopping = true;
+    return scenario(runs);
+  }
+
+  String awaitFlowEnd(String flow) throws Exception {
+    String phase = "";
+    for (int i = 0; i < 100; i++) {
+      String body = admin("GET", flow, null, 200);
+      Matcher m = Pattern.compile("\"phase\"\\s*:\\s*\"([^\"]+)\"").matcher(body);
+      phase = m.find() ? m.group(1) : "?";
+      if (Set.of("test-ended", "rolled-back", "completed", "aborted", "TEST_ENDED",
+          "ROLLED_BACK", "COMPLETED", "ABORTED").contains(phase)) {
+        return phase;
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException(flow + " did not end after its rollback: phase " + phase);
+  }
+
+  String admin(String method, String path, String body, int expect) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort
+        + path)).header("Content-Type", "application/json");
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+        : HttpRequest.BodyPublishers.ofString(body));
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != expect) {
+      throw new IllegalStateException(method + " " + path + " -> " + r.statusCode() + " "
+          + r.body());
+    }
+    return r.body();
+  }
+
+  /** A route configuration whose virtual host for {@code app} gives the canary no weight. */
+  static Predicate<DiscoveryResponse> noCanaryWeight(int app) {
+    ByteString vhost = ByteString.copyFromUtf8("bench/app-" + app);
+    String canary = "bench/app-" + app + "/canary";
+    return response -> {
+      for (Any any : response.getResourcesList()) {
+        try {
+          VirtualHost vh = virtualHost(any.getValue(), vhost);
+          if (vh == null) {
+            continue;
+          }
+          for (var route : vh.getRoutesList()) {
+            if (route.getRoute().getCluster().equals(canary)) {
+              return false;
+            }
+            for (WeightedCluster.ClusterWeight cw :
+                route.getRoute().getWeightedClusters().getClustersList()) {
+              if (cw.getName().equals(canary) && cw.getWeight().getValue() > 0) {
+                return false;
+              }
+            }
+          }
+          return true;
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      return false;
+    };
+  }
+
+  /** Closes the proxies from {@code n} on (their TCP connections too). */
+  void disconnectDownTo(int n) throws Exception {
+    for (int i = proxies.size() - 1; i >= n; i--) {
+      proxies.get(i).close();
+      proxies.remove(i);
+    }
+    Thread.sleep(2000);
+  }
+
+  /** This JVM's own state: heap after GC and open file descriptors (where to look if it saturates). */
+  static Map<String, Object> clientStats() {
+    System.gc();
+    Runtime rt = Runtime.getRuntime();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("heapUsedBytes", rt.totalMemory() - rt.freeMemory());
+    m.put("heapMaxBytes", rt.maxMemory());
+    String[] fds = new java.io.File("/proc/self/fd").list();
+    m.put("openFds", fds == null ? -1 : fds.length);
+    m.put("threads", Thread.activeCount());
+    return m;
+  }
+
+  /** The rows of the i-th of {@code rounds} shares of {@code total} repetitions. */
+  static int share(int total, int rounds, int round) {
+    return (int) ((long) total * round / rounds);
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> pooled(List<Map<String, Object>> rounds, String key) {
+    List<Map<String, Object>> runs = new ArrayList<>();
+    for (Map<String, Object> r : rounds) {
+      Map<String, Object> s = (Map<String, Object>) r.get(key);
+      if (s != null) {
+        runs.addAll((List<Map<String, Object>>) s.get("runs"));
+      }
+    }
+    return scenario(runs);
+  }
+
+  /**
+   * Usage: {@code Harness <out.json> <apps> <server>:<xdsPort>:<ctlPort>:<adminPort|0> ...}.
+   * Every server is connected and warmed up first, then the measured repetitions run in
+   * rounds: round 1 of each server in the order given, round 2 of each, and so on, each round
+   * with its share of the repetitions. Machine load that changes during the run then falls on
+   * every server's rounds rather than on whichever server happened to run at that time.
+   */
+  public static void main(String[] args) throws Exception {
+    Path outFile = Path.of(args[0]);
+    int apps = Integer.parseInt(args[1]);
+    List<Harness> servers = new ArrayList<>();
+    for (int i = 2; i < args.length; i++) {
+      String[] f = args[i].split(":");
+      servers.add(new Harness(f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]),
+          Integer.parseInt(f[3]), apps));
+    }
+    int n1 = Integer.getInteger("bench.n1", 1000);
+    int n2 = Integer.getInteger("bench.n2", 5000);
+    int rounds = Math.max(1, Integer.getInteger("bench.rounds", 3));
+    int warm = Integer.getInteger("bench.warmup", 80);
+    int weightReps = Integer.getInteger("bench.weightReps", 20);
+    int weightReps2 = Integer.getInteger("bench.weightReps2", 10);
+    int churnReps = Integer.getInteger("bench.churnReps", 20);
+    int stormReps = Integer.getInteger("bench.stormReps", 3);
+    int rollbackReps = Integer.getInteger("bench.rollbackReps", 0);
+    long started = System.nanoTime();
+
+    Map<String, Map<String, Object>> results = new LinkedHashMap<>();
+    Map<String, List<Map<String, Object>>> perRound = new LinkedHashMap<>();
+    for (Harness h : servers) {
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("server", h.name);
+      result.put("apps", h.apps);
+      result.put("grpcShare", h.grpcShare);
+      result.put("sidecarScope", sidecarScope);
+      Map<String, Object> idle = h.stats();
+      result.put("idle", idle);
+      log(h.name + ": connecting " + n1);
+      result.put("connectMs_" + n1, h.connect(n1));
+      Thread.sleep(2000);
+      result.put("steady_" + n1, h.steadyState(idle, n1));
+      results.put(h.name, result);
+      perRound.put(h.name, new ArrayList<>());
+    }
+    Map<String, Object> client = new LinkedHashMap<>();
+    client.put("connected_" + n1, clientStats());
+    // Warm-up (not reported), every server before any is measured: lets the JITs of the
+    // servers and of this harness compile the push paths.
+    for (Harness h : servers) {
+      log(h.name + ": warm-up x" + warm);
+      h.weightScenario(0, warm, 40);
+      h.churnScenario(0, warm, 200);
+    }
+    for (int r = 0; r < rounds; r++) {
+      for (Harness h : servers) {
+        Map<String, Object> round = new LinkedHashMap<>();
+        round.put("round", r + 1);
+        int w0 = share(weightReps, rounds, r);
+        int w1 = share(weightReps, rounds, r + 1);
+        log(h.name + ": round " + (r + 1) + "/" + rounds + ": weight x" + (w1 - w0));
+        round.put("weight_" + n1, h.weightScenario(w0, w1, 0));
+        int c0 = share(churnReps, rounds, r);
+        int c1 = share(churnReps, rounds, r + 1);
+        log(h.name + ": round " + (r + 1) + ": churn x" + (c1 - c0));
+        round.put("churn_" + n1, h.churnScenario(c0, c1, 0));
+        int rb0 = share(rollbackReps, rounds, r);
+        int rb1 = share(rollbackReps, rounds, r + 1);
+        if (rb1 > rb0) {
+          log(h.name + ": round " + (r + 1) + ": rollback x" + (rb1 - rb0));
+          round.put("rollback_" + n1, h.rollbackScenario(rb0, rb1));
+        }
+        int s = share(stormReps, rounds, r + 1) - share(stormReps, rounds, r);
+        if (s > 0) {
+          log(h.name + ": round " + (r + 1) + ": storm x" + s);
+          round.put("storm_" + n1, h.stormScenario(s));
+        }
+        perRound.get(h.name).add(round);
+      }
+    }
+    if (n2 > n1) {
+      for (int r = 0; r < rounds; r++) {
+        for (Harness h : servers) {
+          Map<String, Object> round = perRound.get(h.name).get(r);
+          log(h.name + ": round " + (r + 1) + ": connecting up to " + n2);
+          round.put("connectMs_" + n2, h.connect(n2));
+          Thread.sleep(3000);
+          round.put("steady_" + n2, h.steadyState((Map<String, Object>) results.get(h.name)
+              .get("idle"), n2));
+          if (r == 0) {
+            client.put("connected_" + n2 + "_" + h.name, clientStats());
+          }
+          int w0 = share(weightReps2, rounds, r);
+          int w1 = share(weightReps2, rounds, r + 1);
+          log(h.name + ": round " + (r + 1) + ": weight x" + (w1 - w0) + " at " + n2);
+          round.put("weight_" + n2, h.weightScenario(w0, w1, 25));
+          h.disconnectDownTo(n1);
+        }
+      }
+    }
+    for (Harness h : servers) {
+      Map<String, Object> result = results.get(h.name);
+      List<Map<String, Object>> rs = perRound.get(h.name);
+      result.put("weight_" + n1, pooled(rs, "weight_" + n1));
+      result.put("churn_" + n1, pooled(rs, "churn_" + n1));
+      if (rollbackReps > 0) {
+        result.put("rollback_" + n1, pooled(rs, "rollback_" + n1));
+      }
+      List<Double> storms = new ArrayList<>();
+      List<Double> stormCpu = new ArrayList<>();
+      for (Map<String, Object> round : rs) {
+        Map<String, Object> st = (Map<String, Object>) round.get("storm_" + n1);
+        if (st != null) {
+          storms.addAll((List<Double>) st.get("ms"));
+          stormCpu.addAll((List<Double>) st.get("serverCpuMs"));
+        }
+      }
+      result.put("storm_" + n1, stormResult(storms, stormCpu));
+      if (n2 > n1) {
+        result.put("weight_" + n2, pooled(rs, "weight_" + n2));
+        result.put("connectMs_" + n2, rs.get(0).get("connectMs_" + n2));
+        result.put("steady_" + n2, rs.get(0).get("steady_" + n2));
+      }
+      result.put("rounds", rs);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("apps", apps);
+    out.put("rounds", rounds);
+    out.put("order", servers.stream().map(h -> h.name).toList());
+    out.put("harnessSeconds", (System.nanoTime() - started) / 1e9);
+    out.put("client", client);
+    out.put("servers", results);
+    Files.writeString(outFile, Json.write(out), StandardCharsets.UTF_8);
+    log("done -> " + outFile);
+    stopping = true;
     System.exit(0);
   }
 

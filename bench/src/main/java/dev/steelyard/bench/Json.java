@@ -35,6 +35,8 @@ final class Json {
         write(list.get(i), out, indent);
       }
       out.append("]");
+    } else if (v == null) {
+      out.append("null");
     } else if (v instanceof Number || v instanceof Boolean) {
       out.append(v);
     } else {
