@@ -266,6 +266,11 @@ public final class RolloutEngine implements AutoCloseable {
     Flow next = command.apply(flow);
     if (next != flow) {
       persist(flow, next);
+      // Act at once rather than on the loop's next tick: a rollback's first push (the canary's
+      // share back to the old version) must not wait behind a tick that observes every flow.
+      if (next.active()) {
+        act(next);
+      }
       loop.execute(this::tickSafely);
     }
     return next;
