@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,12 +16,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * they had. Named versions are content hashes, so a proxy that accepted version V holds exactly
  * these assignments; {@link XdsStreams} then sends it only the ones that differ.
  *
- * <p>Bounded, as each entry keeps a snapshot's assignments alive: a proxy whose version has been
- * evicted (or was never seen, as after a restart) gets everything it asks for, which is always
- * correct, only larger. A push adds one entry per distinct list of names whose content changed
- * (all Envoys name the same clusters; a gRPC client names its app's), so 256 entries cover many
- * pushes. The entries are bounded by their names too: a client can ask for long lists of names
- * that do not exist, and each distinct list is a version.
+ * <p>Bounded by the names the entries hold (each keeps the assignments of its own names alive):
+ * a proxy whose version has been evicted (or was never seen, as after a restart) gets
+ * everything it asks for, which is always correct, only larger. A push adds one entry per
+ * distinct list of names whose content changed. Every unscoped Envoy names the same clusters,
+ * but each gRPC client names its app's and each scoped sidecar its scope's, so a mesh of 1,000
+ * apps has thousands of distinct lists, most of them pushed rarely: a cap of 256 entries
+ * evicted a scoped sidecar's version long before its next change (the benchmark then sent it
+ * every assignment again). A client can ask for long lists of names that do not exist, and
+ * each distinct list is a version: hence the bound on names.
  */
 public final class EndpointVersions {
 
@@ -67,15 +71,17 @@ public final class EndpointVersions {
     }
   }
 
-  /** Names held over all entries: some 40 MB of names at most. */
+  /** Names held over all entries: some 40 MB of names and assignment references at most. */
   static final int MAX_NAMES = 500_000;
+  /** Entries at most, whatever their size. */
+  static final int MAX_ENTRIES = 16_384;
 
   private final Map<String, Held> byVersion;
   private final int maxNames;
   private long names;
 
   public EndpointVersions() {
-    this(256, MAX_NAMES);
+    this(MAX_ENTRIES, MAX_NAMES);
   }
 
   EndpointVersions(int capacity, int maxNames) {
@@ -98,7 +104,16 @@ public final class EndpointVersions {
       // A list this long is not remembered: the proxy is sent whole responses, still correct.
       return;
     }
-    Held held = new Held(Set.copyOf(requested), byName);
+    // Only the assignments of these names: the snapshot's whole map would keep every
+    // assignment of every remembered snapshot alive.
+    Map<String, NamedVersionSnapshot.Resource> own = new HashMap<>(requested.size() * 2);
+    for (String name : requested) {
+      NamedVersionSnapshot.Resource resource = byName.get(name);
+      if (resource != null) {
+        own.put(name, resource);
+      }
+    }
+    Held held = new Held(Set.copyOf(requested), own);
     names += held.names.size();
     byVersion.put(version, held);
     // An insertion evicts one entry at most; a few small ones may have to go for a large one.

@@ -67,9 +67,10 @@ public final class IndexedCache {
   private record Due(Watch watch, Collection<? extends Message> resources, String version) {}
 
   /**
-   * Distinct sidecar scopes served at most: each is a snapshot that every publish builds (of
-   * the apps in it only). Scopes are remembered until restart, so a sidecar that reconnects
-   * finds its snapshot; fleets declare few distinct ones (one per calling app).
+   * Distinct sidecar scopes served at most: each is a snapshot of its own (of the apps in it
+   * only), rebuilt by a publish that changes one of them. Scopes are remembered until restart,
+   * so a sidecar that reconnects finds its snapshot; fleets declare few distinct ones (one per
+   * calling app).
    */
   public static final int MAX_SCOPED_GROUPS = 1_000;
 
