@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * The one thread that builds and sets snapshots. Changes only ask for a publish. A change after
  * a quiet {@code holdoff} is published at once; changes that follow a publish closely wait until
  * requests stop for {@code holdoff} (or {@code maxHoldoff} passed since the first). Then the
- * thread composes the view, translates it per proxy kind, validates, and sets the snapshots whose
- * content changed, in the make-before-break stages of {@link MakeBeforeBreak}: between two
+ * thread composes the view, translates the apps that changed ({@link TranslationCache}),
+ * assembles and validates the resources per proxy group (kind, and sidecar scope), and sets the
+ * snapshots whose content changed, in the make-before-break stages of {@link MakeBeforeBreak}: between two
  * stages it waits until the proxies applied the first, at most {@link #STAGE_TIMEOUT} (a weight
  * change is one stage and does not wait). Nothing else calls {@code setSnapshot}, and
  * java-control-plane runs its pushes on this thread.
