@@ -29,9 +29,11 @@ import java.util.Map;
  * here refuse the build. No I/O: {@link SnapshotPublisher} runs it, and a test can too.
  *
  * @param errors every validation error, prefixed with the proxy kind; empty when valid
+ * @param byKey {@code apps} by key, and {@code byNamespace} by namespace, for {@link #appsIn}
  */
 public record MeshBuild(MeshView view, List<AppResources> apps,
-    Map<ProxyKind, ProxyResources> resources, List<String> errors) {
+    Map<ProxyKind, ProxyResources> resources, List<String> errors,
+    Map<AppKey, AppResources> byKey, Map<String, List<AppResources>> byNamespace) {
 
   public MeshBuild {
     apps = List.copyOf(apps);
@@ -54,7 +56,13 @@ public record MeshBuild(MeshView view, List<AppResources> apps,
       errors.addAll(ResourceValidator.validate(kind, built));
       resources.put(kind, built);
     }
-    return new MeshBuild(view, pieces, resources, errors);
+    Map<AppKey, AppResources> byKey = new java.util.HashMap<>(pieces.size() * 2);
+    Map<String, List<AppResources>> byNamespace = new java.util.HashMap<>();
+    for (AppResources app : pieces) {
+      byKey.put(app.key(), app);
+      byNamespace.computeIfAbsent(app.key().namespace(), ns -> new ArrayList<>()).add(app);
+    }
+    return new MeshBuild(view, pieces, resources, errors, byKey, byNamespace);
   }
 
   /**
@@ -64,14 +72,26 @@ public record MeshBuild(MeshView view, List<AppResources> apps,
    * refer only to each other).
    */
   public List<AppResources> appsIn(ProxyScope scope) {
-    List<AppResources> in = new ArrayList<>();
-    for (AppResources app : apps) {
-      if (scope.includes(app.key())) {
-        in.add(app);
+    if (scope.all()) {
+      return apps;
+    }
+    // Looked up, not filtered: a publish asks this of every scope (hundreds in a large mesh),
+    // and a scope names a few apps of thousands.
+    java.util.TreeMap<AppKey, AppResources> in = new java.util.TreeMap<>();
+    for (String namespace : scope.namespaces()) {
+      for (AppResources app : byNamespace.getOrDefault(namespace, List.of())) {
+        in.put(app.key(), app);
       }
     }
-    return in;
+    for (AppKey key : scope.apps()) {
+      AppResources app = byKey.get(key);
+      if (app != null) {
+        in.put(key, app);
+      }
+    }
+    return List.copyOf(in.values());
   }
+
 
   public boolean valid() {
     return errors.isEmpty();
