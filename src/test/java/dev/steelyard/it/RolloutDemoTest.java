@@ -284,6 +284,10 @@ class RolloutDemoTest {
     demo.start();
     Map<String, Object> resumed = awaitFlow(judging(1));
     assertThat(resumed.get("version")).isEqualTo("v5");
+    // The client keeps its config while it reconnects, and a flow waits only for the proxies
+    // connected to this server: approve once the client is back, as an operator watching
+    // the proxies would (otherwise the promotion is not waited for on this client).
+    await().atMost(Duration.ofSeconds(30)).until(() -> !demo.server.proxies().proxies().isEmpty());
     Binomial.assertSplit(client.count(RPCS), RPCS, 0.6, 0.2, 0.2);
     assertThat(demo.send("POST", demo.rolloutPath() + "/approve", null).statusCode())
         .isEqualTo(200);
