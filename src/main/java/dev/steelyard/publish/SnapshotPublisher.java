@@ -12,6 +12,7 @@ import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceValidator;
 import dev.steelyard.translate.TranslationCache;
 import dev.steelyard.translate.TranslatorSettings;
+import dev.steelyard.view.AppKey;
 import dev.steelyard.view.MeshView;
 import dev.steelyard.xds.IndexedCache;
 import dev.steelyard.xds.NamedVersionSnapshot;
@@ -88,6 +89,8 @@ public final class SnapshotPublisher implements AutoCloseable {
   private final Map<ProxyGroup, List<AppResources>> scopedInputs = new HashMap<>();
   /** Unchanged apps' translations, reused by the next build; publisher only. */
   private final TranslationCache translations = new TranslationCache();
+  /** The last build's, to log an app's notice once. */
+  private Map<AppKey, String> invalidApps = Map.of();
   private final Thread thread;
 
   public SnapshotPublisher(AppCatalog catalog, SplitStore splits, IndexedCache cache,
@@ -276,6 +279,12 @@ public final class SnapshotPublisher implements AutoCloseable {
     MeshBuild build = MeshBuild.of(catalog.apps(), composedFrom.splits(), settings,
         translations);
     MeshView view = build.view();
+    build.invalidApps().forEach((app, notice) -> {
+      if (!notice.equals(invalidApps.get(app))) {
+        log.error("{}: {}", app, notice);
+      }
+    });
+    invalidApps = build.invalidApps();
     if (!build.valid()) {
       refused.increment();
       String error = String.join("\n", build.errors());

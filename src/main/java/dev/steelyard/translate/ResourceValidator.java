@@ -18,11 +18,55 @@ import java.util.Set;
 /**
  * Checks resources before they are published, collecting every error. Closure matters most: in
  * ADS mode a name a client asks for but the snapshot lacks stalls that whole resource type.
+ *
+ * <p>A publish checks in two halves, like translation: each app's pieces when the app is
+ * translated ({@link #validate(AppResources)}, so one app's error leaves out that app alone),
+ * and what only the assembled whole can get wrong ({@link #validateTogether}). Together they
+ * are {@link #validate(ProxyKind, ProxyResources)}: an app's clusters, assignments, virtual
+ * hosts and gRPC listeners refer only to each other.
  */
 public final class ResourceValidator {
 
   private ResourceValidator() {}
 
+  /** What is wrong with one app's pieces, for any proxy kind; empty when they are valid. */
+  public static List<String> validate(AppResources app) {
+    List<String> errors = new ArrayList<>();
+    for (ProxyKind kind : ProxyKind.values()) {
+      // The shared listener's port does not matter to any check.
+      errors.addAll(validate(kind, MeshTranslator.assemble(List.of(app), kind,
+          TranslatorSettings.DEFAULTS, ProxyScope.ALL)));
+    }
+    return errors;
+  }
+
+  /**
+   * What pieces valid on their own can still get wrong together: a name defined by two apps,
+   * a domain two virtual hosts of one route configuration share, and the shared listener's
+   * route configuration. Not again what each app's check covered (closure within an app, its
+   * weights, its gRPC listeners): a publish checks every app's resources, not only the changed
+   * app's.
+   */
+  public static List<String> validateTogether(ProxyKind kind, ProxyResources resources) {
+    List<String> errors = new ArrayList<>();
+    String prefix = kind.label() + ": ";
+    names("cluster", resources.clusters().stream().map(Cluster::getName), prefix, errors);
+    names("endpoint assignment", resources.endpoints().stream()
+        .map(ClusterLoadAssignment::getClusterName), prefix, errors);
+    names("listener", resources.listeners().stream().map(Listener::getName), prefix, errors);
+    Set<String> routeConfigs = names("route configuration",
+        resources.routes().stream().map(RouteConfiguration::getName), prefix, errors);
+    if (kind != ProxyKind.GRPC) {
+      // A gRPC client's listeners are its apps' own; an Envoy's one listener is shared.
+      routesExist(resources, routeConfigs, prefix, errors);
+    }
+    for (RouteConfiguration config : resources.routes()) {
+      uniqueDomains(config, prefix, errors);
+    }
+    return errors;
+  }
+
+  /** Every check at once: what {@link #validate(AppResources)} and the together check find. */
   public static List<String> validate(ProxyKind kind, ProxyResources resources) {
     List<String> errors = new ArrayList<>();
     String prefix = kind.label() + ": ";
@@ -42,26 +86,12 @@ public final class ResourceValidator {
             + eds + "'");
       }
     }
-    for (Listener listener : resources.listeners()) {
-      for (HttpConnectionManager manager : managers(listener, errors, prefix)) {
-        String routes = manager.getRds().getRouteConfigName();
-        if (!routeConfigs.contains(routes)) {
-          errors.add(prefix + "listener '" + listener.getName() + "' names route configuration '"
-              + routes + "' that does not exist");
-        }
-      }
-    }
+    routesExist(resources, routeConfigs, prefix, errors);
     for (RouteConfiguration config : resources.routes()) {
-      Set<String> domains = new HashSet<>();
+      uniqueDomains(config, prefix, errors);
       for (VirtualHost host : config.getVirtualHostsList()) {
         String where = prefix + "route configuration '" + config.getName() + "' virtual host '"
             + host.getName() + "': ";
-        for (String domain : host.getDomainsList()) {
-          // Envoy matches domains case-insensitively and rejects duplicates that way too.
-          if (!domains.add(domain.toLowerCase(java.util.Locale.ROOT))) {
-            errors.add(where + "domain '" + domain + "' is used twice");
-          }
-        }
         host.getRoutesList().forEach(route -> {
           WeightedCluster weighted = route.getRoute().getWeightedClusters();
           long sum = 0;
@@ -78,6 +108,33 @@ public final class ResourceValidator {
       }
     }
     return errors;
+  }
+
+  private static void routesExist(ProxyResources resources, Set<String> routeConfigs,
+      String prefix, List<String> errors) {
+    for (Listener listener : resources.listeners()) {
+      for (HttpConnectionManager manager : managers(listener, errors, prefix)) {
+        String routes = manager.getRds().getRouteConfigName();
+        if (!routeConfigs.contains(routes)) {
+          errors.add(prefix + "listener '" + listener.getName() + "' names route configuration '"
+              + routes + "' that does not exist");
+        }
+      }
+    }
+  }
+
+  private static void uniqueDomains(RouteConfiguration config, String prefix,
+      List<String> errors) {
+    Set<String> domains = new HashSet<>();
+    for (VirtualHost host : config.getVirtualHostsList()) {
+      for (String domain : host.getDomainsList()) {
+        // Envoy matches domains case-insensitively and rejects duplicates that way too.
+        if (!domains.add(domain.toLowerCase(java.util.Locale.ROOT))) {
+          errors.add(prefix + "route configuration '" + config.getName() + "' virtual host '"
+              + host.getName() + "': domain '" + domain + "' is used twice");
+        }
+      }
+    }
   }
 
   /** The names of one type's resources; a name defined twice is an error. */

@@ -5,45 +5,90 @@ import dev.steelyard.view.AppView;
 import dev.steelyard.view.MeshView;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * Incremental translation: an app is translated again only when its view (spec, weights,
  * notices) or the names it is called by changed; every other app keeps its {@link AppResources}
  * instances. A weight change of one app in a mesh of 1,000 then builds three clusters' worth of
  * protos instead of 9,000, and the content hashes downstream are only computed for what is new.
- * Output is exactly {@link MeshTranslator#translate}'s; not thread-safe (one publisher thread).
+ * Not thread-safe (one publisher thread).
+ *
+ * <p>Each app is also checked when translated ({@link ResourceValidator#validate(AppResources)}),
+ * so one app's error costs that app alone: it keeps the pieces it last had that were valid (or,
+ * never valid, is left out) and gets a notice; the other apps are published. For valid apps the
+ * output is exactly {@link MeshTranslator#translate}'s.
  */
 public final class TranslationCache {
 
-  private record Entry(AppView app, List<String> meshHosts, AppResources resources) {}
+  /**
+   * The pieces to serve, in the view's order, and why an app's newest view is not among them.
+   *
+   * @param notices by app: its resources did not validate, and what proxies get instead
+   */
+  public record Translation(List<AppResources> apps, Map<AppKey, String> notices) {
+    public Translation {
+      apps = List.copyOf(apps);
+      notices = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(notices));
+    }
+  }
 
+  /** @param served the newest valid pieces of the app, or null if it never had any */
+  private record Entry(AppView app, List<String> meshHosts, AppResources served, String notice) {}
+
+  private final BiFunction<AppView, List<String>, AppResources> translator;
   private Map<AppKey, Entry> entries = new HashMap<>();
   private long translated;
   private long reused;
 
-  /** Every app of {@code view}, in the view's order. Apps no longer in it are forgotten. */
-  public List<AppResources> translate(MeshView view) {
+  public TranslationCache() {
+    this(AppResources::of);
+  }
+
+  /** A cache that translates with {@code translator}: a test's, to make an app invalid. */
+  TranslationCache(BiFunction<AppView, List<String>, AppResources> translator) {
+    this.translator = translator;
+  }
+
+  /** Every app of {@code view} that has valid pieces. Apps no longer in it are forgotten. */
+  public Translation translate(MeshView view) {
     Map<AppKey, List<String>> hosts = ResourceNames.meshHosts(view);
     Map<AppKey, Entry> next = new HashMap<>(view.apps().size() * 2);
     List<AppResources> out = new ArrayList<>(view.apps().size());
+    Map<AppKey, String> notices = new LinkedHashMap<>();
     for (AppView app : view.apps()) {
       List<String> meshHosts = hosts.get(app.key());
       Entry entry = entries.get(app.key());
       if (entry == null || !entry.app().equals(app) || !entry.meshHosts().equals(meshHosts)) {
-        AppResources fresh = AppResources.of(app, meshHosts);
-        entry = new Entry(app, meshHosts,
-            entry == null ? fresh : fresh.keepingEqual(entry.resources()));
+        entry = translated(app, meshHosts, entry == null ? null : entry.served());
         translated++;
       } else {
         reused++;
       }
       next.put(app.key(), entry);
-      out.add(entry.resources());
+      if (entry.served() != null) {
+        out.add(entry.served());
+      }
+      if (entry.notice() != null) {
+        notices.put(app.key(), entry.notice());
+      }
     }
     entries = next;
-    return out;
+    return new Translation(out, notices);
+  }
+
+  private Entry translated(AppView app, List<String> meshHosts, AppResources before) {
+    AppResources fresh = translator.apply(app, meshHosts);
+    List<String> errors = ResourceValidator.validate(fresh);
+    if (errors.isEmpty()) {
+      return new Entry(app, meshHosts, before == null ? fresh : fresh.keepingEqual(before), null);
+    }
+    return new Entry(app, meshHosts, before, "not published, its resources are invalid ("
+        + String.join("; ", errors) + "): proxies "
+        + (before == null ? "do not get this app" : "keep its last valid configuration"));
   }
 
   /** Apps translated since this cache was made. */

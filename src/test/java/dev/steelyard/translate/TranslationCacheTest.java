@@ -36,7 +36,7 @@ class TranslationCacheTest {
     }
     Map<AppKey, AppSplits> splits = new HashMap<>();
     TranslationCache cache = new TranslationCache();
-    List<AppResources> before = cache.translate(MeshViewComposer.compose(specs, splits));
+    List<AppResources> before = cache.translate(MeshViewComposer.compose(specs, splits)).apps();
     for (int round = 0; round < 60; round++) {
       int changed = random.nextInt(APPS);
       AppKey key = specs.get(changed).key();
@@ -50,7 +50,7 @@ class TranslationCacheTest {
         default -> specs.set(changed, spec(changed, 2, List.of("x" + round + ".example.com")));
       }
       MeshView view = MeshViewComposer.compose(specs, splits);
-      List<AppResources> after = cache.translate(view);
+      List<AppResources> after = cache.translate(view).apps();
       for (ProxyKind kind : ProxyKind.values()) {
         assertThat(MeshTranslator.assemble(after, kind, TranslatorSettings.DEFAULTS,
             ProxyScope.ALL)).isEqualTo(MeshTranslator.translate(view, kind,
@@ -81,15 +81,67 @@ class TranslationCacheTest {
     AppSpec hello = new AppSpec(new AppKey("default", "hello"), 80, AppProtocol.HTTP, List.of(),
         Map.of(SubsetRole.MAIN, List.of(new Endpoint("10.0.0.1", 80))));
     AppResources alone = cache.translate(MeshViewComposer.compose(List.of(hello), Map.of()))
-        .get(0);
+        .apps().get(0);
     assertThat(alone.meshHost().getDomainsList()).contains("hello");
     AppSpec other = new AppSpec(new AppKey("shop", "hello"), 80, AppProtocol.HTTP, List.of(),
         Map.of());
     AppResources shared = cache.translate(MeshViewComposer.compose(List.of(hello, other),
-        Map.of())).get(0);
+        Map.of())).apps().get(0);
     // Two apps named hello: neither may keep the short name.
     assertThat(shared.meshHost().getDomainsList()).doesNotContain("hello")
         .contains("hello.default");
+  }
+
+  @Test
+  void anAppWhoseResourcesDoNotValidateKeepsItsLastValidOnesAndTheOthersGoOn()
+      throws Exception {
+    // A translator that loses the canary assignment of app-1 whenever its mesh weight is 7 %.
+    TranslationCache cache = new TranslationCache((app, hosts) -> {
+      AppResources good = AppResources.of(app, hosts);
+      if (!app.key().name().equals("app-1")
+          || app.mesh().effective().get(SubsetRole.CANARY) != 700) {
+        return good;
+      }
+      return new AppResources(good.key(), good.envoyClusters(), good.grpcClusters(),
+          good.assignments().subList(0, 2), good.grpcListeners(), good.grpcRoutes(),
+          good.meshHost(), good.gatewayHost());
+    });
+    List<AppSpec> specs = List.of(spec(0, 2, List.of()), spec(1, 2, List.of()),
+        spec(2, 2, List.of()));
+    AppKey broken = specs.get(1).key();
+    Map<AppKey, AppSplits> splits = new HashMap<>();
+    splits.put(broken, new AppSplits(SplitPolicy.of("test", 7), Optional.empty()));
+
+    // Never valid: left out, the others served.
+    TranslationCache.Translation first = cache.translate(MeshViewComposer.compose(specs, splits));
+    assertThat(first.apps()).extracting(AppResources::key)
+        .containsExactly(specs.get(0).key(), specs.get(2).key());
+    assertThat(first.notices()).containsOnlyKeys(broken);
+    assertThat(first.notices().get(broken)).contains("not published")
+        .contains("cluster 'shop/app-1/canary' has no endpoint assignment")
+        .endsWith("proxies do not get this app");
+
+    // Valid at 5 %: served, no notice.
+    splits.put(broken, new AppSplits(SplitPolicy.of("test", 5), Optional.empty()));
+    TranslationCache.Translation valid = cache.translate(MeshViewComposer.compose(specs, splits));
+    assertThat(valid.apps()).hasSize(3);
+    assertThat(valid.notices()).isEmpty();
+    // The view is sorted by key: default/app-0, default/app-2, shop/app-1.
+    AppResources lastValid = valid.apps().get(2);
+    assertThat(lastValid.key()).isEqualTo(broken);
+
+    // Invalid again at 7 %, while another app changes too: app-1 keeps its 5 % pieces.
+    splits.put(broken, new AppSplits(SplitPolicy.of("test", 7), Optional.empty()));
+    splits.put(specs.get(2).key(), new AppSplits(SplitPolicy.of("test", 30), Optional.empty()));
+    TranslationCache.Translation again = cache.translate(MeshViewComposer.compose(specs, splits));
+    assertThat(again.apps()).hasSize(3);
+    assertThat(again.apps().get(2)).isSameAs(lastValid);
+    assertThat(again.apps().get(1)).isNotSameAs(valid.apps().get(1));
+    assertThat(again.notices().get(broken)).endsWith("keep its last valid configuration");
+    for (ProxyKind kind : ProxyKind.values()) {
+      assertThat(ResourceValidator.validate(kind, MeshTranslator.assemble(again.apps(), kind,
+          TranslatorSettings.DEFAULTS, ProxyScope.ALL))).isEmpty();
+    }
   }
 
   private static AppSpec spec(int i, int endpoints, List<String> gatewayHosts) {
