@@ -11,11 +11,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -59,15 +57,36 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
   }
 
   private final Map<Long, Proxy> streams = new ConcurrentHashMap<>();
+  /**
+   * The streams of each node id: one, unless a reconnecting proxy's old stream lingers. Kept
+   * with the streams rather than grouped on every read: the rollout engine and the publisher's
+   * stage waits ask for the lagging proxies many times a second while a push goes out.
+   */
+  private final Map<String, List<Proxy>> byNode = new ConcurrentHashMap<>();
 
   @Override
   public void accept(ProxyEvent event) {
     if (event instanceof ProxyEvent.Connected connected) {
-      streams.put(connected.streamId(), new Proxy(connected));
+      Proxy proxy = new Proxy(connected);
+      streams.put(connected.streamId(), proxy);
+      byNode.compute(proxy.nodeId(), (id, list) -> {
+        if (list == null) {
+          return List.of(proxy);
+        }
+        List<Proxy> more = new ArrayList<>(list);
+        more.add(proxy);
+        return List.copyOf(more);
+      });
       return;
     }
     if (event instanceof ProxyEvent.Disconnected) {
-      streams.remove(event.streamId());
+      Proxy gone = streams.remove(event.streamId());
+      if (gone != null) {
+        byNode.computeIfPresent(gone.nodeId(), (id, list) -> {
+          List<Proxy> left = list.stream().filter(proxy -> proxy != gone).toList();
+          return left.isEmpty() ? null : left;
+        });
+      }
       return;
     }
     Proxy proxy = streams.get(event.streamId());
@@ -90,10 +109,6 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
    * connection times out, and clients reusing one id must not count as many proxies.
    */
   public List<ProxyStatus> proxies() {
-    Map<String, Integer> streamsPerNode = new HashMap<>();
-    for (Proxy proxy : streams.values()) {
-      streamsPerNode.merge(proxy.nodeId(), 1, Integer::sum);
-    }
     List<ProxyStatus> proxies = new ArrayList<>();
     for (Proxy proxy : newestPerNode()) {
       var node = proxy.connected.node();
@@ -102,7 +117,7 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
           app == null ? "" : app.getStringValue(), node.getUserAgentName(),
           Map.copyOf(proxy.acked), ackedNames(proxy), Optional.ofNullable(proxy.lastNack),
           proxy.connected.at(), proxy.connected.peer(),
-          streamsPerNode.getOrDefault(node.getId(), 1)));
+          Math.max(1, byNode.getOrDefault(node.getId(), List.of()).size())));
     }
     proxies.sort(Comparator.comparing(ProxyStatus::nodeId));
     return proxies;
@@ -110,11 +125,15 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
 
   /** The newest stream of each node id. */
   private Collection<Proxy> newestPerNode() {
-    Map<String, Proxy> newest = new HashMap<>();
-    for (Proxy proxy : streams.values()) {
-      newest.merge(proxy.nodeId(), proxy, (a, b) -> a.id() > b.id() ? a : b);
+    List<Proxy> newest = new ArrayList<>(byNode.size());
+    for (List<Proxy> sharing : byNode.values()) {
+      Proxy last = sharing.get(0);
+      for (Proxy proxy : sharing) {
+        last = proxy.id() > last.id() ? proxy : last;
+      }
+      newest.add(last);
     }
-    return newest.values();
+    return newest;
   }
 
   /** Per proxy kind: proxies (node ids), and how many ACKed what is published now. */
@@ -176,15 +195,8 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
       }
     }
     RequestedNames clusters = proxy.ackedNames.get(XdsType.CLUSTERS);
-    if (clusters != null && clusters.names().isEmpty()) {
-      Set<String> asked = proxy.ackedNames.getOrDefault(XdsType.ENDPOINTS, WILDCARD).nameSet();
-      for (String cluster : snapshot.clusters().resources().keySet()) {
-        if (!asked.contains(cluster)) {
-          return false;
-        }
-      }
-    }
-    return true;
+    return clusters == null || !clusters.names().isEmpty() || snapshot.namesEveryCluster(
+        proxy.ackedNames.getOrDefault(XdsType.ENDPOINTS, WILDCARD));
   }
 
   private static Map<XdsType, List<String>> ackedNames(Proxy proxy) {

@@ -59,6 +59,15 @@ public final class NamedVersionSnapshot extends Snapshot {
   private final java.util.concurrent.atomic.AtomicLong memoNames =
       new java.util.concurrent.atomic.AtomicLong();
 
+  /**
+   * {@link #namesEveryCluster} already answered, by the list of endpoint names. Every Envoy of
+   * a group asks for the same list, so one answer serves hundreds of proxies; past
+   * {@link #MAX_COVERAGE_MEMOS} lists an answer is computed each time.
+   */
+  private final Map<RequestedNames, Boolean> coverage =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  static final int MAX_COVERAGE_MEMOS = 1000;
+
   NamedVersionSnapshot(SnapshotResources<Cluster> clusters,
       SnapshotResources<ClusterLoadAssignment> endpoints, SnapshotResources<Listener> listeners,
       SnapshotResources<RouteConfiguration> routes,
@@ -204,6 +213,30 @@ public final class NamedVersionSnapshot extends Snapshot {
       memoNames.addAndGet(n.names().size());
       return namedVersion(type, n.names());
     });
+  }
+
+  /**
+   * Whether {@code endpoints} names every cluster of this snapshot: an Envoy takes all clusters
+   * and ACKs new ones before it asked for their assignments (a cluster without them answers
+   * 503), so it has applied a snapshot only once its EDS request names them all.
+   */
+  public boolean namesEveryCluster(RequestedNames endpoints) {
+    Boolean known = coverage.get(endpoints);
+    if (known != null) {
+      return known;
+    }
+    java.util.Set<String> asked = endpoints.nameSet();
+    boolean all = true;
+    for (String cluster : clusters.resources().keySet()) {
+      if (!asked.contains(cluster)) {
+        all = false;
+        break;
+      }
+    }
+    if (coverage.size() < MAX_COVERAGE_MEMOS) {
+      coverage.put(endpoints, all);
+    }
+    return all;
   }
 
   private String namedVersion(ResourceType type, List<String> resourceNames) {
