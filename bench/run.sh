@@ -31,13 +31,15 @@ STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%M)}
 # costs every server more, stock most: fewer repetitions keep the standard run's time down).
 # Unreported weight and endpoint changes before measuring (WARMUP): with 8, JIT compilation was
 # most of the server CPU counted per push (results/2026-11-26T2045 and earlier).
-declare -A DEF50=([N1]=1000 [N2]=5000 [WARMUP]=80 [WEIGHT_REPS]=99 [WEIGHT_REPS2]=9
+declare -A DEF50=([N1]=1000 [N2]=10000 [WARMUP]=80 [WEIGHT_REPS]=99 [WEIGHT_REPS2]=9
   [CHURN_REPS]=99 [STORM_REPS]=3 [ROLLBACK_REPS]=30 [SIDECAR_SCOPE]=0
   [SERVERS]="floor steelyard stock")
 # At 1,000 apps stock is left out by default: with one snapshot for all types it sends every
 # proxy everything (820 MB per change at N=1,000) and took 25-45 s per change on 2 cores
 # (STAMP=quick-1000 run of commit e25d958); SERVERS_1000="floor steelyard stock" adds it.
-declare -A DEF1000=([N1]=1000 [N2]=0 [WARMUP]=10 [WEIGHT_REPS]=24 [WEIGHT_REPS2]=0
+# With 10 warm-ups at 1,000 apps, JIT compiling was 358 of Steelyard's 575 ms of CPU per
+# weight push (results/2026-12-01T1855); 40 as in the scoped runs after it.
+declare -A DEF1000=([N1]=1000 [N2]=0 [WARMUP]=40 [WEIGHT_REPS]=24 [WEIGHT_REPS2]=0
   [CHURN_REPS]=24 [STORM_REPS]=3 [ROLLBACK_REPS]=0 [SIDECAR_SCOPE]=0
   [SERVERS]="floor steelyard")
 # knob NAME APPS: NAME_<apps> if set, else NAME if set, else the fleet's default.
