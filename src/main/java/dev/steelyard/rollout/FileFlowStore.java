@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -21,13 +22,18 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Flows in {@code <data-dir>/rollouts.json}, next to {@code splits.json}: the running ones and
  * the last {@value #KEEP_ENDED} ended ones per app (their history stays readable). Written as
  * the split store writes: a temporary file, fsynced, renamed over the old one, directory synced.
- * The whole file is rewritten per saved flow (flows are few, transitions seconds apart).
+ * The whole file is rewritten per saved flow, from each flow's JSON as encoded when it was
+ * saved: a save encodes only the flow it saves (a rollback writes its flow before it acts, so
+ * encoding every kept flow again, the ended ones with their histories, delayed the rollback's
+ * push by milliseconds per save).
  */
 public final class FileFlowStore implements FlowStore {
 
@@ -41,9 +47,15 @@ public final class FileFlowStore implements FlowStore {
     }
   }
 
+  private static final byte[] OPEN = "{\n  \"flows\" : [ ".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] BETWEEN = ", ".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] CLOSE = " ]\n}\n".getBytes(StandardCharsets.UTF_8);
+
   private final Path file;
   /** The flows as last loaded or saved: a save replaces one of them and writes them all. */
   private List<Flow> known;
+  /** The JSON of each flow in {@link #known}, by instance (flows are immutable). */
+  private Map<Flow, byte[]> encoded = new IdentityHashMap<>();
 
   private FileFlowStore(Path file) {
     this.file = file;
@@ -103,12 +115,30 @@ public final class FileFlowStore implements FlowStore {
         kept.add(0, flow);
       }
     }
-    byte[] bytes = JSON.writeValueAsBytes(new Stored(kept));
+    // The document Stored would encode to ({"flows": [...]}), put together from each flow's own.
+    Map<Flow, byte[]> next = new IdentityHashMap<>();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    bytes.write(OPEN);
+    for (int i = 0; i < kept.size(); i++) {
+      Flow flow = kept.get(i);
+      byte[] json = encoded.get(flow);
+      if (json == null) {
+        json = JSON.writeValueAsBytes(flow);
+      }
+      next.put(flow, json);
+      if (i > 0) {
+        bytes.write(BETWEEN);
+      }
+      bytes.write(json);
+    }
+    bytes.write(CLOSE);
     Path temp = file.resolveSibling(FILE_NAME + ".tmp");
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      channel.write(ByteBuffer.wrap(bytes));
-      channel.write(ByteBuffer.wrap("\n".getBytes(StandardCharsets.UTF_8)));
+      ByteBuffer buffer = ByteBuffer.wrap(bytes.toByteArray());
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
       channel.force(true);
     }
     Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -116,6 +146,7 @@ public final class FileFlowStore implements FlowStore {
       directory.force(true);
     }
     known = List.copyOf(kept);
+    encoded = next;
   }
 
   /** Jackson with Instant and Duration as ISO-8601 strings. */

@@ -2,6 +2,7 @@ package dev.steelyard.translate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.steelyard.publish.MeshBuild;
 import dev.steelyard.split.AppSplits;
 import dev.steelyard.split.MeshViewComposer;
 import dev.steelyard.split.SplitPolicy;
@@ -142,6 +143,14 @@ class TranslationCacheTest {
       assertThat(ResourceValidator.validate(kind, MeshTranslator.assemble(again.apps(), kind,
           TranslatorSettings.DEFAULTS, ProxyScope.ALL))).isEmpty();
     }
+
+    // What a publish makes of it: a valid build, the notice on the app in the served view.
+    MeshBuild build = MeshBuild.of(specs, splits, TranslatorSettings.DEFAULTS, cache);
+    assertThat(build.valid()).isTrue();
+    assertThat(build.invalidApps()).containsOnlyKeys(broken);
+    assertThat(build.view().app(broken).orElseThrow().mesh().notices())
+        .contains(again.notices().get(broken));
+    assertThat(build.view().app(specs.get(0).key()).orElseThrow().mesh().notices()).isEmpty();
   }
 
   private static AppSpec spec(int i, int endpoints, List<String> gatewayHosts) {
