@@ -38,7 +38,8 @@ import java.util.Map;
  */
 public record MeshBuild(MeshView view, List<AppResources> apps,
     Map<ProxyKind, ProxyResources> resources, List<String> errors,
-    Map<AppKey, String> invalidApps, Map<AppKey, AppResources> byKey, Map<String, List<AppResources>> byNamespace) {
+    Map<AppKey, String> invalidApps, Map<AppKey, AppResources> byKey,
+    Map<String, List<AppResources>> byNamespace) {
 
   public MeshBuild {
     apps = List.copyOf(apps);
@@ -101,7 +102,6 @@ public record MeshBuild(MeshView view, List<AppResources> apps,
     }
     return List.copyOf(in.values());
   }
-
 
   /** {@code view} with each app's translation notice among its mesh notices. */
   private static MeshView withNotices(MeshView view, Map<AppKey, String> notices) {

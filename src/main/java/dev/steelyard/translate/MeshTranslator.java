@@ -22,7 +22,8 @@ public final class MeshTranslator {
 
   public static ProxyResources translate(MeshView view, ProxyKind kind,
       TranslatorSettings settings) {
-    return assemble(new TranslationCache().translate(view).apps(), kind, settings, ProxyScope.ALL);
+    return assemble(new TranslationCache().translate(view).apps(), kind, settings,
+        ProxyScope.ALL);
   }
 
   /**

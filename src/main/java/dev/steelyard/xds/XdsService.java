@@ -19,7 +19,8 @@ public final class XdsService {
   public static ServerServiceDefinition guarded(BindableService ads, XdsAuth auth,
       XdsLimits limits, MeterRegistry meters) {
     ServerServiceDefinition typed = ServerInterceptors.intercept(
-        ResponseBytes.sharing(ads.bindService(), meters), new ResponseFlow(limits.maxRequestsWhileBlocked(), meters));
+        ResponseBytes.sharing(ads.bindService(), meters),
+        new ResponseFlow(limits.maxRequestsWhileBlocked(), meters));
     ServerServiceDefinition bytes = ServerInterceptors.useInputStreamMessages(typed);
     // The last interceptor listed runs first.
     return ServerInterceptors.intercept(bytes, new DecodeGuard(),
