@@ -31,9 +31,9 @@ import java.util.Map;
  * the last {@value #KEEP_ENDED} ended ones per app (their history stays readable). Written as
  * the split store writes: a temporary file, fsynced, renamed over the old one, directory synced.
  * The whole file is rewritten per saved flow, from each flow's JSON as encoded when it was
- * saved: a save encodes only the flow it saves (a rollback writes its flow before it acts, so
- * encoding every kept flow again, the ended ones with their histories, delayed the rollback's
- * push by milliseconds per save).
+ * saved: a save encodes only the flow it saves. A rollback writes its flow before it acts, and
+ * encoding every kept flow again (the ended ones with their histories) cost it CPU on 2 cores
+ * while its push went out (bench/README.md, session 9).
  */
 public final class FileFlowStore implements FlowStore {
 
