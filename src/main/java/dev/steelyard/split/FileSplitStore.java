@@ -73,6 +73,23 @@ public final class FileSplitStore implements SplitStore {
   }
 
   @Override
+  public synchronized void setAlreadyRecorded(AppKey key, AppSplits appSplits)
+      throws IOException {
+    Map<AppKey, AppSplits> before = splits;
+    TreeMap<AppKey, AppSplits> next = new TreeMap<>(before);
+    next.put(key, appSplits);
+    splits = Map.copyOf(next);
+    listeners.forEach(Runnable::run);
+    try {
+      write(toStored(next));
+    } catch (IOException | RuntimeException e) {
+      splits = before;
+      listeners.forEach(Runnable::run);
+      throw e;
+    }
+  }
+
+  @Override
   public void onChange(Runnable listener) {
     listeners.add(listener);
   }

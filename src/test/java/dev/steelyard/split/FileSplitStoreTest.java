@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.steelyard.view.AppKey;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -63,5 +66,40 @@ class FileSplitStoreTest {
         .isInstanceOf(IOException.class);
     assertThat(store.get(APP).mesh()).isEqualTo(SplitPolicy.of("test", 1));
     assertThat(FileSplitStore.open(dir).get(APP).mesh()).isEqualTo(SplitPolicy.of("test", 1));
+  }
+
+  @Test
+  void aSplitRecordedElsewhereIsSeenBeforeItIsDurableAndTakenBackIfTheWriteFails(
+      @TempDir Path dir) throws Exception {
+    FileSplitStore store = FileSplitStore.open(dir);
+    store.set(APP, new AppSplits(SplitPolicy.of("test", 1), Optional.empty()));
+    List<SplitPolicy> seen = new ArrayList<>();
+    List<String> onDisk = new ArrayList<>();
+    store.onChange(() -> {
+      seen.add(store.get(APP).mesh());
+      try {
+        onDisk.add(Files.readString(dir.resolve("splits.json")));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    String fileBefore = Files.readString(dir.resolve("splits.json"));
+    AppSplits two = new AppSplits(SplitPolicy.of("test", 2), Optional.empty());
+    store.setAlreadyRecorded(APP, two);
+    // The listener ran with the new split in memory while the file still held the old one.
+    assertThat(seen).containsExactly(SplitPolicy.of("test", 2));
+    assertThat(onDisk.get(0)).isEqualTo(fileBefore);
+    assertThat(Files.readString(dir.resolve("splits.json"))).isNotEqualTo(fileBefore);
+    assertThat(FileSplitStore.open(dir).get(APP)).isEqualTo(two);
+
+    seen.clear();
+    Files.createDirectory(dir.resolve("splits.json.tmp"));
+    assertThatThrownBy(() -> store.setAlreadyRecorded(APP,
+        new AppSplits(SplitPolicy.of("test", 3), Optional.empty())))
+        .isInstanceOf(IOException.class);
+    // Told of the new split, then of the old one again.
+    assertThat(seen).containsExactly(SplitPolicy.of("test", 3), SplitPolicy.of("test", 2));
+    assertThat(store.get(APP)).isEqualTo(two);
+    assertThat(FileSplitStore.open(dir).get(APP)).isEqualTo(two);
   }
 }
