@@ -67,6 +67,8 @@ public final class RolloutEngine implements AutoCloseable {
   private final Map<AppKey, SplitPolicy> written = new HashMap<>();
   private final Map<String, Instant> stepStarted = new HashMap<>();
   private final Map<AppKey, String> driverErrors = new HashMap<>();
+  /** Apps whose last split write failed: retried durable first, so proxies do not flap. */
+  private final java.util.Set<AppKey> splitWriteFailed = new java.util.HashSet<>();
   private final Timer stepDurations;
   private final Timer ackLatency;
   private final Counter rollbacks;
@@ -400,6 +402,7 @@ public final class RolloutEngine implements AutoCloseable {
       } else {
         applied.remove(next.app());
         written.remove(next.app());
+        splitWriteFailed.remove(next.app());
         stepStarted.remove(next.id());
       }
     }
@@ -469,13 +472,20 @@ public final class RolloutEngine implements AutoCloseable {
     if (!flow.split().equals(written.get(app))) {
       try {
         if (!splits.get(app).equals(want)) {
-          // The flow, written before this, is the split's durable record: the proxies need
-          // not wait for the split file's fsyncs (four in all with the flow's, up to 12 ms
-          // each here, on a rollback's way to the proxies).
-          splits.setAlreadyRecorded(app, want);
+          if (splitWriteFailed.contains(app)) {
+            splits.set(app, want);
+          } else {
+            // The flow, written before this, is the split's durable record: the proxies need
+            // not wait for the split file's fsyncs (up to 12 ms each on the bench machine).
+            splits.setAlreadyRecorded(app, want);
+          }
         }
         written.put(app, flow.split());
+        splitWriteFailed.remove(app);
       } catch (IOException e) {
+        // A write that fails again would hand the proxies the split and take it back on
+        // every tick; the retries write it before anyone sees it.
+        splitWriteFailed.add(app);
         log.error("flow {} of {}: cannot store split {}; retrying", flow.id(), app,
             flow.split(), e);
       }
