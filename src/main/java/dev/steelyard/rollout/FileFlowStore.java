@@ -149,43 +149,37 @@ public final class FileFlowStore implements FlowStore {
     encoded = next;
   }
 
-  /** Jackson with Instant and Duration as ISO-8601 strings. */
-  static ObjectMapper mapper() {
-    SimpleModule time = new SimpleModule("steelyard-time");
-    time.addSerializer(Instant.class, new JsonSerializer<>() {
+  /** {@code type} written as its {@code toString()} and read back with {@code parse}. */
+  private static <T> void asIsoString(SimpleModule module, Class<T> type,
+      java.util.function.Function<String, T> parse, String expected) {
+    module.addSerializer(type, new JsonSerializer<T>() {
       @Override
-      public void serialize(Instant value, JsonGenerator gen, SerializerProvider provider)
+      public void serialize(T value, JsonGenerator gen, SerializerProvider provider)
           throws IOException {
         gen.writeString(value.toString());
       }
     });
-    time.addDeserializer(Instant.class, new JsonDeserializer<>() {
+    module.addDeserializer(type, new JsonDeserializer<T>() {
       @Override
-      public Instant deserialize(JsonParser parser, DeserializationContext context)
-          throws IOException {
-        return Instant.parse(parser.getValueAsString());
-      }
-    });
-    time.addSerializer(Duration.class, new JsonSerializer<>() {
-      @Override
-      public void serialize(Duration value, JsonGenerator gen, SerializerProvider provider)
-          throws IOException {
-        gen.writeString(value.toString());
-      }
-    });
-    time.addDeserializer(Duration.class, new JsonDeserializer<>() {
-      @Override
-      public Duration deserialize(JsonParser parser, DeserializationContext context)
+      public T deserialize(JsonParser parser, DeserializationContext context)
           throws IOException {
         String text = parser.getValueAsString();
         try {
-          return Duration.parse(text);
+          return parse.apply(text);
         } catch (java.time.format.DateTimeParseException e) {
           throw new com.fasterxml.jackson.databind.exc.InvalidFormatException(parser,
-              "'" + text + "' is not an ISO-8601 duration such as PT30S", text, Duration.class);
+              "'" + text + "' is not " + expected, text, type);
         }
       }
     });
+  }
+
+  /** Jackson with Instant and Duration as ISO-8601 strings. */
+  static ObjectMapper mapper() {
+    SimpleModule time = new SimpleModule("steelyard-time");
+    asIsoString(time, Instant.class, Instant::parse, "an ISO-8601 instant such as "
+        + "2026-12-01T12:00:00Z");
+    asIsoString(time, Duration.class, Duration::parse, "an ISO-8601 duration such as PT30S");
     return new ObjectMapper()
         .registerModule(time)
         .registerModule(JudgeConfigJson.module())
