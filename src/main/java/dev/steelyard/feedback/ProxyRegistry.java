@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -34,6 +35,10 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
     /** The resource names of each ACK: named requests are versioned by what they name. */
     final Map<XdsType, RequestedNames> ackedNames = new ConcurrentHashMap<>();
     volatile Nack lastNack;
+    /** Counts the stream's events: what it has applied can change only with the next one. */
+    final AtomicLong events = new AtomicLong();
+    volatile Answer applied;
+    volatile Answer routesApplied;
 
     Proxy(ProxyEvent.Connected connected) {
       this.connected = connected;
@@ -55,6 +60,15 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
       return connected.group();
     }
   }
+
+  /**
+   * Whether a stream had applied {@code snapshot} when it had seen {@code events} events.
+   * Snapshots are immutable, so the answer holds until the stream's next event: the rollout
+   * engine asks every 200 ms per running flow, the admin API on every flow or split call, and
+   * the publisher's stage waits every few milliseconds, while a stream's state changes only
+   * when a push reaches it.
+   */
+  private record Answer(NamedVersionSnapshot snapshot, long events, boolean applied) {}
 
   private final Map<Long, Proxy> streams = new ConcurrentHashMap<>();
   /**
@@ -101,6 +115,8 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
     } else if (event instanceof ProxyEvent.Nacked nacked) {
       proxy.lastNack = nacked.nack();
     }
+    // After the state it changed: an answer computed from the state before has a lower count.
+    proxy.events.incrementAndGet();
   }
 
   /**
@@ -149,9 +165,7 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
     for (Proxy proxy : newestPerNode()) {
       int[] count = counts.computeIfAbsent(proxy.kind(), k -> new int[2]);
       count[0]++;
-      if (ProxyStatus.applied(served.get(proxy.group()), XdsType.ROUTES,
-          proxy.acked.get(XdsType.ROUTES),
-          proxy.ackedNames.getOrDefault(XdsType.ROUTES, WILDCARD))) {
+      if (routesApplied(proxy, served.get(proxy.group()))) {
         count[1]++;
       }
     }
@@ -182,6 +196,29 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
   }
 
   private static boolean applied(Proxy proxy, NamedVersionSnapshot snapshot) {
+    long events = proxy.events.get();
+    Answer known = proxy.applied;
+    if (known != null && known.snapshot() == snapshot && known.events() == events) {
+      return known.applied();
+    }
+    boolean applied = appliedNow(proxy, snapshot);
+    proxy.applied = new Answer(snapshot, events, applied);
+    return applied;
+  }
+
+  private static boolean routesApplied(Proxy proxy, NamedVersionSnapshot snapshot) {
+    long events = proxy.events.get();
+    Answer known = proxy.routesApplied;
+    if (known != null && known.snapshot() == snapshot && known.events() == events) {
+      return known.applied();
+    }
+    boolean applied = ProxyStatus.applied(snapshot, XdsType.ROUTES,
+        proxy.acked.get(XdsType.ROUTES), proxy.ackedNames.getOrDefault(XdsType.ROUTES, WILDCARD));
+    proxy.routesApplied = new Answer(snapshot, events, applied);
+    return applied;
+  }
+
+  private static boolean appliedNow(Proxy proxy, NamedVersionSnapshot snapshot) {
     Nack nack = proxy.lastNack;
     if (nack != null && nack.rejectedVersion().equals(proxy.sent.get(nack.type()))) {
       // It rejected what it was sent last and keeps its previous config: waiting for it

@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -116,9 +115,10 @@ public final class FileFlowStore implements FlowStore {
       }
     }
     // The document Stored would encode to ({"flows": [...]}), put together from each flow's own.
+    // Written as the pieces are (a gathering write), not copied into one array first.
     Map<Flow, byte[]> next = new IdentityHashMap<>();
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    bytes.write(OPEN);
+    List<ByteBuffer> pieces = new ArrayList<>(2 * kept.size() + 2);
+    pieces.add(ByteBuffer.wrap(OPEN));
     for (int i = 0; i < kept.size(); i++) {
       Flow flow = kept.get(i);
       byte[] json = encoded.get(flow);
@@ -127,17 +127,18 @@ public final class FileFlowStore implements FlowStore {
       }
       next.put(flow, json);
       if (i > 0) {
-        bytes.write(BETWEEN);
+        pieces.add(ByteBuffer.wrap(BETWEEN));
       }
-      bytes.write(json);
+      pieces.add(ByteBuffer.wrap(json));
     }
-    bytes.write(CLOSE);
+    pieces.add(ByteBuffer.wrap(CLOSE));
+    ByteBuffer[] buffers = pieces.toArray(ByteBuffer[]::new);
+    ByteBuffer last = buffers[buffers.length - 1];
     Path temp = file.resolveSibling(FILE_NAME + ".tmp");
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      ByteBuffer buffer = ByteBuffer.wrap(bytes.toByteArray());
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
+      while (last.hasRemaining()) {
+        channel.write(buffers);
       }
       channel.force(true);
     }

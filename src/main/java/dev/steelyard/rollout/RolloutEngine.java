@@ -270,10 +270,11 @@ public final class RolloutEngine implements AutoCloseable {
       persist(flow, next);
       // Act at once rather than on the loop's next tick: a rollback's first push (the canary's
       // share back to the old version) must not wait behind a tick that observes every flow.
+      // What follows (the ACKs it waits for) is seen on the loop's next tick; one run now would
+      // find nothing published yet and only take CPU from the push.
       if (next.active()) {
         act(next);
       }
-      loop.execute(this::tickSafely);
     }
     return next;
   }
@@ -334,9 +335,12 @@ public final class RolloutEngine implements AutoCloseable {
     List<String> lagging = new ArrayList<>();
     // Gateways route to an app only through its gateway hosts: without any, a gateway's ACKs
     // say nothing about this app's split, and one lagging gateway must not hold the flow.
-    boolean viaGateway = catalog.apps().stream().anyMatch(spec -> spec.key().equals(flow.app())
-        && !spec.gatewayHosts().isEmpty());
-    for (Map.Entry<ProxyGroup, NamedVersionSnapshot> entry : published.snapshots().entrySet()) {
+    boolean viaGateway = publishedWanted && catalog.apps().stream().anyMatch(
+        spec -> spec.key().equals(flow.app()) && !spec.gatewayHosts().isEmpty());
+    // Until the split is published, who lags behind the snapshot before it says nothing.
+    Map<ProxyGroup, NamedVersionSnapshot> behind = publishedWanted ? published.snapshots()
+        : Map.of();
+    for (Map.Entry<ProxyGroup, NamedVersionSnapshot> entry : behind.entrySet()) {
       ProxyGroup group = entry.getKey();
       // Nor do a scoped sidecar's that does not call the app.
       if ((group.kind() == ProxyKind.GATEWAY && !viaGateway)

@@ -20,13 +20,13 @@ import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.xds.ConnectionCap;
 import dev.steelyard.xds.EndpointVersions;
 import dev.steelyard.xds.IndexedCache;
+import dev.steelyard.xds.PackOnce;
 import dev.steelyard.xds.XdsLimits;
 import dev.steelyard.xds.XdsService;
 import dev.steelyard.xds.XdsStreams;
 import dev.steelyard.xds.XdsTls;
 import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
-import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -141,12 +141,12 @@ public final class SteelyardServer implements AutoCloseable {
     loops.register("publisher", publisher::stopped);
     catalog.registerLoops(loops);
 
-    // The cached serializer packs each resource into an Any once per snapshot instead of once
-    // per stream: a push to N proxies otherwise serializes the same resources N times
-    // (bench/README.md: server CPU per weight push and time to the last ACK).
+    // Each resource is packed into an Any once, not once per stream: a push to N proxies
+    // otherwise serializes the same resources N times (bench/README.md: server CPU per weight
+    // push and time to the last ACK).
     TransportFailureLog.install();
     V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(streams), streams,
-        new DefaultExecutorGroup(), new CachedProtoResourcesSerializer());
+        new DefaultExecutorGroup(), new PackOnce());
     ServerConfig.Analysis analysis = config.analysis();
     load = new LoadStore(analysis.loadResolution(), analysis.loadRetention(), Clock.systemUTC(),
         meters);

@@ -170,5 +170,35 @@ class ResponseBytesTest {
     }
     assertThat(read.read()).isEqualTo(-1);
     assertThat(pieces.toByteArray()).isEqualTo(all.toByteArray());
+
+    InputStream again = bytes.stream(original);
+    again.skip(3);
+    again.mark(Integer.MAX_VALUE);
+    byte[] first = again.readAllBytes();
+    again.reset();
+    assertThat(again.readAllBytes()).isEqualTo(first)
+        .isEqualTo(java.util.Arrays.copyOfRange(all.toByteArray(), 3, length));
+  }
+
+  @Test
+  void theByteStreamWrapperTheServiceSitsBehindHandsTheMessageOnAsItIs() throws Exception {
+    // XdsService serves ADS through useInputStreamMessages, whose marshaller copies a stream
+    // without mark support into a buffered one: the transport would then copy it through a
+    // buffer instead of draining it.
+    var ads = new AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase() {};
+    var typed = ResponseBytes.sharing(ads.bindService(), meters);
+    String method = AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod()
+        .getFullMethodName();
+    @SuppressWarnings("unchecked")
+    var toTransport = (io.grpc.MethodDescriptor.Marshaller<InputStream>)
+        io.grpc.ServerInterceptors.useInputStreamMessages(typed).getMethod(method)
+            .getMethodDescriptor().getResponseMarshaller();
+    @SuppressWarnings("unchecked")
+    var shared = (io.grpc.MethodDescriptor.Marshaller<DiscoveryResponse>)
+        typed.getMethod(method).getMethodDescriptor().getResponseMarshaller();
+    InputStream message = shared.stream(response(CLUSTERS, "nonce-8"));
+
+    assertThat(message).isInstanceOf(io.grpc.Drainable.class);
+    assertThat(toTransport.parse(message)).isSameAs(message);
   }
 }
