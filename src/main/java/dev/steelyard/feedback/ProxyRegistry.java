@@ -8,7 +8,6 @@ import dev.steelyard.xds.ProxyEvent;
 import dev.steelyard.xds.RequestedNames;
 import dev.steelyard.xds.XdsType;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import java.util.function.Consumer;
 
 /**
@@ -26,22 +26,76 @@ import java.util.function.Consumer;
 public final class ProxyRegistry implements Consumer<ProxyEvent> {
 
   private static final RequestedNames WILDCARD = RequestedNames.of(List.of());
+  private static final int TYPES = XdsType.values().length;
 
-  /** One stream, from its events. Maps are concurrent: ACKs and sends come on two threads. */
+  /**
+   * What a stream was sent and runs, per type (indexed by ordinal). Replaced whole by each
+   * event, so one read sees one consistent state, and an answer computed from it holds for as
+   * long as the stream keeps it.
+   */
+  private static final class State {
+    static final State NONE = new State(new String[TYPES], new String[TYPES],
+        new RequestedNames[TYPES], null);
+
+    final String[] sent;
+    final String[] acked;
+    /** The resource names of each ACK: named requests are versioned by what they name. */
+    final RequestedNames[] ackedNames;
+    final Nack lastNack;
+
+    State(String[] sent, String[] acked, RequestedNames[] ackedNames, Nack lastNack) {
+      this.sent = sent;
+      this.acked = acked;
+      this.ackedNames = ackedNames;
+      this.lastNack = lastNack;
+    }
+
+    State withSent(XdsType type, String version) {
+      String[] next = sent.clone();
+      next[type.ordinal()] = version;
+      return new State(next, acked, ackedNames, lastNack);
+    }
+
+    State withAcked(XdsType type, String version, RequestedNames names) {
+      String[] versions = acked.clone();
+      versions[type.ordinal()] = version;
+      RequestedNames[] named = ackedNames.clone();
+      named[type.ordinal()] = names;
+      return new State(sent, versions, named, lastNack);
+    }
+
+    State withNack(Nack nack) {
+      return new State(sent, acked, ackedNames, nack);
+    }
+
+    RequestedNames names(XdsType type) {
+      RequestedNames names = ackedNames[type.ordinal()];
+      return names == null ? WILDCARD : names;
+    }
+  }
+
+  /**
+   * Whether a stream in {@code state} has applied {@code snapshot}. Both are immutable, so the
+   * answer holds while the stream keeps that state: the rollout engine asks every 200 ms per
+   * running flow, the admin API on every flow or split call, and the publisher's stage waits
+   * every few milliseconds, while a stream's state changes only when a push reaches it.
+   */
+  private record Answer(NamedVersionSnapshot snapshot, State state, boolean applied) {}
+
+  /** One stream, from its events. */
   private static final class Proxy {
     final ProxyEvent.Connected connected;
-    final Map<XdsType, String> sent = new ConcurrentHashMap<>();
-    final Map<XdsType, String> acked = new ConcurrentHashMap<>();
-    /** The resource names of each ACK: named requests are versioned by what they name. */
-    final Map<XdsType, RequestedNames> ackedNames = new ConcurrentHashMap<>();
-    volatile Nack lastNack;
-    /** Counts the stream's events: what it has applied can change only with the next one. */
-    final AtomicLong events = new AtomicLong();
+    volatile State state = State.NONE;
     volatile Answer applied;
     volatile Answer routesApplied;
 
     Proxy(ProxyEvent.Connected connected) {
       this.connected = connected;
+    }
+
+    /** Sends and ACKs of one stream come on two threads. */
+    synchronized void update(UnaryOperator<State> change) {
+      state = change.apply(state);
     }
 
     long id() {
@@ -61,14 +115,8 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
     }
   }
 
-  /**
-   * Whether a stream had applied {@code snapshot} when it had seen {@code events} events.
-   * Snapshots are immutable, so the answer holds until the stream's next event: the rollout
-   * engine asks every 200 ms per running flow, the admin API on every flow or split call, and
-   * the publisher's stage waits every few milliseconds, while a stream's state changes only
-   * when a push reaches it.
-   */
-  private record Answer(NamedVersionSnapshot snapshot, long events, boolean applied) {}
+  /** The newest stream of each node id as of {@code membership} connects and disconnects. */
+  private record Newest(long membership, List<Proxy> proxies) {}
 
   private final Map<Long, Proxy> streams = new ConcurrentHashMap<>();
   /**
@@ -77,6 +125,9 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
    * stage waits ask for the lagging proxies many times a second while a push goes out.
    */
   private final Map<String, List<Proxy>> byNode = new ConcurrentHashMap<>();
+  /** Counts connects and disconnects, each after {@link #byNode} took it. */
+  private final AtomicLong membership = new AtomicLong();
+  private volatile Newest newest = new Newest(0, List.of());
 
   @Override
   public void accept(ProxyEvent event) {
@@ -91,6 +142,7 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
         more.add(proxy);
         return List.copyOf(more);
       });
+      membership.incrementAndGet();
       return;
     }
     if (event instanceof ProxyEvent.Disconnected) {
@@ -100,6 +152,7 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
           List<Proxy> left = list.stream().filter(proxy -> proxy != gone).toList();
           return left.isEmpty() ? null : left;
         });
+        membership.incrementAndGet();
       }
       return;
     }
@@ -108,15 +161,12 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
       return;
     }
     if (event instanceof ProxyEvent.Sent sent) {
-      proxy.sent.put(sent.type(), sent.version());
+      proxy.update(state -> state.withSent(sent.type(), sent.version()));
     } else if (event instanceof ProxyEvent.Acked acked) {
-      proxy.ackedNames.put(acked.type(), acked.names());
-      proxy.acked.put(acked.type(), acked.version());
+      proxy.update(state -> state.withAcked(acked.type(), acked.version(), acked.names()));
     } else if (event instanceof ProxyEvent.Nacked nacked) {
-      proxy.lastNack = nacked.nack();
+      proxy.update(state -> state.withNack(nacked.nack()));
     }
-    // After the state it changed: an answer computed from the state before has a lower count.
-    proxy.events.incrementAndGet();
   }
 
   /**
@@ -129,9 +179,20 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
     for (Proxy proxy : newestPerNode()) {
       var node = proxy.connected.node();
       var app = node.getMetadata().getFieldsMap().get(ProxyKind.APP_METADATA_KEY);
+      State state = proxy.state;
+      Map<XdsType, String> acked = new EnumMap<>(XdsType.class);
+      Map<XdsType, List<String>> names = new EnumMap<>(XdsType.class);
+      for (XdsType type : XdsType.values()) {
+        if (state.acked[type.ordinal()] != null) {
+          acked.put(type, state.acked[type.ordinal()]);
+        }
+        if (state.ackedNames[type.ordinal()] != null) {
+          names.put(type, state.ackedNames[type.ordinal()].names());
+        }
+      }
       proxies.add(new ProxyStatus(proxy.id(), node.getId(), node.getCluster(), proxy.group(),
           app == null ? "" : app.getStringValue(), node.getUserAgentName(),
-          Map.copyOf(proxy.acked), ackedNames(proxy), Optional.ofNullable(proxy.lastNack),
+          Map.copyOf(acked), Map.copyOf(names), Optional.ofNullable(state.lastNack),
           proxy.connected.at(), proxy.connected.peer(),
           Math.max(1, byNode.getOrDefault(node.getId(), List.of()).size())));
     }
@@ -139,17 +200,25 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
     return proxies;
   }
 
-  /** The newest stream of each node id. */
-  private Collection<Proxy> newestPerNode() {
-    List<Proxy> newest = new ArrayList<>(byNode.size());
+  /** The newest stream of each node id, gathered again only after a connect or disconnect. */
+  private List<Proxy> newestPerNode() {
+    long now = membership.get();
+    Newest known = newest;
+    if (known.membership() == now) {
+      return known.proxies();
+    }
+    // byNode holds at least the changes counted up to now; one made meanwhile counts past it.
+    List<Proxy> list = new ArrayList<>(byNode.size());
     for (List<Proxy> sharing : byNode.values()) {
       Proxy last = sharing.get(0);
       for (Proxy proxy : sharing) {
         last = proxy.id() > last.id() ? proxy : last;
       }
-      newest.add(last);
+      list.add(last);
     }
-    return newest;
+    List<Proxy> proxies = List.copyOf(list);
+    newest = new Newest(now, proxies);
+    return proxies;
   }
 
   /** Per proxy kind: proxies (node ids), and how many ACKed what is published now. */
@@ -196,49 +265,43 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
   }
 
   private static boolean applied(Proxy proxy, NamedVersionSnapshot snapshot) {
-    long events = proxy.events.get();
+    State state = proxy.state;
     Answer known = proxy.applied;
-    if (known != null && known.snapshot() == snapshot && known.events() == events) {
+    if (known != null && known.snapshot() == snapshot && known.state() == state) {
       return known.applied();
     }
-    boolean applied = appliedNow(proxy, snapshot);
-    proxy.applied = new Answer(snapshot, events, applied);
+    boolean applied = applied(state, snapshot);
+    proxy.applied = new Answer(snapshot, state, applied);
     return applied;
   }
 
   private static boolean routesApplied(Proxy proxy, NamedVersionSnapshot snapshot) {
-    long events = proxy.events.get();
+    State state = proxy.state;
     Answer known = proxy.routesApplied;
-    if (known != null && known.snapshot() == snapshot && known.events() == events) {
+    if (known != null && known.snapshot() == snapshot && known.state() == state) {
       return known.applied();
     }
     boolean applied = ProxyStatus.applied(snapshot, XdsType.ROUTES,
-        proxy.acked.get(XdsType.ROUTES), proxy.ackedNames.getOrDefault(XdsType.ROUTES, WILDCARD));
-    proxy.routesApplied = new Answer(snapshot, events, applied);
+        state.acked[XdsType.ROUTES.ordinal()], state.names(XdsType.ROUTES));
+    proxy.routesApplied = new Answer(snapshot, state, applied);
     return applied;
   }
 
-  private static boolean appliedNow(Proxy proxy, NamedVersionSnapshot snapshot) {
-    Nack nack = proxy.lastNack;
-    if (nack != null && nack.rejectedVersion().equals(proxy.sent.get(nack.type()))) {
+  private static boolean applied(State state, NamedVersionSnapshot snapshot) {
+    Nack nack = state.lastNack;
+    if (nack != null && nack.rejectedVersion().equals(state.sent[nack.type().ordinal()])) {
       // It rejected what it was sent last and keeps its previous config: waiting for it
       // would only cost every change the stage timeout.
       return true;
     }
-    for (XdsType type : proxy.sent.keySet()) {
-      RequestedNames names = proxy.ackedNames.getOrDefault(type, WILDCARD);
-      if (!ProxyStatus.applied(snapshot, type, proxy.acked.get(type), names)) {
+    for (XdsType type : XdsType.values()) {
+      if (state.sent[type.ordinal()] != null && !ProxyStatus.applied(snapshot, type,
+          state.acked[type.ordinal()], state.names(type))) {
         return false;
       }
     }
-    RequestedNames clusters = proxy.ackedNames.get(XdsType.CLUSTERS);
-    return clusters == null || !clusters.names().isEmpty() || snapshot.namesEveryCluster(
-        proxy.ackedNames.getOrDefault(XdsType.ENDPOINTS, WILDCARD));
-  }
-
-  private static Map<XdsType, List<String>> ackedNames(Proxy proxy) {
-    Map<XdsType, List<String>> names = new EnumMap<>(XdsType.class);
-    proxy.ackedNames.forEach((type, requested) -> names.put(type, requested.names()));
-    return Map.copyOf(names);
+    RequestedNames clusters = state.ackedNames[XdsType.CLUSTERS.ordinal()];
+    return clusters == null || !clusters.names().isEmpty()
+        || snapshot.namesEveryCluster(state.names(XdsType.ENDPOINTS));
   }
 }

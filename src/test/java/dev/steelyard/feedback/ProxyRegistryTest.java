@@ -67,4 +67,53 @@ class ProxyRegistryTest {
     assertThat(registry.routesProgress(Map.of(SIDECARS, first)))
         .containsEntry(ProxyKind.SIDECAR, new ProxyRegistry.Progress(1, 0));
   }
+
+  private static ProxyEvent.Connected connected(long stream, String node) {
+    return new ProxyEvent.Connected(stream, Node.newBuilder().setId(node).build(), SIDECARS,
+        new XdsPeer(false, "none", ""), XdsPeer.Reading.ALWAYS, Instant.now());
+  }
+
+  @Test
+  void aReconnectingNodeIsItsNewestStreamUntilThatOneGoes() {
+    ProxyRegistry registry = new ProxyRegistry();
+    NamedVersionSnapshot routes = snapshot(null, "shop");
+    registry.accept(connected(1, "envoy-1"));
+    registry.accept(new ProxyEvent.Sent(1, XdsType.ROUTES, routesVersion(routes)));
+    registry.accept(new ProxyEvent.Acked(1, XdsType.ROUTES, routesVersion(routes), ROUTE_NAMES));
+    assertThat(registry.lagging(SIDECARS, routes)).isEmpty();
+
+    // The same node on a new stream that has not applied anything yet: it is the proxy now.
+    registry.accept(connected(2, "envoy-1"));
+    registry.accept(new ProxyEvent.Sent(2, XdsType.ROUTES, routesVersion(routes)));
+    assertThat(registry.proxies()).singleElement().satisfies(proxy -> {
+      assertThat(proxy.streamId()).isEqualTo(2);
+      assertThat(proxy.streams()).isEqualTo(2);
+    });
+    assertThat(registry.lagging(SIDECARS, routes)).containsExactly("envoy-1");
+
+    registry.accept(new ProxyEvent.Disconnected(2));
+    assertThat(registry.proxies()).singleElement()
+        .satisfies(proxy -> assertThat(proxy.streamId()).isEqualTo(1));
+    assertThat(registry.lagging(SIDECARS, routes)).isEmpty();
+    registry.accept(new ProxyEvent.Disconnected(1));
+    assertThat(registry.proxies()).isEmpty();
+  }
+
+  @Test
+  void aProxyThatRejectedWhatItWasSentLastIsNotWaitedFor() {
+    ProxyRegistry registry = new ProxyRegistry();
+    NamedVersionSnapshot first = snapshot(null, "shop");
+    NamedVersionSnapshot second = snapshot(first, "shop.example");
+    registry.accept(connected(1, "envoy-1"));
+    registry.accept(new ProxyEvent.Sent(1, XdsType.ROUTES, routesVersion(first)));
+    registry.accept(new ProxyEvent.Acked(1, XdsType.ROUTES, routesVersion(first), ROUTE_NAMES));
+    registry.accept(new ProxyEvent.Sent(1, XdsType.ROUTES, routesVersion(second)));
+    assertThat(registry.lagging(SIDECARS, second)).containsExactly("envoy-1");
+
+    registry.accept(new ProxyEvent.Nacked(1, new dev.steelyard.xds.Nack(XdsType.ROUTES,
+        routesVersion(second), "no", Instant.now())));
+    assertThat(registry.lagging(SIDECARS, second)).isEmpty();
+    assertThat(registry.proxies()).singleElement()
+        .satisfies(proxy -> assertThat(proxy.lastNack()).isPresent());
+  }
 }
