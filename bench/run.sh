@@ -31,8 +31,11 @@ STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%M)}
 # costs every server more, stock most: fewer repetitions keep the standard run's time down).
 # Unreported weight and endpoint changes before measuring (WARMUP): with 8, JIT compilation was
 # most of the server CPU counted per push (results/2026-11-26T2045 and earlier).
+# Unreported rollbacks before measuring (ROLLBACK_WARMUP): the weight and endpoint warm-ups do
+# not compile the flow path (REST, engine, flow file); without them JIT compiling was 106-356
+# ms of the server CPU counted per rollback (results/2026-12-02T0011).
 declare -A DEF50=([N1]=1000 [N2]=10000 [WARMUP]=80 [WEIGHT_REPS]=99 [WEIGHT_REPS2]=9
-  [CHURN_REPS]=99 [STORM_REPS]=3 [ROLLBACK_REPS]=30 [SIDECAR_SCOPE]=0
+  [CHURN_REPS]=99 [STORM_REPS]=3 [ROLLBACK_REPS]=60 [ROLLBACK_WARMUP]=20 [SIDECAR_SCOPE]=0
   [SERVERS]="floor steelyard stock")
 # At 1,000 apps stock is left out by default: with one snapshot for all types it sends every
 # proxy everything (820 MB per change at N=1,000) and took 25-45 s per change on 2 cores
@@ -40,7 +43,7 @@ declare -A DEF50=([N1]=1000 [N2]=10000 [WARMUP]=80 [WEIGHT_REPS]=99 [WEIGHT_REPS
 # With 10 warm-ups at 1,000 apps, JIT compiling was 358 of Steelyard's 575 ms of CPU per
 # weight push (results/2026-12-01T1855); 40 as in the scoped runs after it.
 declare -A DEF1000=([N1]=1000 [N2]=0 [WARMUP]=40 [WEIGHT_REPS]=24 [WEIGHT_REPS2]=0
-  [CHURN_REPS]=24 [STORM_REPS]=3 [ROLLBACK_REPS]=0 [SIDECAR_SCOPE]=0
+  [CHURN_REPS]=24 [STORM_REPS]=3 [ROLLBACK_REPS]=0 [ROLLBACK_WARMUP]=0 [SIDECAR_SCOPE]=0
   [SERVERS]="floor steelyard")
 # knob NAME APPS: NAME_<apps> if set, else NAME if set, else the fleet's default.
 knob() {
@@ -145,6 +148,7 @@ for apps in $FLEETS; do
     -Dbench.weightReps2="$(knob WEIGHT_REPS2 "$apps")" \
     -Dbench.churnReps="$(knob CHURN_REPS "$apps")" -Dbench.stormReps="$(knob STORM_REPS "$apps")" \
     -Dbench.rollbackReps="$(knob ROLLBACK_REPS "$apps")" \
+    -Dbench.rollbackWarmup="$(knob ROLLBACK_WARMUP "$apps")" \
     -Dbench.sidecarScope="$(knob SIDECAR_SCOPE "$apps")" -Dbench.warmup="$(knob WARMUP "$apps")" \
     -cp "$JAR" dev.steelyard.bench.Harness "$dir/harness.json" "$apps" "${targets[@]}" \
     2>&1 | tee "$dir/client.log" | grep --line-buffered -v "^\s*at " || true

@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * the judge, let {@link FlowMachine} decide, persist, then act). It writes splits only through
  * the split store, reads ACKs from the proxy registry and never touches snapshots; workloads
  * change only through the {@link WorkloadDriver}. Commands (start, approve, rollback, ...) run
- * on the caller's thread under the same lock, persist before they return, and take effect on
- * the next tick.
+ * on the caller's thread under the same lock and persist before they return; a command that
+ * changes an active flow acts at once (start acts on the next tick), and what follows is seen
+ * on the ticks after it.
  *
  * <p>Every changed flow is written to the {@link FlowStore} before the engine acts on it, so a
  * restart finds the flow where it was and acts again (drivers are idempotent). A step's

@@ -187,7 +187,7 @@ final class ResponseBytes implements MethodDescriptor.Marshaller<DiscoveryRespon
    * buffered copy, which hides {@link Drainable}: each message was then copied through an 8 KB
    * buffer (41 of the publisher's 460 samples in the rollback profile).
    */
-  static final class Message extends InputStream implements KnownLength, Drainable {
+  private static final class Message extends InputStream implements KnownLength, Drainable {
     private final byte[] body;
     private final byte[] nonce;
     private int position;

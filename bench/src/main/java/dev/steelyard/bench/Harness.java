@@ -823,6 +823,7 @@ public final class Harness {
     int churnReps = Integer.getInteger("bench.churnReps", 20);
     int stormReps = Integer.getInteger("bench.stormReps", 3);
     int rollbackReps = Integer.getInteger("bench.rollbackReps", 0);
+    int rollbackWarm = rollbackReps > 0 ? Integer.getInteger("bench.rollbackWarmup", 20) : 0;
     long started = System.nanoTime();
 
     Map<String, Map<String, Object>> results = new LinkedHashMap<>();
@@ -850,6 +851,11 @@ public final class Harness {
       log(h.name + ": warm-up x" + warm);
       h.weightScenario(0, warm, 40);
       h.churnScenario(0, warm, 200);
+      if (rollbackWarm > 0) {
+        // The flow path (REST, engine, flow file) is not on the weight and churn paths.
+        log(h.name + ": rollback warm-up x" + rollbackWarm);
+        h.rollbackScenario(rollbackReps, rollbackReps + rollbackWarm);
+      }
     }
     for (int r = 0; r < rounds; r++) {
       for (Harness h : servers) {
