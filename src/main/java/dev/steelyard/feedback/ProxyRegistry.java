@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import java.util.function.Consumer;
 
@@ -265,26 +266,27 @@ public final class ProxyRegistry implements Consumer<ProxyEvent> {
   }
 
   private static boolean applied(Proxy proxy, NamedVersionSnapshot snapshot) {
-    State state = proxy.state;
-    Answer known = proxy.applied;
-    if (known != null && known.snapshot() == snapshot && known.state() == state) {
-      return known.applied();
-    }
-    boolean applied = applied(state, snapshot);
-    proxy.applied = new Answer(snapshot, state, applied);
-    return applied;
+    Answer answer = answer(proxy.applied, proxy.state, snapshot,
+        state -> applied(state, snapshot));
+    proxy.applied = answer;
+    return answer.applied();
   }
 
   private static boolean routesApplied(Proxy proxy, NamedVersionSnapshot snapshot) {
-    State state = proxy.state;
-    Answer known = proxy.routesApplied;
+    Answer answer = answer(proxy.routesApplied, proxy.state, snapshot,
+        state -> ProxyStatus.applied(snapshot, XdsType.ROUTES,
+            state.acked[XdsType.ROUTES.ordinal()], state.names(XdsType.ROUTES)));
+    proxy.routesApplied = answer;
+    return answer.applied();
+  }
+
+  /** {@code known} if it was given for this state and snapshot, else the question asked anew. */
+  private static Answer answer(Answer known, State state, NamedVersionSnapshot snapshot,
+      Predicate<State> question) {
     if (known != null && known.snapshot() == snapshot && known.state() == state) {
-      return known.applied();
+      return known;
     }
-    boolean applied = ProxyStatus.applied(snapshot, XdsType.ROUTES,
-        state.acked[XdsType.ROUTES.ordinal()], state.names(XdsType.ROUTES));
-    proxy.routesApplied = new Answer(snapshot, state, applied);
-    return applied;
+    return new Answer(snapshot, state, question.test(state));
   }
 
   private static boolean applied(State state, NamedVersionSnapshot snapshot) {

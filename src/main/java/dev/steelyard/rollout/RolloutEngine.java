@@ -23,9 +23,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -69,7 +71,7 @@ public final class RolloutEngine implements AutoCloseable {
   private final Map<String, Instant> stepStarted = new HashMap<>();
   private final Map<AppKey, String> driverErrors = new HashMap<>();
   /** Apps whose last split write failed: retried durable first, so proxies do not flap. */
-  private final java.util.Set<AppKey> splitWriteFailed = new java.util.HashSet<>();
+  private final Set<AppKey> splitWriteFailed = new HashSet<>();
   private final Timer stepDurations;
   private final Timer ackLatency;
   private final Counter rollbacks;
