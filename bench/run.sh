@@ -6,13 +6,14 @@
 #   N1=200 N2=0 WARMUP=8 WEIGHT_REPS=4 CHURN_REPS=4 STORM_REPS=1 ROUNDS=2 FLEETS=50 \
 #     STAMP=quick-x bench/run.sh   # quick smoke run
 # Knobs (env): FLEETS ("50 1000", the APPS of each fleet) ROUNDS N1 N2 ENDPOINTS GRPC_SHARE
-#   WARMUP WEIGHT_REPS WEIGHT_REPS2 CHURN_REPS STORM_REPS ROLLBACK_REPS SIDECAR_SCOPE SERVERS
-#   ("floor steelyard stock", also the order within a round) SERVER_OPTS CLIENT_OPTS JFR=1
+#   WARMUP WEIGHT_REPS WEIGHT_REPS2 CHURN_REPS STORM_REPS ROLLBACK_REPS SIDECAR_SCOPE
+#   SIDECAR_ROUTES (shared or per-app) SERVERS ("floor steelyard stock", also the order within
+#   a round) SERVER_OPTS CLIENT_OPTS JFR=1
 #   SKIP_BUILD=1 BUILD_ONLY=1 JAR (the bench jar to run) PORT (first port, default 18400)
 #   MAVEN_REPO (a local repository for the build, e.g. an empty directory to test a fresh
 #   machine) STAMP. See README.md for what each does.
 # Per fleet, any of N1 N2 WARMUP WEIGHT_REPS WEIGHT_REPS2 CHURN_REPS STORM_REPS ROLLBACK_REPS
-# SIDECAR_SCOPE SERVERS can be set for one fleet only with the suffix _<apps>, e.g.
+# SIDECAR_SCOPE SIDECAR_ROUTES SERVERS can be set for one fleet only with the suffix _<apps>, e.g.
 # WEIGHT_REPS_1000=30. The 1,000-app fleet has smaller defaults (below) unless the plain knob
 # is set.
 set -euo pipefail
@@ -36,7 +37,7 @@ STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%M)}
 # ms of the server CPU counted per rollback (results/2026-12-02T0011).
 declare -A DEF50=([N1]=1000 [N2]=10000 [WARMUP]=80 [WEIGHT_REPS]=99 [WEIGHT_REPS2]=9
   [CHURN_REPS]=99 [STORM_REPS]=3 [ROLLBACK_REPS]=60 [ROLLBACK_WARMUP]=20 [SIDECAR_SCOPE]=0
-  [SERVERS]="floor steelyard stock")
+  [SIDECAR_ROUTES]=shared [SERVERS]="floor steelyard stock")
 # At 1,000 apps stock is left out by default: with one snapshot for all types it sends every
 # proxy everything (820 MB per change at N=1,000) and took 25-45 s per change on 2 cores
 # (STAMP=quick-1000 run of commit e25d958); SERVERS_1000="floor steelyard stock" adds it.
@@ -44,7 +45,7 @@ declare -A DEF50=([N1]=1000 [N2]=10000 [WARMUP]=80 [WEIGHT_REPS]=99 [WEIGHT_REPS
 # weight push (results/2026-12-01T1855); 40 as in the scoped runs after it.
 declare -A DEF1000=([N1]=1000 [N2]=0 [WARMUP]=40 [WEIGHT_REPS]=24 [WEIGHT_REPS2]=0
   [CHURN_REPS]=24 [STORM_REPS]=3 [ROLLBACK_REPS]=0 [ROLLBACK_WARMUP]=0 [SIDECAR_SCOPE]=0
-  [SERVERS]="floor steelyard")
+  [SIDECAR_ROUTES]=shared [SERVERS]="floor steelyard")
 # knob NAME APPS: NAME_<apps> if set, else NAME if set, else the fleet's default.
 knob() {
   local specific="$1_$2"
@@ -128,7 +129,8 @@ for apps in $FLEETS; do
     rollouts=""
     (( $(knob ROLLBACK_REPS "$apps") > 0 )) && rollouts="-Dbench.rollouts=true"
     # shellcheck disable=SC2086
-    java $SERVER_OPTS $jfr $rollouts -cp "$JAR" dev.steelyard.bench.BenchServer \
+    java $SERVER_OPTS $jfr $rollouts -Dbench.sidecarRoutes="$(knob SIDECAR_ROUTES "$apps")" \
+      -cp "$JAR" dev.steelyard.bench.BenchServer \
       "$server" $xds $ctl $admin "$apps" "$ENDPOINTS" > "$dir/$server.server.log" 2>&1 &
     pids+=($!)
     [[ "$server" == steelyard ]] || admin=0

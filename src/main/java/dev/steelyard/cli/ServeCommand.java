@@ -132,6 +132,13 @@ final class ServeCommand implements Callable<Integer> {
           + "Default ${DEFAULT-VALUE}.")
   int sidecarPort;
 
+  @Option(names = "--sidecar-routes", defaultValue = "shared", paramLabel = "LAYOUT",
+      description = "How sidecars get their routes: 'shared' (one route configuration, a "
+          + "virtual host per app) or 'per-app' (a route configuration per app, chosen by the "
+          + "Host header: a weight step sends each sidecar that app's routes only). "
+          + "Default ${DEFAULT-VALUE}.")
+  String sidecarRoutes;
+
   @Option(names = "--admin-token-file", paramLabel = "FILE",
       description = "File holding the admin token (else env STEELYARD_ADMIN_TOKEN).")
   Path tokenFile;
@@ -342,6 +349,12 @@ final class ServeCommand implements Callable<Integer> {
     if (adminIdleTimeout.isNegative() || adminIdleTimeout.isZero()) {
       throw new IOException("--admin-idle-timeout must be positive, got " + adminIdleTimeout);
     }
+    TranslatorSettings.SidecarRoutes routesLayout;
+    try {
+      routesLayout = TranslatorSettings.SidecarRoutes.of(sidecarRoutes);
+    } catch (IllegalArgumentException e) {
+      throw new IOException("--" + e.getMessage());
+    }
     Optional<String> token = token();
     // Without a token the admin API takes changes from anyone who reaches it: only loopback
     // reaches it then, unless an address is given on purpose (SteelyardServer warns loudly).
@@ -353,7 +366,7 @@ final class ServeCommand implements Callable<Integer> {
         .withPorts(xdsPort, adminPort)
         .withBindHost(xdsHost)
         .withAdminBindHost(adminHost)
-        .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
+        .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort, routesLayout))
         .withAdminToken(token)
         .withXdsKeepalive(xdsKeepalive)
         .withMaxConnections(maxConnections)

@@ -42,9 +42,9 @@ public final class MakeBeforeBreak {
     List<ClusterLoadAssignment> endpoints = keepUntilEmptied(served.endpoints(),
         target.endpoints());
     ProxyResources make = new ProxyResources(clusters, endpoints, served.listeners(),
-        served.routes());
+        served.scopedRoutes(), served.routes());
     ProxyResources change = new ProxyResources(clusters, endpoints, target.listeners(),
-        target.routes());
+        target.scopedRoutes(), target.routes());
     List<ProxyResources> stages = new ArrayList<>();
     ProxyResources last = served;
     for (ProxyResources stage : List.of(make, change, target)) {

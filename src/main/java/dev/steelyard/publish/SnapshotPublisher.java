@@ -16,7 +16,6 @@ import dev.steelyard.view.AppKey;
 import dev.steelyard.view.MeshView;
 import dev.steelyard.xds.IndexedCache;
 import dev.steelyard.xds.NamedVersionSnapshot;
-import dev.steelyard.xds.XdsType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -323,9 +322,7 @@ public final class SnapshotPublisher implements AutoCloseable {
         ProxyResources built = entry.getValue().get(stage);
         NamedVersionSnapshot snapshot =
             NamedVersionSnapshot.next(snapshots.get(group), built);
-        KindVersions next = new KindVersions(snapshot.wholeVersion(XdsType.CLUSTERS),
-            snapshot.wholeVersion(XdsType.ENDPOINTS), snapshot.wholeVersion(XdsType.LISTENERS),
-            snapshot.wholeVersion(XdsType.ROUTES));
+        KindVersions next = KindVersions.of(snapshot);
         served.put(group, built);
         if (!group.scoped()) {
           versions.put(group.kind(), next);

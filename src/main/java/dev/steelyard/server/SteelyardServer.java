@@ -18,7 +18,7 @@ import dev.steelyard.split.FileSplitStore;
 import dev.steelyard.split.SplitStore;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.xds.ConnectionCap;
-import dev.steelyard.xds.EndpointVersions;
+import dev.steelyard.xds.HeldVersions;
 import dev.steelyard.xds.IndexedCache;
 import dev.steelyard.xds.PackOnce;
 import dev.steelyard.xds.XdsLimits;
@@ -125,13 +125,13 @@ public final class SteelyardServer implements AutoCloseable {
   }
 
   private SteelyardServer startAll() throws Exception {
-    EndpointVersions endpointVersions = new EndpointVersions();
-    IndexedCache cache = new IndexedCache(endpointVersions);
+    HeldVersions heldVersions = new HeldVersions();
+    IndexedCache cache = new IndexedCache(heldVersions);
     XdsLimits limits = config.xdsLimits();
     connectionCap = new ConnectionCap(limits.maxConnections(), meters);
     // The streams own the protocol state; the registry keeps what their events report.
     proxies = new ProxyRegistry();
-    XdsStreams streams = new XdsStreams(cache, endpointVersions, limits, proxies, meters);
+    XdsStreams streams = new XdsStreams(cache, heldVersions, limits, proxies, meters);
     publisher = new SnapshotPublisher(catalog, splits, cache, config.translator(),
         config.holdoff(), config.maxHoldoff(), meters);
     publisher.waitForProxiesWith(proxies::lagging);

@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,8 @@ import java.util.Optional;
  * @param envoyClusters the clusters Envoy gets (gateway and sidecar alike), one per role
  * @param grpcClusters the clusters proxyless gRPC clients get (they report load to us)
  * @param meshHost the virtual host on the sidecars' route configuration
+ * @param sidecarRoutes the app's own route configuration, for sidecars with per-app routes
+ * @param sidecarScopes the scopes leading there, one per mesh name without its port
  * @param gatewayHost the virtual host on the gateway's, for an app with gateway hosts
  */
 public record AppResources(
@@ -31,6 +34,8 @@ public record AppResources(
     List<Listener> grpcListeners,
     RouteConfiguration grpcRoutes,
     VirtualHost meshHost,
+    RouteConfiguration sidecarRoutes,
+    List<ScopedRouteConfiguration> sidecarScopes,
     Optional<VirtualHost> gatewayHost) {
 
   public AppResources {
@@ -38,6 +43,7 @@ public record AppResources(
     grpcClusters = List.copyOf(grpcClusters);
     assignments = List.copyOf(assignments);
     grpcListeners = List.copyOf(grpcListeners);
+    sidecarScopes = List.copyOf(sidecarScopes);
   }
 
   /** Translates {@code app}, which mesh clients call by {@code meshHosts}. */
@@ -58,7 +64,8 @@ public record AppResources(
             app.gateway().effective()));
     return new AppResources(app.key(), envoy, grpc, assignments,
         ListenerTranslator.grpc(app.key(), meshHosts), RouteTranslator.grpc(app.key(), meshHost),
-        meshHost, gatewayHost);
+        meshHost, RouteTranslator.sidecarApp(app.key(), meshHost),
+        RouteTranslator.sidecarScopes(app.key(), meshHosts), gatewayHost);
   }
 
   /**
@@ -75,6 +82,8 @@ public record AppResources(
         kept(grpcListeners, before.grpcListeners),
         grpcRoutes.equals(before.grpcRoutes) ? before.grpcRoutes : grpcRoutes,
         meshHost.equals(before.meshHost) ? before.meshHost : meshHost,
+        sidecarRoutes.equals(before.sidecarRoutes) ? before.sidecarRoutes : sidecarRoutes,
+        kept(sidecarScopes, before.sidecarScopes),
         gatewayHost.equals(before.gatewayHost) ? before.gatewayHost : gatewayHost);
   }
 

@@ -5,6 +5,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,8 @@ public final class MeshTranslator {
 
   /**
    * The resources of {@code kind} from every app's pieces, in the apps' order. A sidecar with a
-   * {@code scope} gets only the apps it calls; the other kinds are never scoped (a gateway routes
+   * {@code scope} gets only the apps it calls, in the layout {@code settings} names (a route
+   * configuration per app, or one for all); the other kinds are never scoped (a gateway routes
    * to every app with gateway hosts, a gRPC client names the resources it wants).
    */
   public static ProxyResources assemble(List<AppResources> apps, ProxyKind kind,
@@ -36,6 +38,9 @@ public final class MeshTranslator {
     List<Cluster> clusters = new ArrayList<>(apps.size() * 3);
     List<ClusterLoadAssignment> endpoints = new ArrayList<>(apps.size() * 3);
     List<VirtualHost> hosts = new ArrayList<>(apps.size());
+    boolean perApp = kind == ProxyKind.SIDECAR
+        && settings.sidecarRoutes() == TranslatorSettings.SidecarRoutes.PER_APP;
+    List<ScopedRouteConfiguration> scopes = new ArrayList<>();
     List<Listener> listeners = new ArrayList<>();
     List<RouteConfiguration> routes = new ArrayList<>();
     for (AppResources app : apps) {
@@ -46,7 +51,14 @@ public final class MeshTranslator {
       endpoints.addAll(app.assignments());
       switch (kind) {
         case GATEWAY -> app.gatewayHost().ifPresent(hosts::add);
-        case SIDECAR -> hosts.add(app.meshHost());
+        case SIDECAR -> {
+          if (perApp) {
+            scopes.addAll(app.sidecarScopes());
+            routes.add(app.sidecarRoutes());
+          } else {
+            hosts.add(app.meshHost());
+          }
+        }
         case GRPC -> {
           listeners.addAll(app.grpcListeners());
           routes.add(app.grpcRoutes());
@@ -59,11 +71,15 @@ public final class MeshTranslator {
         routes.add(RouteTranslator.gateway(hosts));
       }
       case SIDECAR -> {
-        listeners.add(ListenerTranslator.sidecar(settings.sidecarPort()));
-        routes.add(RouteTranslator.sidecar(hosts));
+        if (perApp) {
+          listeners.add(ListenerTranslator.sidecarPerApp(settings.sidecarPort()));
+        } else {
+          listeners.add(ListenerTranslator.sidecar(settings.sidecarPort()));
+          routes.add(RouteTranslator.sidecar(hosts));
+        }
       }
       case GRPC -> { }
     }
-    return new ProxyResources(clusters, endpoints, listeners, routes);
+    return new ProxyResources(clusters, endpoints, listeners, scopes, routes);
   }
 }

@@ -25,6 +25,11 @@ public final class ResourceNames {
     return app + "/" + role.label();
   }
 
+  /** One app's route configuration on sidecars with per-app routes. */
+  public static String sidecarRoutes(AppKey app) {
+    return "sidecar/" + app;
+  }
+
   /** The route configuration a proxyless gRPC client gets for one app. */
   public static String grpcRoutes(AppKey app) {
     return "grpc/" + app;

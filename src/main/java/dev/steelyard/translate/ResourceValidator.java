@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -54,6 +55,8 @@ public final class ResourceValidator {
     names("endpoint assignment", resources.endpoints().stream()
         .map(ClusterLoadAssignment::getClusterName), prefix, errors);
     names("listener", resources.listeners().stream().map(Listener::getName), prefix, errors);
+    names("scope", resources.scopedRoutes().stream().map(ScopedRouteConfiguration::getName),
+        prefix, errors);
     Set<String> routeConfigs = names("route configuration",
         resources.routes().stream().map(RouteConfiguration::getName), prefix, errors);
     if (kind != ProxyKind.GRPC) {
@@ -76,6 +79,8 @@ public final class ResourceValidator {
     Set<String> assignments = names("endpoint assignment", resources.endpoints().stream()
         .map(ClusterLoadAssignment::getClusterName), prefix, errors);
     names("listener", resources.listeners().stream().map(Listener::getName), prefix, errors);
+    names("scope", resources.scopedRoutes().stream().map(ScopedRouteConfiguration::getName),
+        prefix, errors);
     Set<String> routeConfigs = names("route configuration",
         resources.routes().stream().map(RouteConfiguration::getName), prefix, errors);
 
@@ -114,12 +119,30 @@ public final class ResourceValidator {
       String prefix, List<String> errors) {
     for (Listener listener : resources.listeners()) {
       for (HttpConnectionManager manager : managers(listener, errors, prefix)) {
-        String routes = manager.getRds().getRouteConfigName();
-        if (!routeConfigs.contains(routes)) {
-          errors.add(prefix + "listener '" + listener.getName() + "' names route configuration '"
-              + routes + "' that does not exist");
+        if (!manager.hasScopedRoutes()) {
+          routeExists("listener '" + listener.getName() + "'",
+              manager.getRds().getRouteConfigName(), routeConfigs, prefix, errors);
+          continue;
+        }
+        // Per-app routes: every scope's route configuration exists, and no two scopes share
+        // a key (Envoy rejects the update then, as it does a domain used twice).
+        Set<ScopedRouteConfiguration.Key> keys = new HashSet<>();
+        for (ScopedRouteConfiguration scope : resources.scopedRoutes()) {
+          routeExists("scope '" + scope.getName() + "'", scope.getRouteConfigurationName(),
+              routeConfigs, prefix, errors);
+          if (!keys.add(scope.getKey())) {
+            errors.add(prefix + "scope '" + scope.getName() + "' has the key of another scope");
+          }
         }
       }
+    }
+  }
+
+  private static void routeExists(String who, String routes, Set<String> routeConfigs,
+      String prefix, List<String> errors) {
+    if (!routeConfigs.contains(routes)) {
+      errors.add(prefix + who + " names route configuration '" + routes
+          + "' that does not exist");
     }
   }
 

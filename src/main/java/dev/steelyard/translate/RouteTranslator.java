@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import java.util.List;
@@ -43,6 +44,35 @@ public final class RouteTranslator {
     return RouteConfiguration.newBuilder().setName(ResourceNames.SIDECAR_ROUTES)
         .addAllVirtualHosts(hosts)
         .build();
+  }
+
+  /** An app's own route configuration on sidecars with per-app routes. */
+  public static RouteConfiguration sidecarApp(AppKey app, VirtualHost meshHost) {
+    return RouteConfiguration.newBuilder()
+        .setName(ResourceNames.sidecarRoutes(app))
+        .addVirtualHosts(meshHost)
+        .build();
+  }
+
+  /**
+   * The scopes that send a request to {@code app}'s own route configuration: one per name it is
+   * called by, without the port (the scope key is the Host header up to its first ':'). The
+   * configuration's virtual host then matches the name with or without the app's port, as the
+   * shared layout does.
+   */
+  public static List<ScopedRouteConfiguration> sidecarScopes(AppKey app, List<String> meshHosts) {
+    List<ScopedRouteConfiguration> scopes = new java.util.ArrayList<>();
+    for (String host : meshHosts) {
+      if (host.indexOf(':') < 0) {
+        scopes.add(ScopedRouteConfiguration.newBuilder()
+            .setName(host)
+            .setRouteConfigurationName(ResourceNames.sidecarRoutes(app))
+            .setKey(ScopedRouteConfiguration.Key.newBuilder().addFragments(
+                ScopedRouteConfiguration.Key.Fragment.newBuilder().setStringKey(host)))
+            .build());
+      }
+    }
+    return scopes;
   }
 
   /** An app's own route configuration, for proxyless gRPC clients. */

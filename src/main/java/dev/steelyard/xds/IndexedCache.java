@@ -2,7 +2,6 @@ package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
 import dev.steelyard.translate.ProxyGroup;
-import io.envoyproxy.controlplane.cache.Resources.ResourceType;
 import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.WatchCancelledException;
@@ -41,24 +40,24 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Responses are sent outside the lock, in type order (clusters, endpoints, listeners,
- * routes), on the thread that set the snapshot or created the watch.
+ * scoped routes, routes: {@link XdsType}), on the thread that set the snapshot or created the
+ * watch.
  */
 public final class IndexedCache {
 
   private static final Logger log = LoggerFactory.getLogger(IndexedCache.class);
 
-  private static final List<ResourceType> PUSH_ORDER = List.of(ResourceType.CLUSTER,
-      ResourceType.ENDPOINT, ResourceType.LISTENER, ResourceType.ROUTE);
+  private static final List<XdsType> PUSH_ORDER = List.of(XdsType.values());
 
   /** One proxy group: its snapshot and open watches, guarded by the group's monitor. */
   private static final class Group {
     NamedVersionSnapshot snapshot;
     /** Per type: by the names asked for, by the version held, the open watches. */
-    final Map<ResourceType, Map<RequestedNames, Map<String, Set<Watch>>>> open =
-        new EnumMap<>(ResourceType.class);
+    final Map<XdsType, Map<RequestedNames, Map<String, Set<Watch>>>> open =
+        new EnumMap<>(XdsType.class);
 
     Group() {
-      for (ResourceType type : PUSH_ORDER) {
+      for (XdsType type : PUSH_ORDER) {
         open.put(type, new HashMap<>());
       }
     }
@@ -75,12 +74,12 @@ public final class IndexedCache {
   public static final int MAX_SCOPED_GROUPS = 1_000;
 
   private final Map<ProxyGroup, Group> groups = new ConcurrentHashMap<>();
-  private final EndpointVersions endpointVersions;
+  private final HeldVersions heldVersions;
   private volatile Runnable onNewGroup = () -> {};
 
-  /** {@code endpointVersions} learns what each named EDS version that is sent stands for. */
-  public IndexedCache(EndpointVersions endpointVersions) {
-    this.endpointVersions = endpointVersions;
+  /** {@code heldVersions} learns what each named EDS and RDS version sent stands for. */
+  public IndexedCache(HeldVersions heldVersions) {
+    this.heldVersions = heldVersions;
   }
 
   private Group group(ProxyGroup proxies) {
@@ -136,18 +135,18 @@ public final class IndexedCache {
     // The versions of the lists of names being watched are computed (and memoized by the
     // snapshot) before the lock is taken: proxies open watches under the same lock, on their
     // connections' event loops, and an Envoy's endpoints version hashes 150 names.
-    List<Map.Entry<ResourceType, RequestedNames>> watched = new ArrayList<>();
+    List<Map.Entry<XdsType, RequestedNames>> watched = new ArrayList<>();
     synchronized (group) {
       group.open.forEach((type, byNames) ->
           byNames.keySet().forEach(names -> watched.add(Map.entry(type, names))));
     }
-    for (Map.Entry<ResourceType, RequestedNames> entry : watched) {
+    for (Map.Entry<XdsType, RequestedNames> entry : watched) {
       snapshot.version(entry.getKey(), entry.getValue());
     }
     List<Due> due = new ArrayList<>();
     synchronized (group) {
       group.snapshot = snapshot;
-      for (ResourceType type : PUSH_ORDER) {
+      for (XdsType type : PUSH_ORDER) {
         Iterator<Map.Entry<RequestedNames, Map<String, Set<Watch>>>> byNames =
             group.open.get(type).entrySet().iterator();
         while (byNames.hasNext()) {
@@ -196,9 +195,9 @@ public final class IndexedCache {
   Watch createWatch(ProxyGroup proxies, boolean ads, XdsRequest request, RequestedNames names,
       Set<String> knownResourceNames, Consumer<Response> responseConsumer,
       boolean hasClusterChanged, boolean allowDefaultEmptyEdsUpdate) {
-    ResourceType type = request.getResourceType();
+    XdsType type = XdsType.ofTypeUrl(request.getTypeUrl());
     Watch watch = new Watch(ads, allowDefaultEmptyEdsUpdate, request, responseConsumer);
-    if (type == null || !PUSH_ORDER.contains(type)) {
+    if (type == null) {
       // Secrets, or a type this server has never heard of: nothing will ever be sent for it,
       // and the client's other types carry on.
       return watch;
@@ -221,13 +220,13 @@ public final class IndexedCache {
   }
 
   /**
-   * Records what a named endpoints version about to be sent stands for, so that the proxy's ACK
-   * of it can be answered with only what changed (XdsStreams).
+   * Records what a named endpoints or routes version about to be sent stands for, so that the
+   * proxy's ACK of it can be answered with only what changed (XdsStreams).
    */
-  private void remember(NamedVersionSnapshot snapshot, ResourceType type, RequestedNames names,
+  private void remember(NamedVersionSnapshot snapshot, XdsType type, RequestedNames names,
       String version) {
-    if (type == ResourceType.ENDPOINT && !names.names().isEmpty()) {
-      endpointVersions.record(version, names.names(), snapshot.hashed(type));
+    if ((type == XdsType.ENDPOINTS || type == XdsType.ROUTES) && !names.names().isEmpty()) {
+      heldVersions.record(type, version, names.names(), snapshot.hashed(type));
     }
   }
 
@@ -236,7 +235,7 @@ public final class IndexedCache {
    * proxy was not sent and the snapshot has, or clusters went out on its stream since its last
    * endpoints (a recreated cluster waits for its assignment).
    */
-  private static boolean asksForNew(NamedVersionSnapshot snapshot, ResourceType type,
+  private static boolean asksForNew(NamedVersionSnapshot snapshot, XdsType type,
       RequestedNames names, Set<String> known, boolean hasClusterChanged) {
     Map<String, NamedVersionSnapshot.Resource> existing = snapshot.hashed(type);
     boolean sameNames = known.size() == names.distinct();
@@ -248,10 +247,10 @@ public final class IndexedCache {
         }
       }
     }
-    return sameNames && hasClusterChanged && type == ResourceType.ENDPOINT;
+    return sameNames && hasClusterChanged && type == XdsType.ENDPOINTS;
   }
 
-  private static void open(Group group, ResourceType type, RequestedNames names, String held,
+  private static void open(Group group, XdsType type, RequestedNames names, String held,
       Watch watch) {
     group.open.get(type).computeIfAbsent(names, n -> new HashMap<>())
         .computeIfAbsent(held, v -> new LinkedHashSet<>()).add(watch);
@@ -276,7 +275,7 @@ public final class IndexedCache {
 
   /** The resources a request asks for that exist, in its order; a wildcard gets them all. */
   private static Collection<? extends Message> resources(NamedVersionSnapshot snapshot,
-      ResourceType type, List<String> names) {
+      XdsType type, List<String> names) {
     if (names.isEmpty()) {
       return snapshot.resources(type).values();
     }

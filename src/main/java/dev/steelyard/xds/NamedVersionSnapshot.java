@@ -1,14 +1,15 @@
 package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
-import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
+import io.envoyproxy.controlplane.cache.ResourceVersionResolver;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import dev.steelyard.translate.ProxyResources;
 import io.envoyproxy.controlplane.cache.VersionedResource;
@@ -32,7 +33,7 @@ import java.util.TreeMap;
  * <p>This is where every version is made ({@link #next}: each resource's content hash, each
  * type's version; {@link #version}: the version of a list of names, memoized). Reading a
  * version changes nothing else: what a sent EDS version stands for is recorded by the cache
- * when it sends it ({@link EndpointVersions}).
+ * when it sends it ({@link HeldVersions}).
  */
 public final class NamedVersionSnapshot extends Snapshot {
 
@@ -40,21 +41,22 @@ public final class NamedVersionSnapshot extends Snapshot {
   record Resource(String contentHash, Message resource) {}
 
   private static final SnapshotResources<Secret> NO_SECRETS =
-      SnapshotResources.create(List.of(), "");
+      new TypeResources<>(Map.of(), Map.of(), "");
 
   private final SnapshotResources<Cluster> clusters;
   private final SnapshotResources<ClusterLoadAssignment> endpoints;
   private final SnapshotResources<Listener> listeners;
   private final SnapshotResources<RouteConfiguration> routes;
-  private final Map<ResourceType, Map<String, Resource>> byType;
+  private final SnapshotResources<ScopedRouteConfiguration> scopedRoutes;
+  private final Map<XdsType, Map<String, Resource>> byType;
   /**
    * Versions already computed, by the list of names asked for. Proxies ask for few distinct
    * lists (every Envoy the same clusters, each gRPC client its app's), so this stays small;
    * past {@link #MAX_MEMO_NAMES} names a version is computed each time instead, so that a
    * client sending ever new lists cannot make the snapshot hold them.
    */
-  private final Map<ResourceType, Map<RequestedNames, String>> computed =
-      new java.util.EnumMap<>(ResourceType.class);
+  private final Map<XdsType, Map<RequestedNames, String>> computed =
+      new java.util.EnumMap<>(XdsType.class);
   static final int MAX_MEMO_NAMES = 200_000;
   private final java.util.concurrent.atomic.AtomicLong memoNames =
       new java.util.concurrent.atomic.AtomicLong();
@@ -71,13 +73,15 @@ public final class NamedVersionSnapshot extends Snapshot {
   NamedVersionSnapshot(SnapshotResources<Cluster> clusters,
       SnapshotResources<ClusterLoadAssignment> endpoints, SnapshotResources<Listener> listeners,
       SnapshotResources<RouteConfiguration> routes,
-      Map<ResourceType, Map<String, Resource>> byType) {
+      SnapshotResources<ScopedRouteConfiguration> scopedRoutes,
+      Map<XdsType, Map<String, Resource>> byType) {
     this.clusters = clusters;
     this.endpoints = endpoints;
     this.listeners = listeners;
     this.routes = routes;
+    this.scopedRoutes = scopedRoutes;
     this.byType = byType;
-    for (ResourceType type : ResourceType.values()) {
+    for (XdsType type : XdsType.values()) {
       computed.put(type, new java.util.concurrent.ConcurrentHashMap<>());
     }
   }
@@ -90,18 +94,21 @@ public final class NamedVersionSnapshot extends Snapshot {
    * push. A type whose version did not change keeps its holder.
    */
   public static NamedVersionSnapshot next(NamedVersionSnapshot previous, ProxyResources built) {
-    Tracked<Cluster> clusters = track(previous, ResourceType.CLUSTER, built.clusters());
+    Tracked<Cluster> clusters = track(previous, XdsType.CLUSTERS, built.clusters());
     Tracked<ClusterLoadAssignment> endpoints =
-        track(previous, ResourceType.ENDPOINT, built.endpoints());
-    Tracked<Listener> listeners = track(previous, ResourceType.LISTENER, built.listeners());
-    Tracked<RouteConfiguration> routes = track(previous, ResourceType.ROUTE, built.routes());
-    Map<ResourceType, Map<String, Resource>> byType = new EnumMap<>(ResourceType.class);
-    byType.put(ResourceType.CLUSTER, clusters.byName());
-    byType.put(ResourceType.ENDPOINT, endpoints.byName());
-    byType.put(ResourceType.LISTENER, listeners.byName());
-    byType.put(ResourceType.ROUTE, routes.byName());
+        track(previous, XdsType.ENDPOINTS, built.endpoints());
+    Tracked<Listener> listeners = track(previous, XdsType.LISTENERS, built.listeners());
+    Tracked<ScopedRouteConfiguration> scopedRoutes =
+        track(previous, XdsType.SCOPED_ROUTES, built.scopedRoutes());
+    Tracked<RouteConfiguration> routes = track(previous, XdsType.ROUTES, built.routes());
+    Map<XdsType, Map<String, Resource>> byType = new EnumMap<>(XdsType.class);
+    byType.put(XdsType.CLUSTERS, clusters.byName());
+    byType.put(XdsType.ENDPOINTS, endpoints.byName());
+    byType.put(XdsType.LISTENERS, listeners.byName());
+    byType.put(XdsType.SCOPED_ROUTES, scopedRoutes.byName());
+    byType.put(XdsType.ROUTES, routes.byName());
     return new NamedVersionSnapshot(clusters.held(), endpoints.held(), listeners.held(),
-        routes.held(), byType);
+        routes.held(), scopedRoutes.held(), byType);
   }
 
   /** One type's resources, each with its content hash, and the type's version. */
@@ -109,7 +116,7 @@ public final class NamedVersionSnapshot extends Snapshot {
       Map<String, Resource> byName) {}
 
   private static <M extends Message> Tracked<M> track(NamedVersionSnapshot previous,
-      ResourceType type, List<M> built) {
+      XdsType type, List<M> built) {
     Map<String, Resource> before = previous == null ? Map.of() : previous.hashed(type);
     if (previous != null && sameInstances(before, built)) {
       // Translation reuses an unchanged app's instances (TranslationCache): a type none of
@@ -122,7 +129,7 @@ public final class NamedVersionSnapshot extends Snapshot {
     SortedMap<String, String> hashes = new TreeMap<>();
     List<Resource> inOrder = new ArrayList<>(built.size());
     for (M resource : built) {
-      String name = Resources.getResourceName(resource);
+      String name = XdsType.nameOf(resource);
       Resource old = before.get(name);
       Resource kept = old != null && old.resource().equals(resource) ? old
           : new Resource(ContentVersion.of(resource), resource);
@@ -139,14 +146,46 @@ public final class NamedVersionSnapshot extends Snapshot {
     }
     // The type as java-control-plane holds it, made from the hashes above: Snapshot.create
     // would hash every resource again (SHA-256 of its class name and hash code), for every
-    // kind on every change.
-    List<VersionedResource<M>> versioned = new ArrayList<>(inOrder.size());
+    // kind on every change, and it cannot name a scoped route.
+    Map<String, VersionedResource<M>> versioned = new java.util.LinkedHashMap<>();
+    Map<String, M> resources = new java.util.LinkedHashMap<>();
     for (Resource kept : inOrder) {
       @SuppressWarnings("unchecked")
       M instance = (M) kept.resource();
-      versioned.add(VersionedResource.create(instance, kept.contentHash()));
+      String name = XdsType.nameOf(instance);
+      versioned.put(name, VersionedResource.create(instance, kept.contentHash()));
+      resources.put(name, instance);
     }
-    return new Tracked<>(SnapshotResources.create(versioned, version), byName);
+    return new Tracked<>(new TypeResources<>(versioned, resources, version), byName);
+  }
+
+  /** One type's resources by name, in the order built, with the type's version. */
+  private static final class TypeResources<M extends Message> extends SnapshotResources<M> {
+    private final Map<String, VersionedResource<M>> versioned;
+    private final Map<String, M> resources;
+    private final String version;
+
+    TypeResources(Map<String, VersionedResource<M>> versioned, Map<String, M> resources,
+        String version) {
+      this.versioned = java.util.Collections.unmodifiableMap(versioned);
+      this.resources = java.util.Collections.unmodifiableMap(resources);
+      this.version = version;
+    }
+
+    @Override
+    public Map<String, VersionedResource<M>> versionedResources() {
+      return versioned;
+    }
+
+    @Override
+    public Map<String, M> resources() {
+      return resources;
+    }
+
+    @Override
+    public ResourceVersionResolver resourceVersionResolver() {
+      return names -> version;
+    }
   }
 
   /** Whether {@code built} is exactly the resources of {@code before}, instance for instance. */
@@ -155,7 +194,7 @@ public final class NamedVersionSnapshot extends Snapshot {
       return false;
     }
     for (Message resource : built) {
-      Resource old = before.get(Resources.getResourceName(resource));
+      Resource old = before.get(XdsType.nameOf(resource));
       if (old == null || old.resource() != resource) {
         return false;
       }
@@ -165,39 +204,38 @@ public final class NamedVersionSnapshot extends Snapshot {
 
   /** The version of a whole type (what a wildcard request is versioned by). */
   public String wholeVersion(XdsType type) {
-    return held(type.resourceType()).version();
+    return held(type).version();
   }
 
-  Map<String, Resource> hashed(ResourceType type) {
+  Map<String, Resource> hashed(XdsType type) {
     return byType.getOrDefault(type, Map.of());
   }
 
   /** One type as java-control-plane holds it, with the type's version. */
-  SnapshotResources<?> held(ResourceType type) {
+  SnapshotResources<?> held(XdsType type) {
     return switch (type) {
-      case CLUSTER -> clusters;
-      case ENDPOINT -> endpoints;
-      case LISTENER -> listeners;
-      case ROUTE -> routes;
-      default -> NO_SECRETS;
+      case CLUSTERS -> clusters;
+      case ENDPOINTS -> endpoints;
+      case LISTENERS -> listeners;
+      case SCOPED_ROUTES -> scopedRoutes;
+      case ROUTES -> routes;
     };
   }
 
   @Override
   public String version(ResourceType type, List<String> resourceNames) {
-    if (resourceNames == null || resourceNames.isEmpty()) {
-      return held(type).version();
+    XdsType served = XdsType.of(type);
+    if (served == null) {
+      return NO_SECRETS.version();
     }
-    return version(type, RequestedNames.of(resourceNames));
+    if (resourceNames == null || resourceNames.isEmpty()) {
+      return held(served).version();
+    }
+    return version(served, RequestedNames.of(resourceNames));
   }
 
   /** The version a proxy asking for {@code names} (none: a wildcard) is sent. */
   public String version(XdsType type, RequestedNames names) {
-    return version(type.resourceType(), names);
-  }
-
-  /** The version for a list of names, as {@link #version(ResourceType, List)}. */
-  public String version(ResourceType type, RequestedNames names) {
     if (names.names().isEmpty()) {
       return held(type).version();
     }
@@ -239,7 +277,7 @@ public final class NamedVersionSnapshot extends Snapshot {
     return all;
   }
 
-  private String namedVersion(ResourceType type, List<String> resourceNames) {
+  private String namedVersion(XdsType type, List<String> resourceNames) {
     Map<String, Resource> byName = hashed(type);
     TreeMap<String, String> hashes = new TreeMap<>();
     for (String name : resourceNames) {
@@ -252,8 +290,12 @@ public final class NamedVersionSnapshot extends Snapshot {
 
   @Override
   public String version(String typeUrl, List<String> resourceNames) {
-    ResourceType type = Resources.TYPE_URLS_TO_RESOURCE_TYPE.get(typeUrl);
-    return type == null ? "" : version(type, resourceNames);
+    XdsType type = XdsType.ofTypeUrl(typeUrl);
+    if (type == null) {
+      return "";
+    }
+    return resourceNames == null || resourceNames.isEmpty() ? held(type).version()
+        : version(type, RequestedNames.of(resourceNames));
   }
 
   // v3.Snapshot implements this with a return type javac does not see as overriding the base
@@ -261,7 +303,13 @@ public final class NamedVersionSnapshot extends Snapshot {
   @Override
   @SuppressWarnings("rawtypes")
   public Map versionedResources(ResourceType type) {
-    return held(type).versionedResources();
+    XdsType served = XdsType.of(type);
+    return served == null ? NO_SECRETS.versionedResources() : held(served).versionedResources();
+  }
+
+  /** The resources of {@code type} by name, in the order they were built. */
+  public Map<String, ? extends Message> resources(XdsType type) {
+    return held(type).resources();
   }
 
   @Override

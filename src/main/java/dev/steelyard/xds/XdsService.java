@@ -9,8 +9,9 @@ import io.micrometer.core.instrument.MeterRegistry;
  * The xDS service as the port serves it: java-control-plane's ADS implementation behind the
  * checks that keep one client from harming the server or the other clients. From the outside
  * in: authentication, decoding (as bytes, so a bad message is refused cleanly), and response
- * flow control; innermost, each response's resources encoded once for all the streams it goes
- * to ({@link ResponseBytes}).
+ * flow control; innermost, scoped routes renamed for java-control-plane and back
+ * ({@link ScopedRoutesCarrier}), and each response's resources encoded once for all the streams
+ * it goes to ({@link ResponseBytes}).
  */
 public final class XdsService {
 
@@ -19,7 +20,7 @@ public final class XdsService {
   public static ServerServiceDefinition guarded(BindableService ads, XdsAuth auth,
       XdsLimits limits, MeterRegistry meters) {
     ServerServiceDefinition typed = ServerInterceptors.intercept(
-        ResponseBytes.sharing(ads.bindService(), meters),
+        ScopedRoutesCarrier.wrap(ResponseBytes.sharing(ads.bindService(), meters)),
         new ResponseFlow(limits.maxRequestsWhileBlocked(), meters));
     ServerServiceDefinition bytes = ServerInterceptors.useInputStreamMessages(typed);
     // The last interceptor listed runs first.

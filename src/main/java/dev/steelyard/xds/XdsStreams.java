@@ -48,12 +48,13 @@ import org.slf4j.LoggerFactory;
  *       mismatch and sends the rejected snapshot again at once, thousands of times a second.
  *       Here a NACK is handed to the cache as if it carried the rejected version: the cache
  *       parks the watch until a newer snapshot exists, and the proxy keeps its last good config.
- *   <li><b>Unchanged endpoints.</b> A state-of-the-world client keeps an EDS resource that a
- *       response leaves out (only listeners and clusters are full state), so a proxy whose
- *       accepted version is known ({@link EndpointVersions}) is sent only the assignments that
- *       differ. The first EDS response on a stream is whole (a reconnecting proxy is sent its
- *       config again), and so is the first after clusters were sent (a recreated cluster waits
- *       for its assignment), and the first after a NACK.
+ *   <li><b>Unchanged endpoints and routes.</b> A state-of-the-world client keeps an EDS or RDS
+ *       resource that a response leaves out (listeners, clusters and scoped routes are full
+ *       state), so a proxy whose accepted version is known ({@link HeldVersions}) is sent only
+ *       the assignments and route configurations that differ. The first response of the type
+ *       on a stream is whole (a reconnecting proxy is sent its config again), and so is the
+ *       first after clusters (for endpoints) or listeners or scopes (for routes) were sent,
+ *       since what they recreate waits for what it held, and the first after a NACK.
  *   <li><b>Delta xDS is refused</b>: java-control-plane ignores {@code initial_resource_versions},
  *       so after a control plane restart a delta client could keep resources that are gone.
  * </ul>
@@ -102,6 +103,8 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
      * or a CDS response was made after the last one.
      */
     final AtomicBoolean wholeEndpointsNext = new AtomicBoolean(true);
+    /** The same for routes: a new listener or scope may name a route configuration again. */
+    final AtomicBoolean wholeRoutesNext = new AtomicBoolean(true);
 
     Stream(long id, Node node, ProxyGroup group) {
       this.id = id;
@@ -117,24 +120,28 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
   private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
   private final Map<RequestKey, Pending> pending = new ConcurrentHashMap<>();
   private final IndexedCache cache;
-  private final EndpointVersions endpointVersions;
+  private final HeldVersions heldVersions;
   private final XdsLimits limits;
   private final Consumer<ProxyEvent> events;
   private final Counter nacks;
   private final Counter skipped;
+  private final Counter skippedRoutes;
   private final RateLimitedLog nackLog = new RateLimitedLog(log, 60);
   private final RateLimitedLog refusals = new RateLimitedLog(log, 10);
 
   /** {@code events} is called on the stream's thread, or the publisher's for {@code Sent}. */
-  public XdsStreams(IndexedCache cache, EndpointVersions endpointVersions, XdsLimits limits,
+  public XdsStreams(IndexedCache cache, HeldVersions heldVersions, XdsLimits limits,
       Consumer<ProxyEvent> events, MeterRegistry meters) {
     this.cache = cache;
-    this.endpointVersions = endpointVersions;
+    this.heldVersions = heldVersions;
     this.limits = limits;
     this.events = events;
     this.nacks = Counter.builder("steelyard_xds_nacks_total").register(meters);
     this.skipped = Counter.builder("steelyard_xds_endpoints_not_resent_total")
         .description("endpoint assignments left out of EDS responses: the proxy held them")
+        .register(meters);
+    this.skippedRoutes = Counter.builder("steelyard_xds_routes_not_resent_total")
+        .description("route configurations left out of RDS responses: the proxy held them")
         .register(meters);
     Gauge.builder("steelyard_xds_streams", streams, Map::size).register(meters);
   }
@@ -228,8 +235,8 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
   private XdsType checkLimits(DiscoveryRequest request) throws RequestException {
     XdsType type = XdsType.ofTypeUrl(request.getTypeUrl());
     if (type == null) {
-      throw refused("steelyard serves clusters, endpoints, listeners and routes over ADS, not "
-          + "type \"" + LogText.of(request.getTypeUrl(), 100) + "\"");
+      throw refused("steelyard serves clusters, endpoints, listeners, scoped routes and routes "
+          + "over ADS, not type \"" + LogText.of(request.getTypeUrl(), 100) + "\"");
     }
     int names = request.getResourceNamesCount();
     if (names > limits.maxNamesPerRequest()) {
@@ -350,7 +357,24 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
     stream.pending = null;
     Set<String> known = knownResourceNames;
     if (ads && request.getResourceType() == ResourceType.CLUSTER) {
-      responseConsumer = markingWholeEndpointsNext(stream.wholeEndpointsNext, responseConsumer);
+      responseConsumer = markingWholeNext(stream.wholeEndpointsNext, responseConsumer);
+    } else if (ads && (request.getResourceType() == ResourceType.LISTENER
+        || XdsType.ofTypeUrl(original.getTypeUrl()) == XdsType.SCOPED_ROUTES)) {
+      responseConsumer = markingWholeNext(stream.wholeRoutesNext, responseConsumer);
+    } else if (ads && request.getResourceType() == ResourceType.ROUTE) {
+      // As endpoints below, with listeners and scopes in the place of clusters: a route
+      // configuration is subscribed by a listener or a scope, and one that was dropped and
+      // named again comes with a new one of those, after which the whole set is sent.
+      if (context.rejectedVersion() != null) {
+        stream.wholeRoutesNext.set(true);
+      }
+      HeldVersions.Held held = stream.wholeRoutesNext.get() ? null
+          : heldVersions.held(XdsType.ROUTES, original.getVersionInfo());
+      if (held != null) {
+        known = held.names();
+      }
+      responseConsumer = onlyChanged(held, stream.wholeRoutesNext, skippedRoutes,
+          responseConsumer);
     } else if (ads && request.getResourceType() == ResourceType.ENDPOINT) {
       if (hasClusterChanged || context.rejectedVersion() != null) {
         // Clusters went out after the last EDS response (possibly on another thread, so the
@@ -358,15 +382,15 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
         // NACK the proxy may hold part of what it rejected. Either way it gets everything.
         stream.wholeEndpointsNext.set(true);
       }
-      EndpointVersions.Held held = stream.wholeEndpointsNext.get() ? null
-          : endpointVersions.held(original.getVersionInfo());
+      HeldVersions.Held held = stream.wholeEndpointsNext.get() ? null
+          : heldVersions.held(XdsType.ENDPOINTS, original.getVersionInfo());
       if (held != null) {
         // The cache knows the names of the last response only, which may hold just the
         // changed assignments; the proxy holds every name of the version it accepted. A name
         // it dropped and asks for again comes back through a CDS response, which resets this.
         known = held.names();
       }
-      responseConsumer = onlyChangedEndpoints(held, stream.wholeEndpointsNext, skipped,
+      responseConsumer = onlyChanged(held, stream.wholeEndpointsNext, skipped,
           responseConsumer);
     }
     // The watch keeps a request of its own: the stream's node (a later request may not carry
@@ -388,16 +412,17 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
   }
 
   /**
-   * Passes on a response with only the assignments the proxy does not hold yet, unless this is
-   * the stream's first EDS response or clusters went out since the last one: then the proxy
-   * may hold nothing, or a recreated cluster may be waiting for its assignment.
+   * Passes on a response with only the resources the proxy does not hold yet, unless this is
+   * the stream's first response of the type or clusters (for endpoints) or listeners or scopes
+   * (for routes) went out since the last one: then the proxy may hold nothing, or what they
+   * recreated may be waiting for a resource it held before.
    */
-  private static Consumer<Response> onlyChangedEndpoints(EndpointVersions.Held held,
-      AtomicBoolean wholeEndpointsNext, Counter skipped, Consumer<Response> next) {
+  private static Consumer<Response> onlyChanged(HeldVersions.Held held,
+      AtomicBoolean wholeNext, Counter skipped, Consumer<Response> next) {
     return response -> {
-      // Decided when the response is made: in one push the cache makes the CDS responses
-      // before the EDS responses, so a cluster change in the same push is seen here.
-      if (wholeEndpointsNext.getAndSet(false) || held == null) {
+      // Decided when the response is made: in one push the cache makes the CDS, LDS and SRDS
+      // responses before the EDS and RDS ones, so a change in the same push is seen here.
+      if (wholeNext.getAndSet(false) || held == null) {
         next.accept(response);
         return;
       }
@@ -408,11 +433,14 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
     };
   }
 
-  /** Clusters are going out: a recreated cluster will wait for its assignment. */
-  private static Consumer<Response> markingWholeEndpointsNext(AtomicBoolean wholeEndpointsNext,
+  /**
+   * Clusters or listeners are going out: a recreated cluster will wait for its assignment, a
+   * recreated listener for its route configurations.
+   */
+  private static Consumer<Response> markingWholeNext(AtomicBoolean wholeNext,
       Consumer<Response> next) {
     return response -> {
-      wholeEndpointsNext.set(true);
+      wholeNext.set(true);
       next.accept(response);
     };
   }

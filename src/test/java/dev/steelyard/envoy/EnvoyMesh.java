@@ -67,6 +67,8 @@ final class EnvoyMesh implements AutoCloseable {
   private final Duration xdsKeepalive;
   /** The Envoys authenticate, as the shipped configuration has them do. */
   final String xdsToken = java.util.UUID.randomUUID().toString();
+  /** The sidecars' route layout: shared unless a test changes it before starting the server. */
+  TranslatorSettings.SidecarRoutes sidecarRoutes = TranslatorSettings.SidecarRoutes.SHARED;
   /** How the server authenticates xDS clients: the token unless a test changes it. */
   dev.steelyard.xds.XdsAuth xdsAuth = dev.steelyard.xds.XdsAuth.token(xdsToken);
   private int xdsPort;
@@ -127,7 +129,7 @@ final class EnvoyMesh implements AutoCloseable {
     }
     ServerConfig config = ServerConfig.defaults(dataDir).withBindHost("127.0.0.1")
         .withPorts(xdsPort, 0)
-        .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort))
+        .withTranslator(new TranslatorSettings(gatewayPort, sidecarPort, sidecarRoutes))
         .withHoldoff(Duration.ofMillis(10), Duration.ofMillis(100))
         .withXdsKeepalive(xdsKeepalive)
         .withXdsAuth(xdsAuth);

@@ -27,7 +27,7 @@ class ProxyRegistryTest {
     RouteConfiguration routes = RouteConfiguration.newBuilder().setName("sidecar")
         .addVirtualHosts(VirtualHost.newBuilder().setName("shop").addDomains(domain)).build();
     return NamedVersionSnapshot.next(before,
-        new ProxyResources(List.of(), List.of(), List.of(), List.of(routes)));
+        new ProxyResources(List.of(), List.of(), List.of(), List.of(), List.of(routes)));
   }
 
   private static String routesVersion(NamedVersionSnapshot snapshot) {

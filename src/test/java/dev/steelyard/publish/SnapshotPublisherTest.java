@@ -15,7 +15,7 @@ import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
 import dev.steelyard.view.SubsetRole;
 import dev.steelyard.xds.ContentVersion;
-import dev.steelyard.xds.EndpointVersions;
+import dev.steelyard.xds.HeldVersions;
 import dev.steelyard.xds.IndexedCache;
 import dev.steelyard.xds.NamedVersionSnapshot;
 import io.envoyproxy.controlplane.cache.Resources.ResourceType;
@@ -95,7 +95,7 @@ public class SnapshotPublisherTest {
   @Test
   void aBurstOfChangesIsCoalescedAndEveryCallerSeesItsChangePublished() throws Exception {
     MemorySplitStore store = new MemorySplitStore();
-    IndexedCache cache = new IndexedCache(new EndpointVersions());
+    IndexedCache cache = new IndexedCache(new HeldVersions());
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     // A holdoff far longer than the burst takes, so the assertion does not depend on speed.
     SnapshotPublisher publisher = publisher(new MutableCatalog(List.of(app(APP, "a.io"))), store,
@@ -131,7 +131,7 @@ public class SnapshotPublisherTest {
   void aTypeThatDidNotChangeKeepsItsResourcesAndEachResourceIsVersionedByItsContent()
       throws Exception {
     MemorySplitStore store = new MemorySplitStore();
-    IndexedCache cache = new IndexedCache(new EndpointVersions());
+    IndexedCache cache = new IndexedCache(new HeldVersions());
     SnapshotPublisher publisher = publisher(new MutableCatalog(List.of(app(APP, "a.io"))), store,
         cache, new SimpleMeterRegistry(), Duration.ofMillis(10));
     publisher.start();
@@ -160,7 +160,7 @@ public class SnapshotPublisherTest {
   void aRefusedBuildKeepsThePreviousSnapshotAndSaysWhy() throws Exception {
     AppKey other = new AppKey("default", "other");
     MutableCatalog catalog = new MutableCatalog(List.of(app(APP, "a.io")));
-    IndexedCache cache = new IndexedCache(new EndpointVersions());
+    IndexedCache cache = new IndexedCache(new HeldVersions());
     SnapshotPublisher publisher = publisher(catalog, new MemorySplitStore(), cache,
         new SimpleMeterRegistry(), Duration.ofMillis(10));
     publisher.start();

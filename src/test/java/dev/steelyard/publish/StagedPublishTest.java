@@ -14,7 +14,7 @@ import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
 import dev.steelyard.view.SubsetRole;
-import dev.steelyard.xds.EndpointVersions;
+import dev.steelyard.xds.HeldVersions;
 import dev.steelyard.xds.IndexedCache;
 import dev.steelyard.xds.NamedVersionSnapshot;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -49,7 +49,7 @@ class StagedPublishTest {
     MutableCatalog catalog = new MutableCatalog(List.of(app(true)));
     SnapshotPublisherTest.MemorySplitStore store = new SnapshotPublisherTest.MemorySplitStore();
     store.set(APP, new AppSplits(SplitPolicy.of("test", 50), Optional.empty()));
-    IndexedCache cache = new IndexedCache(new EndpointVersions());
+    IndexedCache cache = new IndexedCache(new HeldVersions());
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
         TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(10), new SimpleMeterRegistry());
@@ -87,7 +87,7 @@ class StagedPublishTest {
     MutableCatalog catalog = new MutableCatalog(List.of(app(true)));
     SnapshotPublisherTest.MemorySplitStore store = new SnapshotPublisherTest.MemorySplitStore();
     store.set(APP, new AppSplits(SplitPolicy.of("test", 50), Optional.empty()));
-    IndexedCache cache = new IndexedCache(new EndpointVersions());
+    IndexedCache cache = new IndexedCache(new HeldVersions());
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
         TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(10), new SimpleMeterRegistry());

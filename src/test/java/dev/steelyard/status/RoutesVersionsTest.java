@@ -15,7 +15,7 @@ import dev.steelyard.view.AppProtocol;
 import dev.steelyard.view.AppSpec;
 import dev.steelyard.view.Endpoint;
 import dev.steelyard.view.SubsetRole;
-import dev.steelyard.xds.EndpointVersions;
+import dev.steelyard.xds.HeldVersions;
 import dev.steelyard.xds.IndexedCache;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -44,7 +44,7 @@ class RoutesVersionsTest {
     FileSplitStore store = FileSplitStore.open(dir);
     SnapshotPublisher publisher = new SnapshotPublisher(
         new StaticAppCatalog(List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test"), store,
-        new IndexedCache(new EndpointVersions()), TranslatorSettings.DEFAULTS, 
+        new IndexedCache(new HeldVersions()), TranslatorSettings.DEFAULTS, 
         Duration.ofMillis(1), Duration.ofMillis(50), new SimpleMeterRegistry());
     publisher.start();
     try {

@@ -33,7 +33,7 @@ class TrafficSplitStatusTest {
   private static PublishedState published(String routes, SplitSnapshot splits,
       Optional<String> error) {
     return new PublishedState(1, MeshView.EMPTY, splits,
-        Map.of(ProxyKind.GATEWAY, new KindVersions("c", "e", "l", routes)), Map.of(), Instant.EPOCH,
+        Map.of(ProxyKind.GATEWAY, new KindVersions("c", "e", "l", "s", routes)), Map.of(), Instant.EPOCH,
         error);
   }
 

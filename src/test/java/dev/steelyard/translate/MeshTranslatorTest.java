@@ -144,11 +144,66 @@ class MeshTranslatorTest {
   }
 
   @Test
+  void perAppSidecarRoutesGiveEachAppItsRouteConfigurationChosenByHostWithoutPort()
+      throws Exception {
+    TranslatorSettings perApp = TranslatorSettings.DEFAULTS
+        .withSidecarRoutes(TranslatorSettings.SidecarRoutes.PER_APP);
+    ProxyResources resources = MeshTranslator.translate(VIEW, ProxyKind.SIDECAR, perApp);
+    assertThat(ResourceValidator.validate(ProxyKind.SIDECAR, resources)).isEmpty();
+    assertThat(resources.routes()).extracting(RouteConfiguration::getName)
+        .containsExactly("sidecar/default/hello-app", "sidecar/shop/cart");
+    ProxyResources shared = built(ProxyKind.SIDECAR);
+    assertThat(resources.routes().get(0).getVirtualHostsList())
+        .as("the same virtual host as in the shared layout, domains and weights alike")
+        .containsExactly(shared.routes().get(0).getVirtualHosts(0));
+
+    HttpConnectionManager manager = manager(resources.listeners().get(0));
+    assertThat(manager.hasRds()).isFalse();
+    var scoped = manager.getScopedRoutes();
+    var extractor = scoped.getScopeKeyBuilder().getFragments(0).getHeaderValueExtractor();
+    assertThat(extractor.getName()).isEqualTo(":authority");
+    assertThat(extractor.getElementSeparator()).isEqualTo(":");
+    assertThat(extractor.getIndex()).isZero();
+    assertThat(scoped.getRdsConfigSource().hasAds()).isTrue();
+    assertThat(scoped.getScopedRds().getScopedRdsConfigSource().hasAds()).isTrue();
+    assertThat(resources.listeners())
+        .as("the listener names no app: adding one leaves it as it is")
+        .isEqualTo(MeshTranslator.assemble(List.of(), ProxyKind.SIDECAR, perApp,
+            ProxyScope.ALL).listeners());
+
+    Map<String, String> routeByKey = resources.scopedRoutes().stream().collect(
+        Collectors.toMap(scope -> scope.getKey().getFragments(0).getStringKey(),
+            scope -> scope.getRouteConfigurationName()));
+    assertThat(routeByKey).containsEntry("hello-app", "sidecar/default/hello-app")
+        .containsEntry("hello-app.default.svc.cluster.local", "sidecar/default/hello-app")
+        .containsEntry("cart.shop", "sidecar/shop/cart")
+        .doesNotContainKey("hello-app:8080")
+        .hasSize(8);
+    assertThat(built(ProxyKind.GATEWAY).scopedRoutes()).as("only sidecars have scopes").isEmpty();
+  }
+
+  @Test
+  void validatorRefusesTwoScopesWithOneKeyAndAScopeWithoutItsRoutes() {
+    TranslatorSettings perApp = TranslatorSettings.DEFAULTS
+        .withSidecarRoutes(TranslatorSettings.SidecarRoutes.PER_APP);
+    ProxyResources good = MeshTranslator.translate(VIEW, ProxyKind.SIDECAR, perApp);
+    List<io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration> scopes =
+        new java.util.ArrayList<>(good.scopedRoutes());
+    scopes.add(scopes.get(0).toBuilder().setName("again").build());
+    ProxyResources broken = new ProxyResources(good.clusters(), good.endpoints(),
+        good.listeners(), scopes, good.routes().subList(0, 1));
+    assertThat(ResourceValidator.validate(ProxyKind.SIDECAR, broken)).contains(
+        "sidecar: scope 'again' has the key of another scope",
+        "sidecar: scope 'cart.shop' names route configuration 'sidecar/shop/cart' that does not "
+            + "exist");
+  }
+
+  @Test
   void validatorCollectsEveryBrokenReference() {
     ProxyResources good = MeshTranslator.translate(VIEW, ProxyKind.SIDECAR,
         TranslatorSettings.DEFAULTS);
     ProxyResources broken = new ProxyResources(good.clusters().subList(1, 6),
-        good.endpoints().subList(0, 5), good.listeners(), List.of(
+        good.endpoints().subList(0, 5), good.listeners(), List.of(), List.of(
             good.routes().get(0).toBuilder().setName("renamed").build()));
     assertThat(ResourceValidator.validate(ProxyKind.SIDECAR, broken)).containsExactly(
         "sidecar: cluster 'shop/cart/canary' has no endpoint assignment 'shop/cart/canary'",
@@ -165,7 +220,7 @@ class MeshTranslatorTest {
     List<ClusterLoadAssignment> twice = new java.util.ArrayList<>(good.endpoints());
     twice.add(good.endpoints().get(0));
     ProxyResources broken = new ProxyResources(good.clusters(), twice, good.listeners(),
-        good.routes());
+        List.of(), good.routes());
     assertThat(ResourceValidator.validate(ProxyKind.SIDECAR, broken)).containsExactly(
         "sidecar: endpoint assignment '" + good.endpoints().get(0).getClusterName()
             + "' is defined twice");

@@ -105,7 +105,7 @@ class TranslationCacheTest {
       }
       return new AppResources(good.key(), good.envoyClusters(), good.grpcClusters(),
           good.assignments().subList(0, 2), good.grpcListeners(), good.grpcRoutes(),
-          good.meshHost(), good.gatewayHost());
+          good.meshHost(), good.sidecarRoutes(), good.sidecarScopes(), good.gatewayHost());
     });
     List<AppSpec> specs = List.of(spec(0, 2, List.of()), spec(1, 2, List.of()),
         spec(2, 2, List.of()));

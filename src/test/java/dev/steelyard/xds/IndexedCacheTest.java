@@ -53,7 +53,7 @@ class IndexedCacheTest {
       .build();
 
   @TempDir Path dir;
-  private final IndexedCache cache = new IndexedCache(new EndpointVersions());
+  private final IndexedCache cache = new IndexedCache(new HeldVersions());
   private FileSplitStore store;
   private SnapshotPublisher publisher;
 
@@ -192,7 +192,8 @@ class IndexedCacheTest {
   void aTypeThisServerDoesNotServeIsParkedWithoutFailingTheStream() throws Exception {
     List<Response> answers = new ArrayList<>();
     Watch watch = watch(XdsRequest.create(DiscoveryRequest.newBuilder()
-        .setNode(GRPC).setTypeUrl(Resources.V3.SECRET_TYPE_URL).addResourceNames("cert")
+        .setNode(GRPC).setTypeUrl("type.googleapis.com/envoy.service.runtime.v3.Runtime")
+        .addResourceNames("cert")
         .build()), Set.of(), answers);
     assertThat(watch).isNotNull();
     split(A, 35);

@@ -47,7 +47,7 @@ class NamedVersionSnapshotTest {
         List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test");
     String[] versions = new String[2];
     for (int run = 0; run < 2; run++) {
-      IndexedCache cache = new IndexedCache(new EndpointVersions());
+      IndexedCache cache = new IndexedCache(new HeldVersions());
       FileSplitStore store = FileSplitStore.open(dir.resolve("run" + run));
       // The second publisher reaches the same content through a different history.
       if (run == 1) {
@@ -77,7 +77,7 @@ class NamedVersionSnapshotTest {
     StaticAppCatalog catalog = new StaticAppCatalog(
         List.of(app(A, "10.0.1."), app(B, "10.0.2.")), "test");
     FileSplitStore store = FileSplitStore.open(dir);
-    IndexedCache cache = new IndexedCache(new EndpointVersions());
+    IndexedCache cache = new IndexedCache(new HeldVersions());
     SnapshotPublisher publisher = new SnapshotPublisher(catalog, store, cache,
         TranslatorSettings.DEFAULTS, Duration.ofMillis(1),
         Duration.ofMillis(50), new SimpleMeterRegistry());

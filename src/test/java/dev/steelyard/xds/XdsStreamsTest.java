@@ -29,7 +29,7 @@ class XdsStreamsTest {
       .build();
 
   private final List<ProxyEvent> events = new CopyOnWriteArrayList<>();
-  private final XdsStreams streams = new XdsStreams(new IndexedCache(new EndpointVersions()), new EndpointVersions(),
+  private final XdsStreams streams = new XdsStreams(new IndexedCache(new HeldVersions()), new HeldVersions(),
       XdsLimits.defaults(), events::add, new SimpleMeterRegistry());
 
   /** A request as it arrives: parsed from the wire, so every string is a fresh object. */

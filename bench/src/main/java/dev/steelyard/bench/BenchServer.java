@@ -137,6 +137,10 @@ public final class BenchServer {
         Long.toString(version));
   }
 
+  /** The translator settings every server uses: the sidecar route layout of SIDECAR_ROUTES. */
+  static final TranslatorSettings SETTINGS = TranslatorSettings.DEFAULTS.withSidecarRoutes(
+      TranslatorSettings.SidecarRoutes.of(System.getProperty("bench.sidecarRoutes", "shared")));
+
   /** Canary weight {@code percent} as a test split; 0 is no split (as a rollback leaves it). */
   static SplitPolicy policy(int percent) {
     return percent == 0 ? SplitPolicy.OFF : new SplitPolicy(SplitMode.TEST, percent * 100);
@@ -146,7 +150,7 @@ public final class BenchServer {
   private static Target steelyard(Fleet fleet, int xdsPort, int adminPort) throws Exception {
     var dir = Files.createTempDirectory("steelyard-bench");
     ServerConfig config = ServerConfig.defaults(dir).withPorts(xdsPort, adminPort)
-        .withBindHost("127.0.0.1");
+        .withBindHost("127.0.0.1").withTranslator(SETTINGS);
     String holdoff = System.getProperty("bench.holdoffMs");
     if (holdoff != null) {
       config = config.withHoldoff(java.time.Duration.ofMillis(Long.parseLong(holdoff)),
@@ -171,6 +175,10 @@ public final class BenchServer {
    * Groups are by proxy kind so that each kind gets the same resources as from Steelyard.
    */
   private static Target stock(Fleet fleet, int xdsPort) throws Exception {
+    if (SETTINGS.sidecarRoutes() == TranslatorSettings.SidecarRoutes.PER_APP) {
+      throw new IllegalArgumentException("stock (java-control-plane's SimpleCache) cannot serve "
+          + "scoped routes: leave it out of SERVERS with SIDECAR_ROUTES=per-app");
+    }
     // Sidecars that declare a scope (Scope) get a group per scope, with their full resources
     // filtered to it; the group's first request asks for its snapshot.
     Map<String, String> scopedGroups = new ConcurrentHashMap<>();
@@ -202,7 +210,7 @@ public final class BenchServer {
         version[0]++;
         MeshView view = MeshViewComposer.compose(fleet.apps(), splits);
         for (ProxyKind kind : List.of(ProxyKind.SIDECAR, ProxyKind.GRPC)) {
-          ProxyResources r = MeshTranslator.translate(view, kind, TranslatorSettings.DEFAULTS);
+          ProxyResources r = MeshTranslator.translate(view, kind, SETTINGS);
           cache.setSnapshot(kind.label(), snapshot(r, version[0]));
           if (kind == ProxyKind.SIDECAR) {
             lastSidecar[0] = r;

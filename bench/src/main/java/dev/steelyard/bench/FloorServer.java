@@ -9,7 +9,6 @@ import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.translate.MeshTranslator;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ProxyResources;
-import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.MeshView;
 import io.envoyproxy.controlplane.cache.Resources;
@@ -17,6 +16,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -148,7 +148,7 @@ final class FloorServer {
     }
     Map<ProxyKind, ProxyResources> out = new HashMap<>();
     for (ProxyKind kind : List.of(ProxyKind.SIDECAR, ProxyKind.GRPC)) {
-      out.put(kind, MeshTranslator.translate(view, kind, TranslatorSettings.DEFAULTS));
+      out.put(kind, MeshTranslator.translate(view, kind, BenchServer.SETTINGS));
     }
     return out;
   }
@@ -193,8 +193,7 @@ final class FloorServer {
     setResources(translate());
     generation++;
     changedApp = Fleet.key(app).toString();
-    String name = "grpc/" + Fleet.key(app);
-    push(Resources.V3.ROUTE_TYPE_URL, name);
+    push(Resources.V3.ROUTE_TYPE_URL, Fleet.key(app).toString());
   }
 
   private volatile String changedApp = "";
@@ -237,19 +236,26 @@ final class FloorServer {
 
   /**
    * Sends the current response of {@code type} to every stream that subscribed to a changed
-   * resource: for routes, the sidecar route config and {@code grpcName}; for endpoints, the
-   * changed assignments (compared by content with the previous generation) to the streams that
-   * subscribe to them.
+   * resource: for routes of {@code app}, the shared sidecar route config (to the sidecars whose
+   * scope has the app) or the app's own (with per-app routes, to the sidecars that subscribe to
+   * it, alone) and its gRPC one; for endpoints, the changed assignments (compared by content with
+   * the previous generation) to the streams that subscribe to them.
    */
-  private void push(String type, String grpcName) {
+  private void push(String type, String app) {
     for (Stream stream : streams) {
       List<String> names = stream.subs.get(type);
       if (names == null || stream.kind == null) {
         continue;
       }
       if (type.equals(Resources.V3.ROUTE_TYPE_URL)) {
-        if (stream.kind == ProxyKind.SIDECAR ? Scope.includes(stream.calls, changedApp)
-            : names.contains(grpcName)) {
+        String own = "sidecar/" + app;
+        if (stream.kind == ProxyKind.SIDECAR && names.contains(own)) {
+          // A state-of-the-world RDS client keeps the route configurations a response leaves
+          // out, as it does assignments.
+          stream.send(response(stream.kind, stream.calls, type, List.of(own)));
+        } else if (stream.kind == ProxyKind.SIDECAR ? names.contains(
+            dev.steelyard.translate.ResourceNames.SIDECAR_ROUTES)
+            && Scope.includes(stream.calls, changedApp) : names.contains("grpc/" + app)) {
           stream.send(response(stream.kind, stream.calls, type, names));
         }
       } else {
@@ -275,6 +281,7 @@ final class FloorServer {
         case Resources.V3.ENDPOINT_TYPE_URL -> r.endpoints();
         case Resources.V3.LISTENER_TYPE_URL -> r.listeners();
         case Resources.V3.ROUTE_TYPE_URL -> r.routes();
+        case Harness.SRDS -> r.scopedRoutes();
         default -> List.of();
       };
       DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder()
@@ -297,6 +304,8 @@ final class FloorServer {
       return l.getName();
     } else if (m instanceof RouteConfiguration rc) {
       return rc.getName();
+    } else if (m instanceof ScopedRouteConfiguration scope) {
+      return scope.getName();
     }
     return "";
   }

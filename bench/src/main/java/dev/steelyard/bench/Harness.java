@@ -8,9 +8,12 @@ import com.google.protobuf.Value;
 import com.google.protobuf.WireFormat;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -48,7 +51,8 @@ import java.util.regex.Pattern;
 
 /**
  * The client side: N simulated proxies, one TCP connection and one ADS stream each, in this JVM.
- * Envoy-like proxies subscribe CDS (wildcard) -> EDS (all clusters) -> LDS (wildcard) -> RDS;
+ * Envoy-like proxies subscribe CDS (wildcard) -> EDS (all clusters) -> LDS (wildcard) -> RDS
+ * (with per-app routes, LDS -> SRDS (wildcard) -> RDS of every route configuration named);
  * gRPC-like ones LDS {@code app-k} -> RDS {@code grpc/bench/app-k} -> CDS -> EDS of that app.
  * Every response is ACKed at once. All times come from this JVM's clock.
  *
@@ -62,6 +66,8 @@ public final class Harness {
   static final String EDS = Resources.V3.ENDPOINT_TYPE_URL;
   static final String LDS = Resources.V3.LISTENER_TYPE_URL;
   static final String RDS = Resources.V3.ROUTE_TYPE_URL;
+  /** Scoped routes: java-control-plane has no constant for them. */
+  static final String SRDS = "type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration";
 
   /** What the proxies are waiting for after a trigger. */
   static final class Expectation {
@@ -249,6 +255,7 @@ public final class Harness {
         case EDS -> 2;
         case LDS -> 4;
         case RDS -> 8;
+        case SRDS -> 16;
         default -> 0;
       };
       if ((ackedTypes & bit) == 0) {
@@ -262,7 +269,15 @@ public final class Harness {
           } else if (type.equals(EDS)) {
             request(LDS, List.of(), "", "");
           } else if (type.equals(LDS)) {
-            request(RDS, List.of("steelyard_sidecar_outbound"), "", "");
+            // The route configuration the listener names; with per-app routes, the scopes
+            // come first and name one route configuration per app (as Envoy subscribes them).
+            if (scopedRoutes(response)) {
+              request(SRDS, List.of(), "", "");
+            } else {
+              request(RDS, List.of("steelyard_sidecar_outbound"), "", "");
+            }
+          } else if (type.equals(SRDS)) {
+            request(RDS, routeConfigurationNames(response), "", "");
           }
         } else {
           String k = "bench/app-" + app;
@@ -274,7 +289,8 @@ public final class Harness {
             request(EDS, List.of(k + "/main", k + "/baseline", k + "/canary"), "", "");
           }
         }
-        if (ackedTypes == 15) {
+        if ((ackedTypes & 15) == 15 && (ackedTypes & 32) == 0) {
+          ackedTypes |= 32;
           complete.incrementAndGet();
           allComplete.countDown();
         }
@@ -455,6 +471,39 @@ public final class Harness {
       in.skipField(tag);
     }
     return ByteString.EMPTY;
+  }
+
+  /** Whether the listener of an LDS response routes by scopes (SRDS) rather than one RDS name. */
+  static boolean scopedRoutes(DiscoveryResponse response) {
+    try {
+      for (Any any : response.getResourcesList()) {
+        Listener listener = Listener.parseFrom(any.getValue());
+        for (var chain : listener.getFilterChainsList()) {
+          for (var filter : chain.getFiltersList()) {
+            if (HttpConnectionManager.parseFrom(filter.getTypedConfig().getValue())
+                .hasScopedRoutes()) {
+              return true;
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return false;
+  }
+
+  /** The route configurations the scopes of an SRDS response name, each once, in order. */
+  static List<String> routeConfigurationNames(DiscoveryResponse response) {
+    java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+    try {
+      for (Any any : response.getResourcesList()) {
+        names.add(ScopedRouteConfiguration.parseFrom(any.getValue()).getRouteConfigurationName());
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return List.copyOf(names);
   }
 
   static List<String> clusterNames(DiscoveryResponse response) {

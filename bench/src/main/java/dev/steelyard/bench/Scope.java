@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,6 +23,9 @@ import java.util.Set;
  * same order. Listeners stay as they are.
  */
 final class Scope {
+
+  /** The name prefix of an app's own route configuration (sidecars with per-app routes). */
+  private static final String PER_APP_ROUTES = "sidecar/";
 
   static final String KEY = "steelyard.calls";
 
@@ -84,6 +88,13 @@ final class Scope {
     }
     List<RouteConfiguration> routes = new ArrayList<>();
     for (RouteConfiguration rc : all.routes()) {
+      if (rc.getName().startsWith(PER_APP_ROUTES)) {
+        // Per-app routes: an app's own configuration, kept or left out whole.
+        if (includes(rc.getName().substring(PER_APP_ROUTES.length()))) {
+          routes.add(rc);
+        }
+        continue;
+      }
       RouteConfiguration.Builder b = rc.toBuilder().clearVirtualHosts();
       for (VirtualHost vh : rc.getVirtualHostsList()) {
         if (includes(vh.getName())) {
@@ -92,6 +103,12 @@ final class Scope {
       }
       routes.add(b.build());
     }
-    return new ProxyResources(clusters, endpoints, all.listeners(), routes);
+    List<ScopedRouteConfiguration> scopes = new ArrayList<>();
+    for (ScopedRouteConfiguration scope : all.scopedRoutes()) {
+      if (includes(scope.getRouteConfigurationName().substring(PER_APP_ROUTES.length()))) {
+        scopes.add(scope);
+      }
+    }
+    return new ProxyResources(clusters, endpoints, all.listeners(), scopes, routes);
   }
 }

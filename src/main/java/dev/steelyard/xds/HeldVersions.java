@@ -1,8 +1,8 @@
 package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
+import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Response;
-import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -12,11 +12,14 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What a named endpoints version stands for: the names it was computed over and the assignments
- * they had. Named versions are content hashes, so a proxy that accepted version V holds exactly
- * these assignments; {@link XdsStreams} then sends it only the ones that differ.
+ * What a named version of endpoints or routes stands for: the names it was computed over and
+ * the resources they had. Named versions are content hashes, so a proxy that accepted version V
+ * holds exactly these resources; {@link XdsStreams} then sends it only the ones that differ.
+ * Both types allow it: a state-of-the-world client keeps an assignment or a route configuration
+ * a response leaves out (only listeners and clusters are full state). An Envoy names one
+ * assignment per cluster, and with per-app routes one route configuration per app.
  *
- * <p>Bounded by the names the entries hold (each keeps the assignments of its own names alive):
+ * <p>Bounded by the names the entries hold (each keeps the resources of its own names alive):
  * a proxy whose version has been evicted (or was never seen, as after a restart) gets
  * everything it asks for, which is always correct, only larger. A push adds one entry per
  * distinct list of names whose content changed. Every unscoped Envoy names the same clusters,
@@ -26,9 +29,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * every assignment again). A client can ask for long lists of names that do not exist, and
  * each distinct list is a version: hence the bound on names.
  */
-public final class EndpointVersions {
+public final class HeldVersions {
 
-  /** The assignments a proxy that accepted a version holds. */
+  /** The resources a proxy that accepted a version holds. */
   static final class Held {
     private final Set<String> names;
     private final Map<String, NamedVersionSnapshot.Resource> byName;
@@ -48,7 +51,7 @@ public final class EndpointVersions {
       return names;
     }
 
-    /** The assignments of {@code response} that the proxy does not hold. */
+    /** The resources of {@code response} that the proxy does not hold. */
     List<Message> changed(Response response) {
       List<Message> memo = changedByResponseVersion.get(response.version());
       if (memo != null) {
@@ -56,9 +59,9 @@ public final class EndpointVersions {
       }
       List<Message> changed = new ArrayList<>();
       for (Message resource : response.resources()) {
-        String name = ((ClusterLoadAssignment) resource).getClusterName();
+        String name = Resources.getResourceName(resource);
         NamedVersionSnapshot.Resource held = names.contains(name) ? byName.get(name) : null;
-        // Unchanged assignments keep their instance across snapshots (NamedVersionSnapshot.next).
+        // Unchanged resources keep their instance across snapshots (NamedVersionSnapshot.next).
         if (held == null || held.resource() != resource) {
           changed.add(resource);
         }
@@ -71,7 +74,7 @@ public final class EndpointVersions {
     }
   }
 
-  /** Names held over all entries: some 40 MB of names and assignment references at most. */
+  /** Names held over all entries: some 40 MB of names and resource references at most. */
   static final int MAX_NAMES = 500_000;
   /** Entries at most, whatever their size. */
   static final int MAX_ENTRIES = 16_384;
@@ -80,16 +83,16 @@ public final class EndpointVersions {
   private final int maxNames;
   private long names;
 
-  public EndpointVersions() {
+  public HeldVersions() {
     this(MAX_ENTRIES, MAX_NAMES);
   }
 
-  EndpointVersions(int capacity, int maxNames) {
+  HeldVersions(int capacity, int maxNames) {
     this.maxNames = maxNames;
     this.byVersion = new LinkedHashMap<>(capacity, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, Held> eldest) {
-        if (size() > capacity || names > EndpointVersions.this.maxNames) {
+        if (size() > capacity || names > HeldVersions.this.maxNames) {
           names -= eldest.getValue().names.size();
           return true;
         }
@@ -98,14 +101,15 @@ public final class EndpointVersions {
     };
   }
 
-  synchronized void record(String version, List<String> requested,
+  synchronized void record(XdsType type, String version, List<String> requested,
       Map<String, NamedVersionSnapshot.Resource> byName) {
-    if (requested.size() > maxNames / 4 || byVersion.containsKey(version)) {
+    String key = key(type, version);
+    if (requested.size() > maxNames / 4 || byVersion.containsKey(key)) {
       // A list this long is not remembered: the proxy is sent whole responses, still correct.
       return;
     }
-    // Only the assignments of these names: the snapshot's whole map would keep every
-    // assignment of every remembered snapshot alive.
+    // Only the resources of these names: the snapshot's whole map would keep every resource
+    // of every remembered snapshot alive.
     Map<String, NamedVersionSnapshot.Resource> own = new HashMap<>(requested.size() * 2);
     for (String name : requested) {
       NamedVersionSnapshot.Resource resource = byName.get(name);
@@ -115,7 +119,7 @@ public final class EndpointVersions {
     }
     Held held = new Held(Set.copyOf(requested), own);
     names += held.names.size();
-    byVersion.put(version, held);
+    byVersion.put(key, held);
     // An insertion evicts one entry at most; a few small ones may have to go for a large one.
     var eldest = byVersion.entrySet().iterator();
     while (names > maxNames && eldest.hasNext()) {
@@ -125,7 +129,11 @@ public final class EndpointVersions {
   }
 
   /** What a proxy that accepted {@code version} holds, or null if that is not known here. */
-  synchronized Held held(String version) {
-    return byVersion.get(version);
+  synchronized Held held(XdsType type, String version) {
+    return byVersion.get(key(type, version));
+  }
+
+  private static String key(XdsType type, String version) {
+    return type.ordinal() + version;
   }
 }
