@@ -61,6 +61,10 @@ public final class MakeBeforeBreak {
 
   /** Every resource of {@code target}, and those of {@code served} it does not name. */
   private static <M extends Message> List<M> union(List<M> served, List<M> target) {
+    if (sameInOrder(served, target)) {
+      // A weight change: translation kept every cluster's instance.
+      return target;
+    }
     Map<String, M> byName = new LinkedHashMap<>();
     for (M resource : target) {
       byName.put(Resources.getResourceName(resource), resource);
@@ -77,6 +81,9 @@ public final class MakeBeforeBreak {
    */
   private static List<ClusterLoadAssignment> keepUntilEmptied(
       List<ClusterLoadAssignment> served, List<ClusterLoadAssignment> target) {
+    if (sameInOrder(served, target)) {
+      return target;
+    }
     Map<String, ClusterLoadAssignment> now = new LinkedHashMap<>();
     for (ClusterLoadAssignment assignment : served) {
       now.put(assignment.getClusterName(), assignment);
@@ -92,5 +99,18 @@ public final class MakeBeforeBreak {
       byName.putIfAbsent(assignment.getClusterName(), assignment);
     }
     return List.copyOf(byName.values());
+  }
+
+  /** Whether the two lists hold the same instances in the same order. */
+  private static boolean sameInOrder(List<?> a, List<?> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i) != b.get(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -7,7 +7,6 @@ import dev.steelyard.translate.MeshTranslator;
 import dev.steelyard.translate.ProxyScope;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ProxyResources;
-import dev.steelyard.translate.ResourceValidator;
 import dev.steelyard.translate.TranslationCache;
 import dev.steelyard.translate.TranslatorSettings;
 import dev.steelyard.view.AppKey;
@@ -61,7 +60,7 @@ public record MeshBuild(MeshView view, List<AppResources> apps,
     for (ProxyKind kind : ProxyKind.values()) {
       ProxyResources built = MeshTranslator.assemble(pieces, kind, settings, ProxyScope.ALL);
       // Each app's pieces were checked when translated; what is left is how they fit together.
-      errors.addAll(ResourceValidator.validateTogether(kind, built));
+      errors.addAll(translations.validateTogether(kind, built));
       resources.put(kind, built);
     }
     MeshView view = translation.notices().isEmpty() ? composed

@@ -191,9 +191,11 @@ public final class IndexedCache {
    * A watch for a proxy of {@code proxies}, answered at once if the snapshot has something it
    * lacks, else when a snapshot changes what it asks for; as java-control-plane's
    * {@code ConfigWatcher.createWatch}, with the stream's group and the request's shared names.
+   * {@code holdsAll}: the proxy holds every name it asks for (known to the caller), so
+   * {@code knownResourceNames} need not be looked through.
    */
   Watch createWatch(ProxyGroup proxies, boolean ads, XdsRequest request, RequestedNames names,
-      Set<String> knownResourceNames, Consumer<Response> responseConsumer,
+      Set<String> knownResourceNames, boolean holdsAll, Consumer<Response> responseConsumer,
       boolean hasClusterChanged, boolean allowDefaultEmptyEdsUpdate) {
     XdsType type = XdsType.ofTypeUrl(request.getTypeUrl());
     Watch watch = new Watch(ads, allowDefaultEmptyEdsUpdate, request, responseConsumer);
@@ -209,7 +211,8 @@ public final class IndexedCache {
       snapshot = group.snapshot;
       version = snapshot == null ? null : snapshot.version(type, names);
       if (snapshot == null || (request.getVersionInfo().equals(version)
-          && !asksForNew(snapshot, type, names, knownResourceNames, hasClusterChanged))) {
+          && !asksForNew(snapshot, type, names, knownResourceNames, holdsAll,
+              hasClusterChanged))) {
         open(group, type, names, request.getVersionInfo(), watch);
         return watch;
       }
@@ -226,7 +229,7 @@ public final class IndexedCache {
   private void remember(NamedVersionSnapshot snapshot, XdsType type, RequestedNames names,
       String version) {
     if ((type == XdsType.ENDPOINTS || type == XdsType.ROUTES) && !names.names().isEmpty()) {
-      heldVersions.record(type, version, names.names(), snapshot.hashed(type));
+      heldVersions.record(type, version, names, snapshot.hashed(type));
     }
   }
 
@@ -236,7 +239,10 @@ public final class IndexedCache {
    * endpoints (a recreated cluster waits for its assignment).
    */
   private static boolean asksForNew(NamedVersionSnapshot snapshot, XdsType type,
-      RequestedNames names, Set<String> known, boolean hasClusterChanged) {
+      RequestedNames names, Set<String> known, boolean holdsAll, boolean hasClusterChanged) {
+    if (holdsAll) {
+      return hasClusterChanged && type == XdsType.ENDPOINTS;
+    }
     Map<String, NamedVersionSnapshot.Resource> existing = snapshot.hashed(type);
     boolean sameNames = known.size() == names.distinct();
     for (String name : names.names()) {

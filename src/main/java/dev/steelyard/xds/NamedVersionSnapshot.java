@@ -118,7 +118,7 @@ public final class NamedVersionSnapshot extends Snapshot {
   private static <M extends Message> Tracked<M> track(NamedVersionSnapshot previous,
       XdsType type, List<M> built) {
     Map<String, Resource> before = previous == null ? Map.of() : previous.hashed(type);
-    if (previous != null && sameInstances(before, built)) {
+    if (previous != null && sameInOrder(previous.held(type).resources().values(), built)) {
       // Translation reuses an unchanged app's instances (TranslationCache): a type none of
       // whose resources is new keeps its holder, hashes and name map without rebuilding them.
       @SuppressWarnings("unchecked")
@@ -188,14 +188,19 @@ public final class NamedVersionSnapshot extends Snapshot {
     }
   }
 
-  /** Whether {@code built} is exactly the resources of {@code before}, instance for instance. */
-  private static boolean sameInstances(Map<String, Resource> before, List<? extends Message> built) {
-    if (before.size() != built.size()) {
+  /**
+   * Whether {@code built} is exactly the resources held, instance for instance and in the order
+   * they were built: compared by position, without looking a name up (20,000 resources per
+   * kind at 1,000 apps, on every publish).
+   */
+  private static boolean sameInOrder(java.util.Collection<? extends Message> held,
+      List<? extends Message> built) {
+    if (held.size() != built.size()) {
       return false;
     }
-    for (Message resource : built) {
-      Resource old = before.get(XdsType.nameOf(resource));
-      if (old == null || old.resource() != resource) {
+    int i = 0;
+    for (Message resource : held) {
+      if (resource != built.get(i++)) {
         return false;
       }
     }

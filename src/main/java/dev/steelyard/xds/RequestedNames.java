@@ -40,6 +40,16 @@ public final class RequestedNames {
     return SHARED.intern(new RequestedNames(frozen ? requested : List.copyOf(requested)));
   }
 
+  /**
+   * The shared instance for {@code requested}, which is most often {@code likely} (the names
+   * the stream asked for last time: an ACK names again what it acknowledges). Comparing with
+   * those spares hashing every name and looking the list up; at 1,000 route or 3,000 cluster
+   * names per Envoy ACK, that was a tenth of a weight push's CPU.
+   */
+  public static RequestedNames of(List<String> requested, RequestedNames likely) {
+    return likely != null && likely.names.equals(requested) ? likely : of(requested);
+  }
+
   /** The names as a set, built once, for membership checks. */
   public java.util.Set<String> nameSet() {
     java.util.Set<String> set = nameSet;

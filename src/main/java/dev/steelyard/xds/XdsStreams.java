@@ -94,6 +94,8 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
     final Node node;
     final ProxyGroup group;
     final Map<XdsType, Sent> lastSent = new ConcurrentHashMap<>();
+    /** Per type, the names of the last request: the next one most often names them again. */
+    final RequestedNames[] lastNames = new RequestedNames[XdsType.values().length];
     /** The request whose watch is not made yet (a stale one never gets one). */
     volatile RequestKey pending;
     /** The NACK last written to the log: a repeat within a minute is not. Guarded by this. */
@@ -190,7 +192,9 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
           LogText.of(String.valueOf(e.getStatus().getDescription()), 300));
       throw e;
     }
-    RequestedNames names = RequestedNames.of(request.getResourceNamesList());
+    RequestedNames names = RequestedNames.of(request.getResourceNamesList(),
+        stream.lastNames[type.ordinal()]);
+    stream.lastNames[type.ordinal()] = names;
     Sent sent = stream.lastSent.get(type);
     boolean answersLastResponse = sent != null && sent.nonce().equals(request.getResponseNonce());
     if (answersLastResponse && request.hasErrorDetail()) {
@@ -356,6 +360,7 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
     Stream stream = context.stream();
     stream.pending = null;
     Set<String> known = knownResourceNames;
+    boolean holdsAll = false;
     if (ads && request.getResourceType() == ResourceType.CLUSTER) {
       responseConsumer = markingWholeNext(stream.wholeEndpointsNext, responseConsumer);
     } else if (ads && (request.getResourceType() == ResourceType.LISTENER
@@ -372,6 +377,7 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
           : heldVersions.held(XdsType.ROUTES, original.getVersionInfo());
       if (held != null) {
         known = held.names();
+        holdsAll = held.namesExactly(context.names());
       }
       responseConsumer = onlyChanged(held, stream.wholeRoutesNext, skippedRoutes,
           responseConsumer);
@@ -389,6 +395,7 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
         // changed assignments; the proxy holds every name of the version it accepted. A name
         // it dropped and asks for again comes back through a CDS response, which resets this.
         known = held.names();
+        holdsAll = held.namesExactly(context.names());
       }
       responseConsumer = onlyChanged(held, stream.wholeEndpointsNext, skipped,
           responseConsumer);
@@ -406,9 +413,10 @@ public final class XdsStreams implements DiscoveryServerCallbacks, ConfigWatcher
       // as newly requested and respond at once anyway.
       known = new HashSet<>(known);
       known.addAll(context.rejectedNames());
+      holdsAll = false;
     }
     return cache.createWatch(stream.group, ads, XdsRequest.create(kept.build()), context.names(),
-        known, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
+        known, holdsAll, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
   }
 
   /**

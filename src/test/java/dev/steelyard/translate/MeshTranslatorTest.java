@@ -183,6 +183,20 @@ class MeshTranslatorTest {
   }
 
   @Test
+  void aScopedSidecarWithPerAppRoutesGetsTheScopesAndRoutesOfItsAppsOnly() {
+    TranslatorSettings perApp = TranslatorSettings.DEFAULTS
+        .withSidecarRoutes(TranslatorSettings.SidecarRoutes.PER_APP);
+    ProxyResources resources = MeshTranslator.assemble(
+        new TranslationCache().translate(VIEW).apps(), ProxyKind.SIDECAR, perApp,
+        ProxyScope.parse(List.of("shop/*")));
+    assertThat(ResourceValidator.validate(ProxyKind.SIDECAR, resources)).isEmpty();
+    assertThat(resources.routes()).extracting(RouteConfiguration::getName)
+        .containsExactly("sidecar/shop/cart");
+    assertThat(resources.scopedRoutes()).extracting(scope -> scope.getRouteConfigurationName())
+        .containsOnly("sidecar/shop/cart").hasSize(4);
+  }
+
+  @Test
   void validatorRefusesTwoScopesWithOneKeyAndAScopeWithoutItsRoutes() {
     TranslatorSettings perApp = TranslatorSettings.DEFAULTS
         .withSidecarRoutes(TranslatorSettings.SidecarRoutes.PER_APP);

@@ -153,6 +153,50 @@ class TranslationCacheTest {
     assertThat(build.view().app(specs.get(0).key()).orElseThrow().mesh().notices()).isEmpty();
   }
 
+  @Test
+  void theTogetherCheckFollowsEveryChangeOfNamesAndIsOnlyKeptAcrossOthers() throws Exception {
+    // app-1 with 3 endpoints per subset calls one of its gRPC listeners "app-0": valid on its
+    // own, a name defined twice once put together with app-0.
+    TranslationCache cache = new TranslationCache((app, hosts) -> {
+      AppResources good = AppResources.of(app, hosts);
+      if (!app.key().name().equals("app-1")
+          || app.spec().endpoints(SubsetRole.MAIN).size() != 3) {
+        return good;
+      }
+      List<io.envoyproxy.envoy.config.listener.v3.Listener> listeners =
+          new ArrayList<>(good.grpcListeners());
+      listeners.set(0, listeners.get(0).toBuilder().setName("app-0").build());
+      return new AppResources(good.key(), good.envoyClusters(), good.grpcClusters(),
+          good.assignments(), listeners, good.grpcRoutes(), good.meshHost(),
+          good.sidecarRoutes(), good.sidecarScopes(), good.gatewayHost());
+    });
+    List<AppSpec> specs = new ArrayList<>(List.of(spec(0, 2, List.of()), spec(1, 2, List.of()),
+        spec(2, 2, List.of())));
+    Map<AppKey, AppSplits> splits = new HashMap<>();
+    String twice = "grpc: listener 'app-0' is defined twice";
+    assertThat(together(cache, specs, splits)).isEmpty();
+    specs.set(1, spec(1, 3, List.of()));
+    assertThat(together(cache, specs, splits)).containsExactly(twice);
+    splits.put(specs.get(2).key(), new AppSplits(SplitPolicy.of("test", 20), Optional.empty()));
+    assertThat(together(cache, specs, splits)).as("a weight change keeps it")
+        .containsExactly(twice);
+    specs.set(1, spec(1, 2, List.of()));
+    assertThat(together(cache, specs, splits)).isEmpty();
+    specs.remove(2);
+    assertThat(together(cache, specs, splits)).isEmpty();
+  }
+
+  /** What the cache's together check finds for gRPC clients, checked against a fresh check. */
+  private static List<String> together(TranslationCache cache, List<AppSpec> specs,
+      Map<AppKey, AppSplits> splits) {
+    List<AppResources> apps = cache.translate(MeshViewComposer.compose(specs, splits)).apps();
+    ProxyResources built = MeshTranslator.assemble(apps, ProxyKind.GRPC,
+        TranslatorSettings.DEFAULTS, ProxyScope.ALL);
+    List<String> errors = cache.validateTogether(ProxyKind.GRPC, built);
+    assertThat(errors).isEqualTo(ResourceValidator.validateTogether(ProxyKind.GRPC, built));
+    return errors;
+  }
+
   private static AppSpec spec(int i, int endpoints, List<String> gatewayHosts) {
     Map<SubsetRole, List<Endpoint>> byRole = new HashMap<>();
     for (SubsetRole role : SubsetRole.values()) {

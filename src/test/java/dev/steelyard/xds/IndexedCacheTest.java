@@ -100,7 +100,7 @@ class IndexedCacheTest {
   private Watch watch(XdsRequest request, Set<String> known,
       java.util.function.Consumer<Response> answers) {
     return cache.createWatch(ProxyGroup.all(ProxyKind.GRPC), true, request,
-        RequestedNames.of(request.getResourceNamesList()), known, answers, false, false);
+        RequestedNames.of(request.getResourceNamesList()), known, false, answers, false, false);
   }
 
   private static List<String> names(Response response) {
