@@ -78,7 +78,9 @@ public final class TranslationCache {
       } else {
         reused++;
       }
+      // An app that does not validate may serve pieces of an older spec: counted as changed.
       if (entry.served() != null && (before == null || before.served() == null
+          || entry.notice() != null || before.notice() != null
           || !before.app().spec().equals(app.spec()) || !before.meshHosts().equals(meshHosts))) {
         sameNames = false;
       }

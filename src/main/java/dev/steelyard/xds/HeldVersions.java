@@ -1,8 +1,8 @@
 package dev.steelyard.xds;
 
 import com.google.protobuf.Message;
-import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Response;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -16,8 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the resources they had. Named versions are content hashes, so a proxy that accepted version V
  * holds exactly these resources; {@link XdsStreams} then sends it only the ones that differ.
  * Both types allow it: a state-of-the-world client keeps an assignment or a route configuration
- * a response leaves out (only listeners and clusters are full state). An Envoy names one
- * assignment per cluster, and with per-app routes one route configuration per app.
+ * a response leaves out (listeners, clusters and scoped routes are full state). An Envoy names
+ * one assignment per cluster, and with per-app routes one route configuration per app.
  *
  * <p>Bounded by the names the entries hold (each keeps the resources of its own names alive):
  * a proxy whose version has been evicted (or was never seen, as after a restart) gets
@@ -34,7 +34,7 @@ public final class HeldVersions {
   /** The resources a proxy that accepted a version holds. */
   static final class Held {
     /** Weakly: the set below is what this needs to hold; the list may go with its streams. */
-    private final java.lang.ref.WeakReference<RequestedNames> requested;
+    private final WeakReference<RequestedNames> requested;
     private final Set<String> names;
     private final Map<String, NamedVersionSnapshot.Resource> byName;
     /**
@@ -45,7 +45,7 @@ public final class HeldVersions {
     private final Map<String, List<Message>> changedByResponseVersion = new ConcurrentHashMap<>();
 
     Held(RequestedNames requested, Map<String, NamedVersionSnapshot.Resource> byName) {
-      this.requested = new java.lang.ref.WeakReference<>(requested);
+      this.requested = new WeakReference<>(requested);
       this.names = requested.nameSet();
       this.byName = byName;
     }
@@ -72,7 +72,7 @@ public final class HeldVersions {
       }
       List<Message> changed = new ArrayList<>();
       for (Message resource : response.resources()) {
-        String name = Resources.getResourceName(resource);
+        String name = XdsType.nameOf(resource);
         NamedVersionSnapshot.Resource held = names.contains(name) ? byName.get(name) : null;
         // Unchanged resources keep their instance across snapshots (NamedVersionSnapshot.next).
         if (held == null || held.resource() != resource) {

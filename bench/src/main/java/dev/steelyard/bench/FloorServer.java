@@ -9,6 +9,7 @@ import dev.steelyard.split.SplitPolicy;
 import dev.steelyard.translate.MeshTranslator;
 import dev.steelyard.translate.ProxyKind;
 import dev.steelyard.translate.ProxyResources;
+import dev.steelyard.translate.ResourceNames;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.MeshView;
 import io.envoyproxy.controlplane.cache.Resources;
@@ -248,14 +249,14 @@ final class FloorServer {
         continue;
       }
       if (type.equals(Resources.V3.ROUTE_TYPE_URL)) {
-        String own = "sidecar/" + app;
-        if (stream.kind == ProxyKind.SIDECAR && names.contains(own)) {
-          // A state-of-the-world RDS client keeps the route configurations a response leaves
+        String own = (stream.kind == ProxyKind.SIDECAR ? "sidecar/" : "grpc/") + app;
+        if (names.contains(own)) {
+          // The app's own route configuration (a gRPC client's, or a sidecar's with per-app
+          // routes), alone: a state-of-the-world RDS client keeps the ones a response leaves
           // out, as it does assignments.
           stream.send(response(stream.kind, stream.calls, type, List.of(own)));
-        } else if (stream.kind == ProxyKind.SIDECAR ? names.contains(
-            dev.steelyard.translate.ResourceNames.SIDECAR_ROUTES)
-            && Scope.includes(stream.calls, changedApp) : names.contains("grpc/" + app)) {
+        } else if (stream.kind == ProxyKind.SIDECAR && names.contains(ResourceNames.SIDECAR_ROUTES)
+            && Scope.includes(stream.calls, changedApp)) {
           stream.send(response(stream.kind, stream.calls, type, names));
         }
       } else {
