@@ -12,12 +12,9 @@ import dev.steelyard.translate.ProxyResources;
 import dev.steelyard.translate.ResourceNames;
 import dev.steelyard.view.AppKey;
 import dev.steelyard.view.MeshView;
+import dev.steelyard.xds.XdsType;
 import io.envoyproxy.controlplane.cache.Resources;
-import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.config.route.v3.ScopedRouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -288,26 +285,11 @@ final class FloorServer {
       DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder()
           .setTypeUrl(type).setVersionInfo("g" + gen).setNonce("g" + gen);
       for (Message m : all) {
-        if (names.isEmpty() || names.contains(name(m))) {
+        if (names.isEmpty() || names.contains(XdsType.nameOf(m))) {
           response.addResources(Any.pack(m));
         }
       }
       return response.build().toByteArray();
     });
-  }
-
-  private static String name(Message m) {
-    if (m instanceof Cluster c) {
-      return c.getName();
-    } else if (m instanceof ClusterLoadAssignment a) {
-      return a.getClusterName();
-    } else if (m instanceof Listener l) {
-      return l.getName();
-    } else if (m instanceof RouteConfiguration rc) {
-      return rc.getName();
-    } else if (m instanceof ScopedRouteConfiguration scope) {
-      return scope.getName();
-    }
-    return "";
   }
 }
